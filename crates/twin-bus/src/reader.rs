@@ -1,0 +1,197 @@
+//! Typed readers: polled, blocking, async, wait-set or listener driven.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+
+use parking_lot::Condvar;
+
+use crate::{
+    memory::topic::TopicCore,
+    status::{ReaderStatus, StatusEvent, StatusMask},
+    waitset::{mask_hit, Condition, ConditionSource, Notifier},
+    ReaderId, Sample, TakeError, TopicType,
+};
+
+/// Receives a reader's samples and status changes as they happen.
+pub trait ReaderListener<T: TopicType>: Send + 'static {
+    /// A sample (data or an instance-state change) arrived.
+    fn on_sample(&mut self, sample: Sample<T>);
+    /// A status changed.
+    fn on_status(&mut self, _event: StatusEvent) {}
+}
+
+impl<T: TopicType, F: FnMut(Sample<T>) + Send + 'static> ReaderListener<T> for F {
+    fn on_sample(&mut self, sample: Sample<T>) {
+        self(sample)
+    }
+}
+
+/// Subscribes to samples of `T` on one topic.
+#[derive(Debug)]
+pub struct Reader<T: TopicType> {
+    pub(crate) inner: ReaderInner<T>,
+    pub(crate) id: ReaderId,
+}
+
+pub(crate) enum ReaderInner<T: TopicType> {
+    Memory {
+        core: Arc<TopicCore<T>>,
+        slot: u32,
+        cv: Arc<Condvar>,
+    },
+}
+
+impl<T: TopicType> std::fmt::Debug for ReaderInner<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReaderInner::Memory { core, slot, .. } => {
+                write!(f, "MemoryReader({}#{slot})", core.name)
+            }
+        }
+    }
+}
+
+impl<T: TopicType> Reader<T> {
+    /// This reader's id.
+    pub fn id(&self) -> ReaderId {
+        self.id
+    }
+
+    /// Takes every available sample, oldest first.
+    pub fn take(&self) -> Vec<Sample<T>> {
+        let mut v = Vec::new();
+        self.take_into(&mut v, usize::MAX);
+        v
+    }
+
+    /// Appends up to `max` samples to `out` without allocating a new vector.
+    pub fn take_into(&self, out: &mut Vec<Sample<T>>, max: usize) -> usize {
+        match &self.inner {
+            ReaderInner::Memory { core, slot, .. } => core.take_into(*slot, out, max),
+        }
+    }
+
+    /// Takes the oldest available sample.
+    pub fn take_one(&self) -> Option<Sample<T>> {
+        let mut v = Vec::with_capacity(1);
+        self.take_into(&mut v, 1);
+        v.pop()
+    }
+
+    /// Takes every available sample that carries data, dropping state changes.
+    pub fn take_data(&self) -> Vec<T> {
+        self.take().into_iter().filter_map(|s| s.value).collect()
+    }
+
+    /// Blocks until at least one sample is available, then takes all.
+    pub fn take_timeout(&self, timeout: Duration) -> Result<Vec<Sample<T>>, TakeError> {
+        let deadline = Instant::now().checked_add(timeout);
+        match &self.inner {
+            ReaderInner::Memory { core, slot, cv } => {
+                if core.wait_for_data(*slot, cv, deadline) {
+                    Ok(self.take())
+                } else {
+                    Err(TakeError::Timeout(timeout))
+                }
+            }
+        }
+    }
+
+    /// Waits for the next sample asynchronously (any executor).
+    pub fn recv(&self) -> Recv<'_, T> {
+        Recv { reader: self }
+    }
+
+    /// Copies the queued samples without taking them.
+    pub fn read(&self) -> Vec<Sample<T>> {
+        match &self.inner {
+            ReaderInner::Memory { core, slot, .. } => core.read(*slot),
+        }
+    }
+
+    /// The reader's statuses; reading resets their `change` counters.
+    pub fn status(&self) -> ReaderStatus {
+        match &self.inner {
+            ReaderInner::Memory { core, slot, .. } => core.reader_status(*slot, true),
+        }
+    }
+
+    /// A condition that triggers while the reader has samples.
+    pub fn read_condition(&self) -> Condition {
+        self.condition(None)
+    }
+
+    /// A condition that triggers when a status in `mask` changes.
+    pub fn status_condition(&self, mask: StatusMask) -> Condition {
+        self.condition(Some(mask))
+    }
+
+    fn condition(&self, mask: Option<StatusMask>) -> Condition {
+        match &self.inner {
+            ReaderInner::Memory { core, slot, .. } => Condition {
+                source: Arc::new(ReaderCond {
+                    core: Arc::clone(core),
+                    slot: *slot,
+                    id: self.id,
+                    mask,
+                }),
+            },
+        }
+    }
+}
+
+impl<T: TopicType> Drop for Reader<T> {
+    fn drop(&mut self) {
+        match &self.inner {
+            ReaderInner::Memory { core, slot, .. } => core.remove_reader(*slot),
+        }
+    }
+}
+
+/// Future of [`Reader::recv`].
+#[derive(Debug)]
+pub struct Recv<'a, T: TopicType> {
+    reader: &'a Reader<T>,
+}
+
+impl<T: TopicType> Future for Recv<'_, T> {
+    type Output = Sample<T>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Sample<T>> {
+        match &self.reader.inner {
+            ReaderInner::Memory { core, slot, .. } => match core.poll_take(*slot, cx.waker()) {
+                Some(s) => Poll::Ready(s),
+                None => Poll::Pending,
+            },
+        }
+    }
+}
+
+struct ReaderCond<T: TopicType> {
+    core: Arc<TopicCore<T>>,
+    slot: u32,
+    id: ReaderId,
+    mask: Option<StatusMask>,
+}
+
+impl<T: TopicType> ConditionSource for ReaderCond<T> {
+    fn triggered(&self) -> bool {
+        if self.core.reader_id(self.slot) != Some(self.id) {
+            return false;
+        }
+        match self.mask {
+            None => self.core.has_data(self.slot),
+            Some(m) => mask_hit(self.core.reader_changed(self.slot), m),
+        }
+    }
+    fn attach(&self, n: Arc<Notifier>) {
+        self.core.attach_reader_notifier(self.slot, n);
+    }
+    fn detach(&self, n: &Arc<Notifier>) {
+        self.core.detach_notifier(n);
+    }
+}
