@@ -38,7 +38,9 @@ fn reader_qos() -> ReaderQos {
 }
 
 fn writer_qos() -> WriterQos {
-    WriterQos::default().reliable_blocking(Duration::from_secs(10)).keep_all()
+    WriterQos::default()
+        .reliable_blocking(Duration::from_secs(10))
+        .keep_all()
 }
 
 fn one_thread(c: &mut Criterion) {
@@ -49,14 +51,21 @@ fn one_thread(c: &mut Criterion) {
             let bus = Bus::in_memory();
             let p = bus.participant("bench");
             let t = p.topic::<S64>("twin/bench/s64").unwrap();
-            let rs: Vec<_> = (0..readers).map(|_| p.reader(&t, reader_qos()).unwrap()).collect();
+            let rs: Vec<_> = (0..readers)
+                .map(|_| p.reader(&t, reader_qos()).unwrap())
+                .collect();
             let w = p.writer(&t, writer_qos()).unwrap();
             let mut buf = Vec::with_capacity(BATCH as usize);
             let mut seq = 0u64;
             b.iter(|| {
                 for _ in 0..BATCH {
                     seq += 1;
-                    let s = S64 { id: (seq % 16) as u32, pad: 0, seq, payload: [seq; 6] };
+                    let s = S64 {
+                        id: (seq % 16) as u32,
+                        pad: 0,
+                        seq,
+                        payload: [seq; 6],
+                    };
                     w.write(s).unwrap();
                 }
                 for r in &rs {
@@ -86,13 +95,20 @@ fn two_threads(c: &mut Criterion) {
                 while got < iters {
                     buf.clear();
                     if r.take_into(&mut buf, 4096) == 0 {
-                        let _ = r.take_timeout(Duration::from_millis(1)).map(|v| buf.extend(v));
+                        let _ = r
+                            .take_timeout(Duration::from_millis(1))
+                            .map(|v| buf.extend(v));
                     }
                     got += buf.iter().filter(|s| s.value.is_some()).count() as u64;
                 }
             });
             for seq in 0..iters {
-                let s = S64 { id: (seq % 16) as u32, pad: 0, seq, payload: [seq; 6] };
+                let s = S64 {
+                    id: (seq % 16) as u32,
+                    pad: 0,
+                    seq,
+                    payload: [seq; 6],
+                };
                 w.write(s).unwrap();
             }
             consumer.join().unwrap();

@@ -4,13 +4,13 @@
 use std::time::{Duration, Instant};
 
 use super::{
-    endpoint::Effects,
+    endpoint::{state_sample, Effects},
     topic::{State, TopicCore},
     Timed,
 };
 use crate::{
     status::{StatusEvent, StatusMask},
-    InstanceHandle, Liveliness, TopicType,
+    InstanceHandle, InstanceState, Liveliness, TopicType,
 };
 
 impl<T: TopicType> Timed for TopicCore<T> {
@@ -27,8 +27,12 @@ impl<T: TopicType> Timed for TopicCore<T> {
             instances,
             ..
         } = &mut *st;
-        // Liveliness of writers.
-        for we in writers.iter_mut().flatten() {
+        // Liveliness of writers. A writer that loses it releases what it
+        // owns, and instances left with no live writer are reported as
+        // NotAliveNoWriters, as for an unregister.
+        let mut lost: Vec<u32> = Vec::new();
+        for (slot, we) in writers.iter_mut().enumerate() {
+            let Some(we) = we.as_mut() else { continue };
             let lease = we.qos.liveliness.lease();
             if lease == Duration::MAX {
                 continue;
@@ -53,7 +57,7 @@ impl<T: TopicType> Timed for TopicCore<T> {
             we.status.liveliness_lost.bump();
             we.changed = StatusMask(we.changed.0 | StatusMask::LIVELINESS.0);
             fx.notifiers.extend(we.notifiers.iter().cloned());
-            Self::set_alive(we, readers, false, &mut fx);
+            TopicCore::set_alive(we, readers, false, &mut fx);
             let wid = we.id;
             for &r in &we.matched {
                 let Some(re) = readers[r as usize].as_mut() else {
@@ -61,6 +65,39 @@ impl<T: TopicType> Timed for TopicCore<T> {
                 };
                 for i in 0..re.inst.len() as u32 {
                     re.release(i, wid, &mut fx);
+                }
+            }
+            lost.push(slot as u32);
+        }
+        for w in lost {
+            let alive: Vec<bool> = writers
+                .iter()
+                .map(|x| x.as_ref().is_some_and(|x| x.alive))
+                .collect();
+            let we = writers[w as usize].as_ref().expect("lost writer exists");
+            for (i, inst) in instances.iter().enumerate() {
+                if inst.disposed || !inst.registered.contains(&w) {
+                    continue;
+                }
+                for &r in &we.matched {
+                    let Some(re) = readers[r as usize].as_mut() else {
+                        continue;
+                    };
+                    let others = inst
+                        .registered
+                        .iter()
+                        .any(|&x| x != w && alive[x as usize] && re.matched.contains(&x));
+                    if !others {
+                        let s = state_sample(
+                            &inst.key,
+                            i as u32,
+                            we.id,
+                            we.part.id,
+                            we.seq,
+                            InstanceState::NotAliveNoWriters,
+                        );
+                        re.push(i as u32, s, None, &mut fx);
+                    }
                 }
             }
         }

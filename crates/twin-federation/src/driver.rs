@@ -1,0 +1,203 @@
+//! The member side of the protocol: turns control states and grants into
+//! calls on a [`Member`], and reports back.
+
+use twin_bus::{Condition, Participant, Reader, Writer};
+use twin_core::{Epoch, SimTime};
+
+use crate::{member::Ctx, proto::*, FederationError, Member, MemberError, Next};
+
+/// What one [`MemberDriver::poll`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverPoll {
+    /// Something happened; poll again soon.
+    Progress,
+    /// Nothing to do until data arrives.
+    Idle,
+    /// The member has finished (federation ended or member left).
+    Done,
+}
+
+/// Runs one member: the member's loop owner, in its own thread or polled
+/// by the in-process runtime.
+pub struct MemberDriver {
+    member: Box<dyn Member>,
+    ctx: Ctx,
+    reports: Writer<MemberReport>,
+    grants: Option<Reader<TimeGrant>>,
+    states: Reader<ControlState>,
+    fed_state: FedState,
+    joined: bool,
+    done: bool,
+    steps: u64,
+}
+
+impl std::fmt::Debug for MemberDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberDriver")
+            .field("name", &self.ctx.name())
+            .finish()
+    }
+}
+
+impl MemberDriver {
+    /// Prepares `member` to join as `participant` with time `mode`.
+    pub fn new(
+        participant: Participant,
+        mode: TimeMode,
+        member: Box<dyn Member>,
+        epoch: Epoch,
+        seed: u64,
+    ) -> Result<MemberDriver, FederationError> {
+        let p = &participant;
+        let reports = p.writer(&p.topic(REPORT_TOPIC)?, protocol_writer())?;
+        let states = p.reader(&p.topic(STATE_TOPIC)?, state_reader())?;
+        let grants = match mode {
+            TimeMode::Untimed => None,
+            _ => {
+                let qos = protocol_reader().partitions([grant_partition(p.name())]);
+                Some(p.reader(&p.topic(GRANT_TOPIC)?, qos)?)
+            }
+        };
+        Ok(MemberDriver {
+            member,
+            ctx: Ctx::new(participant, mode, epoch, seed),
+            reports,
+            grants,
+            states,
+            fed_state: FedState::Initialise,
+            joined: false,
+            done: false,
+            steps: 0,
+        })
+    }
+
+    /// The member's name.
+    pub fn name(&self) -> &str {
+        self.ctx.name()
+    }
+    /// Grants processed so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+    /// The member's current time.
+    pub fn now(&self) -> SimTime {
+        self.ctx.now
+    }
+    /// The member's participant (e.g. to kill it in a fault test).
+    pub fn participant(&self) -> &Participant {
+        &self.ctx.participant
+    }
+
+    /// Conditions that trigger when the driver has work.
+    pub fn conditions(&self) -> Vec<Condition> {
+        let mut v = vec![self.states.read_condition()];
+        v.extend(self.grants.as_ref().map(|g| g.read_condition()));
+        v
+    }
+
+    fn send(&self, report: Report) -> Result<(), FederationError> {
+        let r = MemberReport {
+            member: self.ctx.name().to_owned(),
+            report,
+        };
+        self.reports.write(r).map_err(|e| FederationError::Report {
+            member: self.ctx.name().to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn fail(&mut self, e: MemberError) -> FederationError {
+        self.done = true;
+        let _ = self.send(Report::Leave);
+        FederationError::Member {
+            member: self.ctx.name().to_owned(),
+            source: e,
+        }
+    }
+
+    /// Does what can be done now. Never blocks (except inside the member).
+    pub fn poll(&mut self) -> Result<DriverPoll, FederationError> {
+        if self.done {
+            return Ok(DriverPoll::Done);
+        }
+        let mut progress = false;
+        if !self.joined {
+            self.send(Report::Join {
+                mode: self.ctx.mode,
+            })?;
+            if let Err(e) = self.member.init(&mut self.ctx) {
+                return Err(self.fail(e));
+            }
+            self.send(Report::Ready)?;
+            self.joined = true;
+            progress = true;
+        }
+        for s in self.states.take() {
+            let Some(st) = s.value else { continue };
+            if st.state != self.fed_state {
+                self.fed_state = st.state;
+                self.member.on_state(&mut self.ctx, st.state);
+                progress = true;
+            }
+        }
+        if let Some(grants) = &self.grants {
+            for g in grants.take() {
+                let Some(g) = g.value else { continue };
+                self.ctx.now = g.time;
+                let next = match self.member.advance(&mut self.ctx, g.time) {
+                    Ok(n) => n,
+                    Err(e) => return Err(self.fail(e)),
+                };
+                let next = match (self.ctx.mode, next) {
+                    (TimeMode::Stepped { dt }, _) => g.time.saturating_add(dt),
+                    (_, Next::At(t)) => t.max(g.time),
+                    (_, Next::Default | Next::Idle) => SimTime::MAX,
+                };
+                let published_min = self.ctx.take_published_min();
+                self.send(Report::Completed {
+                    granted: g.time,
+                    next,
+                    published_min,
+                })?;
+                self.steps += 1;
+                progress = true;
+            }
+        } else if self.fed_state == FedState::Running {
+            if let Err(e) = self.member.react(&mut self.ctx) {
+                return Err(self.fail(e));
+            }
+        }
+        if self.fed_state == FedState::Ended {
+            return self.finish().map(|()| DriverPoll::Done);
+        }
+        Ok(if progress {
+            DriverPoll::Progress
+        } else {
+            DriverPoll::Idle
+        })
+    }
+
+    /// Ends the member: calls [`Member::finish`] once.
+    pub fn finish(&mut self) -> Result<(), FederationError> {
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        if self.grants.is_none() {
+            // Untimed members see what arrived up to the end.
+            let _ = self.member.react(&mut self.ctx);
+        }
+        self.member
+            .finish(&mut self.ctx)
+            .map_err(|e| FederationError::Member {
+                member: self.ctx.name().to_owned(),
+                source: e,
+            })
+    }
+
+    /// Leaves a running federation gracefully.
+    pub fn leave(&mut self) -> Result<(), FederationError> {
+        self.send(Report::Leave)?;
+        self.finish()
+    }
+}

@@ -1,0 +1,253 @@
+//! The federation protocol: the typed topics members and the controller
+//! exchange, and their QoS. Any process that speaks these topics can be a
+//! member (the in-memory bus today, DDS across processes).
+//!
+//! | topic | type | writer → readers |
+//! |---|---|---|
+//! | `twin/control/state` | [`ControlState`] | controller → all (transient-local) |
+//! | `twin/control/command` | [`ControlCommand`] | anyone → controller |
+//! | `twin/federation/report` | [`MemberReport`] | each member → controller |
+//! | `twin/time/grant` | [`TimeGrant`] | controller → one member (partition `member/<name>`) |
+//! | `twin/federation/status` | [`FederationStatus`] | controller → observers |
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use twin_bus::{ReaderQos, TopicType, WriterQos};
+use twin_core::{SimDuration, SimTime};
+
+/// Topic of [`ControlState`].
+pub const STATE_TOPIC: &str = "twin/control/state";
+/// Topic of [`ControlCommand`].
+pub const COMMAND_TOPIC: &str = "twin/control/command";
+/// Topic of [`MemberReport`].
+pub const REPORT_TOPIC: &str = "twin/federation/report";
+/// Topic of [`TimeGrant`].
+pub const GRANT_TOPIC: &str = "twin/time/grant";
+/// Topic of [`FederationStatus`].
+pub const STATUS_TOPIC: &str = "twin/federation/status";
+
+/// The control module's states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FedState {
+    /// Members register and report ready; no time passes.
+    Initialise,
+    /// Time advances.
+    Running,
+    /// Time holds at the last granted time; members do nothing.
+    Frozen,
+    /// The federation is over; members finish and leave.
+    Ended,
+}
+
+impl std::fmt::Display for FedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FedState::Initialise => "initialise",
+            FedState::Running => "running",
+            FedState::Frozen => "frozen",
+            FedState::Ended => "ended",
+        })
+    }
+}
+
+/// The federation's state as broadcast by the controller.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ControlState {
+    /// Federation name.
+    pub federation: String,
+    /// Current state.
+    pub state: FedState,
+    /// Global time: every timed member has completed this time.
+    pub time: SimTime,
+    /// Scheduled end time.
+    pub end: SimTime,
+}
+
+impl TopicType for ControlState {
+    const TYPE_NAME: &'static str = "twin::control::State";
+    type Key = ();
+    fn key(&self) {}
+}
+
+/// A request to the controller.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// Leave initialise (when every expected member is ready) and run.
+    Run,
+    /// Hold time.
+    Freeze,
+    /// Continue after a freeze.
+    Resume,
+    /// End the federation now.
+    End,
+    /// Change the wall-clock pacing ratio (sim seconds per wall second; 0 = as fast as possible).
+    SetPacing {
+        /// The new ratio, ≥ 0.
+        ratio: f64,
+    },
+}
+
+/// A command and who sent it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ControlCommand {
+    /// Sender, for the log.
+    pub from: String,
+    /// The command.
+    pub command: Command,
+}
+
+impl TopicType for ControlCommand {
+    const TYPE_NAME: &'static str = "twin::control::Command";
+    type Key = ();
+    fn key(&self) {}
+}
+
+/// How a member takes part in time management.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TimeMode {
+    /// Advances in fixed steps of `dt` granted by the controller.
+    Stepped {
+        /// Step length.
+        dt: SimDuration,
+    },
+    /// Requests the time of its next event; promises to publish nothing
+    /// stamped earlier than its granted time plus `lookahead`.
+    Event {
+        /// Lookahead.
+        lookahead: SimDuration,
+    },
+    /// No time management: reacts to data as it arrives.
+    Untimed,
+}
+
+/// What a member tells the controller.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Report {
+    /// The member exists and how it takes part in time.
+    Join {
+        /// Its time mode.
+        mode: TimeMode,
+    },
+    /// Initialisation done; it can run.
+    Ready,
+    /// It finished the grant to `granted` and requests `next`
+    /// (`SimTime::MAX` for "no event pending").
+    Completed {
+        /// The granted time it reached.
+        granted: SimTime,
+        /// The next time it needs.
+        next: SimTime,
+        /// The earliest stamp of timed data it published in this step.
+        published_min: Option<SimTime>,
+    },
+    /// It leaves the federation.
+    Leave,
+}
+
+/// A report with its sender.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberReport {
+    /// Member name (the instance key).
+    pub member: String,
+    /// The report.
+    pub report: Report,
+}
+
+impl TopicType for MemberReport {
+    const TYPE_NAME: &'static str = "twin::federation::Report";
+    type Key = String;
+    fn key(&self) -> String {
+        self.member.clone()
+    }
+}
+
+/// Permission for one member to advance to `time`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeGrant {
+    /// The member (instance key).
+    pub member: String,
+    /// The time it may advance to.
+    pub time: SimTime,
+    /// The controller's grant round.
+    pub round: u64,
+}
+
+impl TopicType for TimeGrant {
+    const TYPE_NAME: &'static str = "twin::time::Grant";
+    type Key = String;
+    fn key(&self) -> String {
+        self.member.clone()
+    }
+}
+
+/// One member as the controller sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberStatus {
+    /// Name.
+    pub name: String,
+    /// Time mode.
+    pub mode: TimeMode,
+    /// `joined`, `ready`, `waiting`, `busy`, `left` or `lost`.
+    pub phase: String,
+    /// Last completed time.
+    pub completed: SimTime,
+    /// Pending request (waiting) or grant (busy).
+    pub requested: Option<SimTime>,
+    /// Wall time since its last report [ms].
+    pub since_report_ms: u64,
+}
+
+/// Periodic summary of the federation, for dashboards and hang diagnosis.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FederationStatus {
+    /// Federation name.
+    pub federation: String,
+    /// State.
+    pub state: FedState,
+    /// Global time.
+    pub time: SimTime,
+    /// Grant rounds issued.
+    pub rounds: u64,
+    /// Pacing ratio in force (0 = as fast as possible).
+    pub pacing: f64,
+    /// Measured lag behind the paced wall clock [ms] (0 when unpaced).
+    pub lag_ms: f64,
+    /// Achieved sim seconds per wall second since start.
+    pub speed: f64,
+    /// Members.
+    pub members: Vec<MemberStatus>,
+}
+
+impl TopicType for FederationStatus {
+    const TYPE_NAME: &'static str = "twin::federation::Status";
+    type Key = ();
+    fn key(&self) {}
+}
+
+/// Reliable, keep-all: nothing of the protocol may be lost.
+pub(crate) fn protocol_writer() -> WriterQos {
+    WriterQos::default()
+        .reliable_blocking(Duration::from_secs(5))
+        .keep_all()
+}
+
+/// Reliable keep-all reader.
+pub(crate) fn protocol_reader() -> ReaderQos {
+    ReaderQos::default().reliable().keep_all()
+}
+
+/// Transient-local last-value writer (state, status).
+pub(crate) fn state_writer() -> WriterQos {
+    WriterQos::default().transient_local().keep_last(1)
+}
+
+/// Transient-local last-value reader.
+pub(crate) fn state_reader() -> ReaderQos {
+    ReaderQos::default().reliable().transient_local().keep_all()
+}
+
+/// The partition of one member's grants.
+pub(crate) fn grant_partition(member: &str) -> String {
+    format!("member/{member}")
+}

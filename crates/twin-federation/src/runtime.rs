@@ -1,0 +1,347 @@
+//! The embedded runtime: a whole federation in one process.
+//!
+//! The controller and the *inline* members are polled in turn by one loop
+//! (deterministic, and fast: no thread hand-off per step); *threaded*
+//! members run their own driver loop. Both talk only through the bus, the
+//! same protocol a member in another process would use.
+
+use std::{
+    panic::{catch_unwind, AssertUnwindSafe},
+    sync::Arc,
+    thread::{self, JoinHandle},
+    time::{Duration, Instant},
+};
+
+use twin_bus::{Bus, WaitSet, Writer};
+use twin_core::{Epoch, SimTime};
+
+use crate::{
+    proto::*, Controller, ControllerConfig, DriverPoll, FederationError, Member, MemberDriver,
+    StallReport,
+};
+
+/// A member to run, with its placement.
+pub struct MemberSpec {
+    /// Unique member name.
+    pub name: String,
+    /// Time mode.
+    pub mode: TimeMode,
+    /// The member.
+    pub member: Box<dyn Member>,
+    /// Run on its own thread instead of the runtime's loop.
+    pub threaded: bool,
+}
+
+impl std::fmt::Debug for MemberSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberSpec")
+            .field("name", &self.name)
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+/// Runtime settings.
+#[derive(Clone, Debug)]
+pub struct FederationConfig {
+    /// Controller settings.
+    pub controller: ControllerConfig,
+    /// Scenario epoch.
+    pub epoch: Epoch,
+    /// Scenario seed.
+    pub seed: u64,
+    /// Wall time without progress before a [`RunEvent::Stall`] is reported.
+    pub stall_warning: Duration,
+    /// How often [`RunEvent::Progress`] is reported.
+    pub progress_every: Duration,
+}
+
+/// Sends control commands from any thread (a UI, a Ctrl-C handler).
+#[derive(Clone, Debug)]
+pub struct CommandSender {
+    writer: Arc<Writer<ControlCommand>>,
+    from: String,
+}
+
+impl CommandSender {
+    /// Creates a sender on `bus` that signs its commands as `from`.
+    pub fn new(bus: &Bus, from: &str) -> Result<CommandSender, FederationError> {
+        let p = bus.participant(from);
+        let w = p.writer(&p.topic(COMMAND_TOPIC)?, protocol_writer())?;
+        Ok(CommandSender {
+            writer: Arc::new(w),
+            from: from.to_owned(),
+        })
+    }
+    /// Sends `command` to the controller.
+    pub fn send(&self, command: Command) -> Result<(), FederationError> {
+        let c = ControlCommand {
+            from: self.from.clone(),
+            command,
+        };
+        self.writer.write(c).map_err(|e| FederationError::Report {
+            member: self.from.clone(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// What the runtime reports while it runs.
+#[derive(Debug)]
+pub enum RunEvent<'a> {
+    /// Periodic progress.
+    Progress {
+        /// Federation state.
+        state: FedState,
+        /// Global time.
+        time: SimTime,
+        /// End time.
+        end: SimTime,
+        /// Grant rounds so far.
+        rounds: u64,
+    },
+    /// No progress for the configured stall warning time.
+    Stall(&'a StallReport),
+    /// A member failed and left.
+    MemberFailed {
+        /// Member.
+        member: &'a str,
+        /// Why.
+        error: &'a FederationError,
+    },
+}
+
+/// The outcome of [`Federation::run`].
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// Final state (ended).
+    pub state: FedState,
+    /// Global time reached.
+    pub time: SimTime,
+    /// Grant rounds issued.
+    pub rounds: u64,
+    /// Wall time of the run.
+    pub wall: Duration,
+    /// Grants processed per member, in scenario order.
+    pub steps: Vec<(String, u64)>,
+    /// Largest lag behind the paced clock.
+    pub max_lag: Duration,
+    /// Members that failed, with the error text.
+    pub failures: Vec<(String, String)>,
+}
+
+/// A federation running in this process.
+pub struct Federation {
+    bus: Bus,
+    cfg: FederationConfig,
+    controller: Controller,
+    inline: Vec<MemberDriver>,
+    threads: Vec<(String, JoinHandle<Result<u64, FederationError>>)>,
+    order: Vec<String>,
+}
+
+impl std::fmt::Debug for Federation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Federation")
+            .field("members", &self.order)
+            .finish()
+    }
+}
+
+fn drive_thread(mut d: MemberDriver) -> Result<u64, FederationError> {
+    let mut ws = WaitSet::new();
+    for c in d.conditions() {
+        ws.attach(c);
+    }
+    loop {
+        let r = catch_unwind(AssertUnwindSafe(|| d.poll()));
+        match r {
+            Ok(Ok(DriverPoll::Done)) => return Ok(d.steps()),
+            Ok(Ok(DriverPoll::Progress)) => {}
+            Ok(Ok(DriverPoll::Idle)) => {
+                let _ = ws.wait(Duration::from_millis(20));
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                // A panicking member dies like a crashed process: silently.
+                d.participant().kill();
+                return Err(FederationError::Panicked {
+                    member: d.name().to_owned(),
+                });
+            }
+        }
+    }
+}
+
+impl Federation {
+    /// Builds the federation: the controller and every member's driver.
+    /// Threaded members start at once and wait for the controller.
+    pub fn new(
+        bus: Bus,
+        mut cfg: FederationConfig,
+        members: Vec<MemberSpec>,
+    ) -> Result<Self, FederationError> {
+        let order: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
+        cfg.controller.expected = order.clone();
+        let controller = Controller::new(bus.participant("controller"), cfg.controller.clone())?;
+        let mut inline = Vec::new();
+        let mut threads = Vec::new();
+        for m in members {
+            let d = MemberDriver::new(
+                bus.participant(&m.name),
+                m.mode,
+                m.member,
+                cfg.epoch,
+                cfg.seed,
+            )?;
+            if m.threaded {
+                let h = thread::Builder::new()
+                    .name(format!("member:{}", m.name))
+                    .spawn(move || drive_thread(d))
+                    .map_err(|e| FederationError::Thread(e.to_string()))?;
+                threads.push((m.name, h));
+            } else {
+                inline.push(d);
+            }
+        }
+        Ok(Federation {
+            bus,
+            cfg,
+            controller,
+            inline,
+            threads,
+            order,
+        })
+    }
+
+    /// The bus the federation runs on.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+    /// The controller (state, time, grant log, diagnosis).
+    pub fn controller(&self) -> &Controller {
+        &self.controller
+    }
+    /// A command sender for this federation.
+    pub fn commands(&self, from: &str) -> Result<CommandSender, FederationError> {
+        CommandSender::new(&self.bus, from)
+    }
+    /// The inline member drivers (e.g. to kill one in a fault test).
+    pub fn inline_members(&self) -> &[MemberDriver] {
+        &self.inline
+    }
+
+    /// Runs until the federation ends. `observer` sees progress, stalls and
+    /// failures; it runs on this thread and should return quickly.
+    pub fn run(
+        &mut self,
+        observer: &mut dyn FnMut(RunEvent<'_>),
+    ) -> Result<RunSummary, FederationError> {
+        let start = Instant::now();
+        let mut ws = WaitSet::new();
+        for c in self.controller.conditions() {
+            ws.attach(c);
+        }
+        for d in &self.inline {
+            for c in d.conditions() {
+                ws.attach(c);
+            }
+        }
+        let mut done = vec![false; self.inline.len()];
+        let mut failures: Vec<(String, String)> = Vec::new();
+        let mut last_report = Instant::now();
+        let mut stall_reported = false;
+        let mut iter = 0u64;
+        loop {
+            let cp = self.controller.poll()?;
+            let mut progressed = cp.progressed;
+            for (k, d) in self.inline.iter_mut().enumerate() {
+                if done[k] {
+                    continue;
+                }
+                match catch_unwind(AssertUnwindSafe(|| d.poll())) {
+                    Ok(Ok(DriverPoll::Progress)) => progressed = true,
+                    Ok(Ok(DriverPoll::Idle)) => {}
+                    Ok(Ok(DriverPoll::Done)) => done[k] = true,
+                    Ok(Err(e)) => {
+                        done[k] = true;
+                        observer(RunEvent::MemberFailed {
+                            member: d.name(),
+                            error: &e,
+                        });
+                        failures.push((d.name().to_owned(), e.to_string()));
+                    }
+                    Err(_) => {
+                        done[k] = true;
+                        d.participant().kill();
+                        let e = FederationError::Panicked {
+                            member: d.name().to_owned(),
+                        };
+                        observer(RunEvent::MemberFailed {
+                            member: d.name(),
+                            error: &e,
+                        });
+                        failures.push((d.name().to_owned(), e.to_string()));
+                    }
+                }
+            }
+            let ended = self.controller.state() == FedState::Ended;
+            if ended && done.iter().all(|&x| x) {
+                break;
+            }
+            iter += 1;
+            if iter % 256 == 0 || !progressed {
+                if last_report.elapsed() >= self.cfg.progress_every {
+                    last_report = Instant::now();
+                    observer(RunEvent::Progress {
+                        state: self.controller.state(),
+                        time: self.controller.time(),
+                        end: self.cfg.controller.end,
+                        rounds: self.controller.rounds(),
+                    });
+                }
+                let stalled = self.controller.since_progress() >= self.cfg.stall_warning;
+                if stalled && !stall_reported && self.controller.state() != FedState::Frozen {
+                    stall_reported = true;
+                    observer(RunEvent::Stall(&self.controller.diagnose()));
+                } else if !stalled {
+                    stall_reported = false;
+                }
+            }
+            if !progressed {
+                let mut wait = Duration::from_millis(20);
+                if let Some(w) = cp.wake_at {
+                    wait = wait.min(w.saturating_duration_since(Instant::now()));
+                }
+                if !wait.is_zero() {
+                    let _ = ws.wait(wait);
+                }
+            }
+        }
+        drop(ws);
+        let mut steps: Vec<(String, u64)> = Vec::new();
+        for d in &self.inline {
+            steps.push((d.name().to_owned(), d.steps()));
+        }
+        for (name, h) in self.threads.drain(..) {
+            match h.join() {
+                Ok(Ok(n)) => steps.push((name, n)),
+                Ok(Err(e)) => {
+                    failures.push((name.clone(), e.to_string()));
+                    steps.push((name, 0));
+                }
+                Err(_) => failures.push((name.clone(), "thread panicked".to_owned())),
+            }
+        }
+        steps.sort_by_key(|(n, _)| self.order.iter().position(|o| o == n));
+        Ok(RunSummary {
+            state: self.controller.state(),
+            time: self.controller.time(),
+            rounds: self.controller.rounds(),
+            wall: start.elapsed(),
+            steps,
+            max_lag: self.controller.max_lag(),
+            failures,
+        })
+    }
+}
