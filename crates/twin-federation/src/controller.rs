@@ -504,12 +504,6 @@ impl Controller {
     /// Does everything that can be done now. Never blocks.
     pub fn poll(&mut self) -> Result<ControllerPoll, FederationError> {
         let mut out = ControllerPoll::default();
-        for c in self.commands.take() {
-            if let Some(c) = c.value {
-                self.command(c);
-                out.progressed = true;
-            }
-        }
         let mut buf = std::mem::take(&mut self.report_buf);
         self.reports.take_into(&mut buf, usize::MAX);
         out.progressed |= !buf.is_empty();
@@ -517,6 +511,13 @@ impl Controller {
             self.report(s)?;
         }
         self.report_buf = buf;
+        self.update_time();
+        for c in self.commands.take() {
+            if let Some(c) = c.value {
+                self.command(c);
+                out.progressed = true;
+            }
+        }
         if self.state == FedState::Initialise && self.all_expected_ready() {
             let next = if self.cfg.start_frozen || !self.run_requested {
                 FedState::Frozen

@@ -47,9 +47,13 @@ impl MemberDriver {
         member: Box<dyn Member>,
         epoch: Epoch,
         seed: u64,
+        lease: std::time::Duration,
     ) -> Result<MemberDriver, FederationError> {
         let p = &participant;
-        let reports = p.writer(&p.topic(REPORT_TOPIC)?, protocol_writer())?;
+        let reports = p.writer(
+            &p.topic(REPORT_TOPIC)?,
+            protocol_writer().liveliness_lease(lease),
+        )?;
         let states = p.reader(&p.topic(STATE_TOPIC)?, state_reader())?;
         let grants = match mode {
             TimeMode::Untimed => None,
@@ -161,6 +165,10 @@ impl MemberDriver {
                 })?;
                 self.steps += 1;
                 progress = true;
+                if self.ctx.leave_requested {
+                    self.leave()?;
+                    return Ok(DriverPoll::Done);
+                }
             }
         } else if self.fed_state == FedState::Running {
             if let Err(e) = self.member.react(&mut self.ctx) {
@@ -193,6 +201,32 @@ impl MemberDriver {
                 member: self.ctx.name().to_owned(),
                 source: e,
             })
+    }
+
+    /// Runs this driver on the calling thread until the member is done;
+    /// returns the number of grants processed. A panic in the member is
+    /// treated as a crash: its participant is killed, nothing is said.
+    pub fn run_blocking(mut self) -> Result<u64, FederationError> {
+        let mut ws = twin_bus::WaitSet::new();
+        for c in self.conditions() {
+            ws.attach(c);
+        }
+        loop {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.poll())) {
+                Ok(Ok(DriverPoll::Done)) => return Ok(self.steps),
+                Ok(Ok(DriverPoll::Progress)) => {}
+                Ok(Ok(DriverPoll::Idle)) => {
+                    let _ = ws.wait(std::time::Duration::from_millis(20));
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    self.ctx.participant.kill();
+                    return Err(FederationError::Panicked {
+                        member: self.name().to_owned(),
+                    });
+                }
+            }
+        }
     }
 
     /// Leaves a running federation gracefully.

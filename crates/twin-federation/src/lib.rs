@@ -32,6 +32,7 @@
 //!     epoch: Epoch::UNIX, seed: 1,
 //!     stall_warning: std::time::Duration::from_secs(5),
 //!     progress_every: std::time::Duration::from_secs(1),
+//!     liveliness_lease: std::time::Duration::from_secs(2),
 //! };
 //! let member = MemberSpec {
 //!     name: "counter".into(), threaded: false, member: Box::new(Counter(0)),

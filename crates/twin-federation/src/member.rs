@@ -100,6 +100,7 @@ pub struct Ctx {
     pub(crate) mode: TimeMode,
     pub(crate) published_min: Arc<AtomicU64>,
     pub(crate) seed: u64,
+    pub(crate) leave_requested: bool,
 }
 
 const NONE: u64 = u64::MAX;
@@ -113,7 +114,13 @@ impl Ctx {
             mode,
             published_min: Arc::new(AtomicU64::new(NONE)),
             seed,
+            leave_requested: false,
         }
+    }
+
+    /// Asks to leave the federation after the current step.
+    pub fn leave(&mut self) {
+        self.leave_requested = true;
     }
 
     /// The member's name.

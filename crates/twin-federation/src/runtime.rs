@@ -54,6 +54,8 @@ pub struct FederationConfig {
     pub stall_warning: Duration,
     /// How often [`RunEvent::Progress`] is reported.
     pub progress_every: Duration,
+    /// Liveliness lease of members: a member silent (crashed) for longer is lost.
+    pub liveliness_lease: Duration,
 }
 
 /// Sends control commands from any thread (a UI, a Ctrl-C handler).
@@ -148,31 +150,6 @@ impl std::fmt::Debug for Federation {
     }
 }
 
-fn drive_thread(mut d: MemberDriver) -> Result<u64, FederationError> {
-    let mut ws = WaitSet::new();
-    for c in d.conditions() {
-        ws.attach(c);
-    }
-    loop {
-        let r = catch_unwind(AssertUnwindSafe(|| d.poll()));
-        match r {
-            Ok(Ok(DriverPoll::Done)) => return Ok(d.steps()),
-            Ok(Ok(DriverPoll::Progress)) => {}
-            Ok(Ok(DriverPoll::Idle)) => {
-                let _ = ws.wait(Duration::from_millis(20));
-            }
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                // A panicking member dies like a crashed process: silently.
-                d.participant().kill();
-                return Err(FederationError::Panicked {
-                    member: d.name().to_owned(),
-                });
-            }
-        }
-    }
-}
-
 impl Federation {
     /// Builds the federation: the controller and every member's driver.
     /// Threaded members start at once and wait for the controller.
@@ -193,11 +170,12 @@ impl Federation {
                 m.member,
                 cfg.epoch,
                 cfg.seed,
+                cfg.liveliness_lease,
             )?;
             if m.threaded {
                 let h = thread::Builder::new()
                     .name(format!("member:{}", m.name))
-                    .spawn(move || drive_thread(d))
+                    .spawn(move || d.run_blocking())
                     .map_err(|e| FederationError::Thread(e.to_string()))?;
                 threads.push((m.name, h));
             } else {

@@ -1,1 +1,5 @@
+//! Integration tests of the federation runtime.
+
+mod fixture;
+mod lifecycle;
 mod time;
