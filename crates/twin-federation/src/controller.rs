@@ -538,6 +538,8 @@ impl Controller {
             out.wake_at = wake;
             self.update_time();
             if self.finished() {
+                // No member has anything left before the end time.
+                self.time = self.time.max(self.cfg.end);
                 self.set_state(FedState::Ended);
                 out.progressed = true;
             }

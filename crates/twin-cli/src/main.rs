@@ -1,0 +1,138 @@
+//! `twin`: run a federation from a scenario file, run the bundled demo, or
+//! check a scenario.
+//!
+//! Exit codes: 0 success, 2 invalid input (scenario errors are printed as
+//! `file:line:column: field: message`), 1 a run that failed.
+
+mod run;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use twin_core::SimDuration;
+use twin_federates::Catalog;
+use twin_scenario::{Scenario, ScenarioError};
+
+/// The bundled demo scenario.
+const DEMO: &str = include_str!("../../../scenarios/demo.toml");
+
+#[derive(Parser, Debug)]
+#[command(name = "twin", version, about = "Twin: federated digital twins")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+    /// Log level filter (e.g. `info`, `twin_federation=debug`); also RUST_LOG.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run the federation a scenario file describes.
+    Run {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        #[command(flatten)]
+        opts: run::RunOpts,
+    },
+    /// Run the bundled demo federation.
+    Demo {
+        #[command(flatten)]
+        opts: run::RunOpts,
+    },
+    /// Check a scenario file and report every error with its location.
+    Validate {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+    },
+}
+
+/// An error that has already been printed in full; exit with this code.
+#[derive(Debug)]
+struct Reported(u8);
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+impl std::error::Error for Reported {}
+
+fn load(path: Option<&std::path::Path>) -> Result<Scenario> {
+    let parsed = match path {
+        Some(p) => Scenario::from_file(p),
+        None => Scenario::parse(DEMO, "scenarios/demo.toml"),
+    };
+    let scenario = match parsed {
+        Ok(s) => s,
+        Err(ScenarioError::Invalid(d)) => {
+            eprintln!("{d}");
+            eprintln!("error: scenario has {} error(s)", d.len());
+            return Err(Reported(2).into());
+        }
+        Err(e @ ScenarioError::Io { .. }) => {
+            eprintln!(
+                "error: {e:#}: {}",
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            );
+            return Err(Reported(2).into());
+        }
+    };
+    if let Err(d) = scenario.check(&Catalog) {
+        eprintln!("{d}");
+        eprintln!("error: scenario has {} error(s)", d.len());
+        return Err(Reported(2).into());
+    }
+    Ok(scenario)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| cli.log.clone());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => match e.downcast_ref::<Reported>() {
+            Some(Reported(code)) => ExitCode::from(*code),
+            None => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+fn dispatch(cmd: Cmd) -> Result<()> {
+    match cmd {
+        Cmd::Validate { scenario } => {
+            let s = load(Some(&scenario))?;
+            println!(
+                "{}: ok: federation `{}`, {} member(s), end {}",
+                scenario.display(),
+                s.federation.name,
+                s.members.len(),
+                s.federation.end
+            );
+            Ok(())
+        }
+        Cmd::Run { scenario, opts } => {
+            let s = load(Some(&scenario))?;
+            run::run(s, &opts).context("federation run failed")
+        }
+        Cmd::Demo { opts } => {
+            let s = load(None)?;
+            run::run(s, &opts).context("demo run failed")
+        }
+    }
+}
+
+/// Parses a duration argument such as `10s`.
+fn parse_duration(s: &str) -> Result<SimDuration, String> {
+    s.parse::<SimDuration>().map_err(|e| e.to_string())
+}
