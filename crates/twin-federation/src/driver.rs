@@ -29,6 +29,8 @@ pub struct MemberDriver {
     joined: bool,
     done: bool,
     steps: u64,
+    name: std::sync::Arc<str>,
+    grant_buf: Vec<twin_bus::Sample<TimeGrant>>,
 }
 
 impl std::fmt::Debug for MemberDriver {
@@ -49,6 +51,7 @@ impl MemberDriver {
         seed: u64,
         lease: std::time::Duration,
     ) -> Result<MemberDriver, FederationError> {
+        let participant_name = participant.name().to_owned();
         let p = &participant;
         let reports = p.writer(
             &p.topic(REPORT_TOPIC)?,
@@ -72,6 +75,8 @@ impl MemberDriver {
             joined: false,
             done: false,
             steps: 0,
+            name: participant_name.into(),
+            grant_buf: Vec::new(),
         })
     }
 
@@ -101,7 +106,7 @@ impl MemberDriver {
 
     fn send(&self, report: Report) -> Result<(), FederationError> {
         let r = MemberReport {
-            member: self.ctx.name().to_owned(),
+            member: std::sync::Arc::clone(&self.name),
             report,
         };
         self.reports.write(r).map_err(|e| FederationError::Report {
@@ -145,7 +150,9 @@ impl MemberDriver {
             }
         }
         if let Some(grants) = &self.grants {
-            for g in grants.take() {
+            let mut buf = std::mem::take(&mut self.grant_buf);
+            grants.take_into(&mut buf, usize::MAX);
+            for g in buf.drain(..) {
                 let Some(g) = g.value else { continue };
                 self.ctx.now = g.time;
                 let next = match self.member.advance(&mut self.ctx, g.time) {
@@ -170,6 +177,7 @@ impl MemberDriver {
                     return Ok(DriverPoll::Done);
                 }
             }
+            self.grant_buf = buf;
         } else if self.fed_state == FedState::Running {
             if let Err(e) = self.member.react(&mut self.ctx) {
                 return Err(self.fail(e));

@@ -10,7 +10,7 @@
 //! | `twin/time/grant` | [`TimeGrant`] | controller → one member (partition `member/<name>`) |
 //! | `twin/federation/status` | [`FederationStatus`] | controller → observers |
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
 use twin_bus::{ReaderQos, TopicType, WriterQos};
@@ -149,16 +149,16 @@ pub enum Report {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MemberReport {
     /// Member name (the instance key).
-    pub member: String,
+    pub member: Arc<str>,
     /// The report.
     pub report: Report,
 }
 
 impl TopicType for MemberReport {
     const TYPE_NAME: &'static str = "twin::federation::Report";
-    type Key = String;
-    fn key(&self) -> String {
-        self.member.clone()
+    type Key = Arc<str>;
+    fn key(&self) -> Arc<str> {
+        Arc::clone(&self.member)
     }
 }
 
@@ -166,7 +166,7 @@ impl TopicType for MemberReport {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimeGrant {
     /// The member (instance key).
-    pub member: String,
+    pub member: Arc<str>,
     /// The time it may advance to.
     pub time: SimTime,
     /// The controller's grant round.
@@ -175,9 +175,9 @@ pub struct TimeGrant {
 
 impl TopicType for TimeGrant {
     const TYPE_NAME: &'static str = "twin::time::Grant";
-    type Key = String;
-    fn key(&self) -> String {
-        self.member.clone()
+    type Key = Arc<str>;
+    fn key(&self) -> Arc<str> {
+        Arc::clone(&self.member)
     }
 }
 
