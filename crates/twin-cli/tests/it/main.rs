@@ -157,3 +157,50 @@ fn missing_file_is_a_clear_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("nope.toml"), "{stderr}");
 }
+
+/// Ctrl-C (SIGINT) freezes and ends the federation; the recording written
+/// so far is complete JSON lines and the exit is clean.
+#[test]
+fn ctrl_c_ends_cleanly_and_keeps_the_recording() {
+    let d = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twin"))
+        .args(["demo", "--pacing", "1", "--end", "120s", "--quiet"])
+        .current_dir(d.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "twin did not stop after SIGINT"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        status.success(),
+        "exit {status:?}\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ended early by Ctrl-C"), "{stdout}");
+    let rec = fs::read_to_string(d.path().join("out/demo-record.jsonl")).unwrap();
+    let n = rec
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .count();
+    // Paced at real time for ~1.5 s: roughly 15 steps of 12 points.
+    assert!(n >= 12 * 5, "only {n} records");
+    assert!(n < 12 * 200, "{n} records: the run did not stop early");
+}
