@@ -504,18 +504,16 @@ impl<T: TopicType> TopicCore<T> {
 
     /// Unregisters `key` for writer `w`; false if it was not registered.
     pub(crate) fn unregister(&self, w: u32, key: &T::Key) -> bool {
-        let mut fx = Effects::new();
-        let mut st = self.state.lock();
-        let Some(&i) = st.index.get(key) else {
-            return false;
-        };
-        if !st.instances[i as usize].registered.contains(&w) {
-            return false;
-        }
-        Self::unregister_locked(&mut st, w, i, &mut fx);
-        drop(st);
-        fx.run();
-        true
+        self.with_effects(|st, fx| {
+            let Some(&i) = st.index.get(key) else {
+                return false;
+            };
+            if !st.instances[i as usize].registered.contains(&w) {
+                return false;
+            }
+            Self::unregister_locked(st, w, i, fx);
+            true
+        })
     }
 
     pub(super) fn unregister_locked(st: &mut State<T>, w: u32, i: u32, fx: &mut Effects<T>) {
@@ -562,15 +560,22 @@ impl<T: TopicType> TopicCore<T> {
 
     /// Disposes `key` on behalf of writer `w`.
     pub(crate) fn dispose(&self, w: u32, key: &T::Key) -> bool {
+        self.with_effects(|st, fx| {
+            let Some(&i) = st.index.get(key) else {
+                return false;
+            };
+            Self::dispose_locked(st, w, i, fx);
+            true
+        })
+    }
+
+    /// Runs `f` under the topic lock, then the effects it queued (wake-ups,
+    /// wait-set notifications, listeners) after releasing the lock.
+    pub(super) fn with_effects<R>(&self, f: impl FnOnce(&mut State<T>, &mut Effects<T>) -> R) -> R {
         let mut fx = Effects::new();
-        let mut st = self.state.lock();
-        let Some(&i) = st.index.get(key) else {
-            return false;
-        };
-        Self::dispose_locked(&mut st, w, i, &mut fx);
-        drop(st);
+        let r = f(&mut self.state.lock(), &mut fx);
         fx.run();
-        true
+        r
     }
 
     pub(super) fn dispose_locked(st: &mut State<T>, w: u32, i: u32, fx: &mut Effects<T>) {
@@ -610,18 +615,16 @@ impl<T: TopicType> TopicCore<T> {
 
     /// Asserts liveliness of writer `w` (manual liveliness).
     pub(crate) fn assert_liveliness(&self, w: u32) {
-        let mut fx = Effects::new();
-        let mut st = self.state.lock();
-        let State {
-            writers, readers, ..
-        } = &mut *st;
-        if let Some(we) = writers[w as usize].as_mut() {
-            we.last_assert = Instant::now();
-            if !we.alive {
-                Self::set_alive(we, readers, true, &mut fx);
+        self.with_effects(|st, fx| {
+            let State {
+                writers, readers, ..
+            } = st;
+            if let Some(we) = writers[w as usize].as_mut() {
+                we.last_assert = Instant::now();
+                if !we.alive {
+                    Self::set_alive(we, readers, true, fx);
+                }
             }
-        }
-        drop(st);
-        fx.run();
+        })
     }
 }
