@@ -13,6 +13,7 @@ use crate::{
 use std::sync::Arc;
 
 impl<T: TopicType> TopicCore<T> {
+    /// Wakes writers blocked on a full reader after samples were taken.
     pub(super) fn after_take(&self, st: &State<T>) {
         if st.blocked_writers > 0 {
             self.space.notify_all();
@@ -96,6 +97,7 @@ impl<T: TopicType> TopicCore<T> {
             .collect()
     }
 
+    /// Whether reader `r` has live samples (read condition).
     pub(crate) fn has_data(&self, r: u32) -> bool {
         let st = self.state.lock();
         st.readers[r as usize]
@@ -103,6 +105,7 @@ impl<T: TopicType> TopicCore<T> {
             .is_some_and(|re| re.live() > 0)
     }
 
+    /// Takes everything pending for a listener reader.
     pub(super) fn drain_listener(&self, r: u32) -> (Vec<Sample<T>>, Vec<StatusEvent>) {
         let mut st = self.state.lock();
         let Some(re) = st.readers[r as usize].as_mut() else {
@@ -118,6 +121,7 @@ impl<T: TopicType> TopicCore<T> {
         (out, events)
     }
 
+    /// Whether a listener reader has samples or events not yet dispatched.
     pub(super) fn listener_pending(&self, r: u32) -> bool {
         let st = self.state.lock();
         st.readers[r as usize]
@@ -125,6 +129,7 @@ impl<T: TopicType> TopicCore<T> {
             .is_some_and(|re| re.live() > 0 || !re.events.is_empty())
     }
 
+    /// Reader `r`'s statuses; `reset` clears the change counters (DDS get_*_status).
     pub(crate) fn reader_status(&self, r: u32, reset: bool) -> ReaderStatus {
         let mut st = self.state.lock();
         let re = st.readers[r as usize]
@@ -147,6 +152,7 @@ impl<T: TopicType> TopicCore<T> {
         s
     }
 
+    /// Writer `w`'s statuses; `reset` clears the change counters.
     pub(crate) fn writer_status(&self, w: u32, reset: bool) -> WriterStatus {
         let mut st = self.state.lock();
         let we = st.writers[w as usize]
@@ -167,6 +173,7 @@ impl<T: TopicType> TopicCore<T> {
         s
     }
 
+    /// Statuses of reader `r` changed since last read.
     pub(crate) fn reader_changed(&self, r: u32) -> StatusMask {
         let st = self.state.lock();
         st.readers[r as usize]
@@ -174,6 +181,7 @@ impl<T: TopicType> TopicCore<T> {
             .map_or(StatusMask::default(), |re| re.changed)
     }
 
+    /// Statuses of writer `w` changed since last read.
     pub(crate) fn writer_changed(&self, w: u32) -> StatusMask {
         let st = self.state.lock();
         st.writers[w as usize]
@@ -181,18 +189,21 @@ impl<T: TopicType> TopicCore<T> {
             .map_or(StatusMask::default(), |we| we.changed)
     }
 
+    /// Lets a wait-set watch reader `r`.
     pub(crate) fn attach_reader_notifier(&self, r: u32, n: Arc<Notifier>) {
         if let Some(re) = self.state.lock().readers[r as usize].as_mut() {
             re.notifiers.push(n);
         }
     }
 
+    /// Lets a wait-set watch writer `w`.
     pub(crate) fn attach_writer_notifier(&self, w: u32, n: Arc<Notifier>) {
         if let Some(we) = self.state.lock().writers[w as usize].as_mut() {
             we.notifiers.push(n);
         }
     }
 
+    /// Stops a wait-set watching anything on this topic.
     pub(crate) fn detach_notifier(&self, n: &Arc<Notifier>) {
         let mut st = self.state.lock();
         for re in st.readers.iter_mut().flatten() {
@@ -203,6 +214,7 @@ impl<T: TopicType> TopicCore<T> {
         }
     }
 
+    /// The id of the reader in slot `r` (slots are reused).
     pub(crate) fn reader_id(&self, r: u32) -> Option<ReaderId> {
         self.state.lock().readers[r as usize]
             .as_ref()

@@ -19,7 +19,9 @@ use crate::{
     TopicType, WallTime, WriterId, WriterQos,
 };
 
+/// A reader's listener and how to reach the reader's queue from any thread.
 pub(crate) struct ListenerSlot<T: TopicType> {
+    /// Held while dispatching, so calls are serial and in delivery order.
     pub(crate) listener: Mutex<Box<dyn crate::ReaderListener<T>>>,
     pub(crate) core: Weak<TopicCore<T>>,
     pub(crate) slot: u32,
@@ -85,77 +87,126 @@ impl<T: TopicType> Effects<T> {
     }
 }
 
+/// Topic-wide state of one instance (key value). Instances are indexed
+/// densely (`InstanceHandle` = index) and never removed, so readers can keep
+/// per-instance state in plain vectors.
 pub(super) struct Instance<T: TopicType> {
+    /// The key.
     pub(super) key: T::Key,
+    /// Disposed and not written since: not replayed to late joiners.
     pub(super) disposed: bool,
     /// Writer slots that have this instance registered.
     pub(super) registered: Vec<u32>,
 }
 
+/// A writer as the topic sees it.
 pub(super) struct WEntry<T: TopicType> {
+    /// Bus-wide id; lower ids win ownership ties.
     pub(super) id: WriterId,
+    /// Its participant; a killed participant makes the writer silent.
     pub(super) part: Arc<PartState>,
+    /// Offered QoS.
     pub(super) qos: WriterQos,
+    /// Reader slots matched with this writer (QoS compatible, partitions meet).
     pub(super) matched: Vec<u32>,
+    /// Sequence number of the last sample written.
     pub(super) seq: u64,
+    /// Liveliness as readers see it; cleared by the monitor when the lease
+    /// expires, set again by the next write or assertion.
     pub(super) alive: bool,
+    /// Last write or assertion (manual liveliness).
     pub(super) last_assert: Instant,
     /// Transient-local replay history per instance.
     pub(super) history: FxHashMap<u32, VecDeque<Sample<T>>>,
     /// Last write per instance, for the offered deadline.
     pub(super) last_write: FxHashMap<u32, Instant>,
+    /// Cumulative statuses.
     pub(super) status: WriterStatus,
+    /// Statuses changed since last read (status conditions).
     pub(super) changed: StatusMask,
+    /// Wait-sets watching this writer.
     pub(super) notifiers: Vec<Arc<Notifier>>,
     /// Whether a write must read the clock (deadlines, manual liveliness, lifespan).
     pub(super) needs_clock: bool,
 }
 
+/// A reader's view of one instance.
+///
+/// Queue invariant: the queued samples of this instance have sequences
+/// `head .. next`, of which the last `queued` are live; entries below
+/// `head` are dead (replaced under keep-last) and skipped when popped.
 #[derive(Clone, Copy, Default)]
 pub(super) struct RInst {
+    /// Current owner and its strength (exclusive ownership only).
     pub(super) owner: Option<(WriterId, i32)>,
     /// Sequence of the oldest live queued sample of this instance.
     pub(super) head: u64,
+    /// Sequence the next queued sample of this instance gets.
     pub(super) next: u64,
+    /// Live samples of this instance in the queue.
     pub(super) queued: u32,
+    /// Last sample arrival, for the requested deadline (set only if one is requested).
     pub(super) last_arrival: Option<Instant>,
 }
 
+/// One entry of a reader's arrival-ordered queue.
 pub(super) struct Queued<T: TopicType> {
+    /// Instance index.
     pub(super) inst: u32,
+    /// Per-instance sequence (see [`RInst`]).
     pub(super) seq: u64,
+    /// Lifespan expiry, if the writer set a lifespan.
     pub(super) expires: Option<Instant>,
+    /// The sample.
     pub(super) sample: Sample<T>,
 }
 
+/// A reader as the topic sees it: its queue and per-instance state.
 pub(super) struct REntry<T: TopicType> {
+    /// Bus-wide id.
     pub(super) id: ReaderId,
+    /// Its participant; readers of killed participants receive nothing.
     pub(super) part: Arc<PartState>,
+    /// Requested QoS.
     pub(super) qos: ReaderQos,
+    /// Writer slots matched with this reader.
     pub(super) matched: Vec<u32>,
+    /// Samples in arrival order across instances (per-writer order kept).
     pub(super) queue: VecDeque<Queued<T>>,
     /// Entries in `queue` replaced by newer samples (keep-last), not yet popped.
     pub(super) dead: usize,
+    /// Per-instance state, indexed by instance.
     pub(super) inst: Vec<RInst>,
+    /// Cumulative statuses.
     pub(super) status: ReaderStatus,
+    /// Statuses changed since last read (status conditions).
     pub(super) changed: StatusMask,
+    /// A thread is blocked in a take on `cv`.
     pub(super) waiting: bool,
+    /// Wakes a blocked take; waits on the topic mutex.
     pub(super) cv: Arc<Condvar>,
+    /// An `async` take waiting for data.
     pub(super) waker: Option<Waker>,
+    /// Wait-sets watching this reader.
     pub(super) notifiers: Vec<Arc<Notifier>>,
+    /// The listener, for listener readers.
     pub(super) listener: Option<Arc<ListenerSlot<T>>>,
+    /// Status events not yet given to the listener.
     pub(super) events: Vec<StatusEvent>,
 }
 
 impl<T: TopicType> REntry<T> {
+    /// Live (not replaced, not yet taken) samples in the queue.
     pub(super) fn live(&self) -> usize {
         self.queue.len() - self.dead
     }
 
+    /// A keep-all reader at its resource limit: reliable writers must wait.
     pub(super) fn full(&self) -> bool {
         self.qos.history == History::KeepAll && self.live() >= self.qos.resource_limits.max_samples
     }
 
+    /// The state of instance `i`, created on first use.
     pub(super) fn inst_mut(&mut self, i: u32) -> &mut RInst {
         let i = i as usize;
         if self.inst.len() <= i {
@@ -164,6 +215,7 @@ impl<T: TopicType> REntry<T> {
         &mut self.inst[i]
     }
 
+    /// Records a status change and queues its notifications.
     pub(super) fn event(&mut self, e: StatusEvent, fx: &mut Effects<T>) {
         self.changed = StatusMask(self.changed.0 | e.mask().0);
         fx.notifiers.extend(self.notifiers.iter().cloned());
@@ -226,6 +278,8 @@ impl<T: TopicType> REntry<T> {
         }
     }
 
+    /// Drops dead entries; amortised O(1) per push since it runs only when
+    /// dead entries outnumber live ones.
     pub(super) fn compact(&mut self) {
         let inst = &self.inst;
         self.queue.retain(|q| q.seq >= inst[q.inst as usize].head);
@@ -297,6 +351,9 @@ impl<T: TopicType> REntry<T> {
     }
 }
 
+/// Delivers one written sample to every matched reader: ownership
+/// admission, deadline bookkeeping, then the queue. The sample is cloned for
+/// all readers but the last, which gets it by move.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn deliver<T: TopicType>(
     readers: &mut [Option<REntry<T>>],
@@ -330,6 +387,7 @@ pub(super) fn deliver<T: TopicType>(
     }
 }
 
+/// A sample without data announcing an instance-state change.
 pub(super) fn state_sample<T: TopicType>(
     key: &T::Key,
     i: u32,

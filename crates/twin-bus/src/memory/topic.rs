@@ -52,6 +52,7 @@ pub(super) fn free_slot<E>(v: &mut Vec<Option<E>>, e: E) -> u32 {
 }
 
 impl<T: TopicType> TopicCore<T> {
+    /// An empty topic; timed policies will be registered with `monitor`.
     pub(crate) fn new(name: &str, monitor: Weak<Monitor>) -> Self {
         TopicCore {
             name: name.into(),
@@ -69,6 +70,7 @@ impl<T: TopicType> TopicCore<T> {
         }
     }
 
+    /// Registers the topic with the monitor once it has a timed endpoint.
     pub(super) fn watch_if_timed(self: &Arc<Self>, timed: bool) {
         let Some(m) = self.monitor.upgrade() else {
             return;
@@ -84,6 +86,7 @@ impl<T: TopicType> TopicCore<T> {
         }
     }
 
+    /// (writers, readers) now.
     pub(crate) fn endpoint_counts(&self) -> (usize, usize) {
         let st = self.state.lock();
         (
@@ -92,6 +95,7 @@ impl<T: TopicType> TopicCore<T> {
         )
     }
 
+    /// The index of `key`'s instance, created on first use.
     pub(super) fn instance(st: &mut State<T>, key: &T::Key) -> u32 {
         if let Some(&i) = st.index.get(key) {
             return i;
@@ -106,6 +110,7 @@ impl<T: TopicType> TopicCore<T> {
         i
     }
 
+    /// Decides whether writes of `w` must read the clock (skip it when nothing is timed).
     pub(super) fn recompute_clock_need(st: &mut State<T>, w: u32) {
         let State {
             writers, readers, ..
@@ -123,6 +128,7 @@ impl<T: TopicType> TopicCore<T> {
             });
     }
 
+    /// Adds a writer and matches it with every existing reader.
     pub(crate) fn add_writer(
         self: &Arc<Self>,
         id: WriterId,
@@ -158,6 +164,7 @@ impl<T: TopicType> TopicCore<T> {
         w
     }
 
+    /// Adds a reader, matches it and replays transient-local history to it.
     pub(crate) fn add_reader(
         self: &Arc<Self>,
         id: ReaderId,
@@ -284,6 +291,7 @@ impl<T: TopicType> TopicCore<T> {
         }
     }
 
+    /// Deletes a reader; blocked writers are woken (it no longer holds them back).
     pub(crate) fn remove_reader(&self, r: u32) {
         let mut fx = Effects::<T>::new();
         let mut st = self.state.lock();
@@ -463,6 +471,7 @@ impl<T: TopicType> TopicCore<T> {
         Ok(())
     }
 
+    /// Changes a writer's liveliness and tells its matched readers.
     pub(super) fn set_alive(
         we: &mut WEntry<T>,
         readers: &mut [Option<REntry<T>>],
@@ -516,6 +525,8 @@ impl<T: TopicType> TopicCore<T> {
         })
     }
 
+    /// Unregisters under the lock: releases ownership, forgets history, and
+    /// tells readers left without a writer for the instance.
     pub(super) fn unregister_locked(st: &mut State<T>, w: u32, i: u32, fx: &mut Effects<T>) {
         let dispose = st.writers[w as usize]
             .as_ref()
@@ -578,6 +589,8 @@ impl<T: TopicType> TopicCore<T> {
         r
     }
 
+    /// Disposes under the lock; under exclusive ownership only the owner's
+    /// disposal reaches a reader.
     pub(super) fn dispose_locked(st: &mut State<T>, w: u32, i: u32, fx: &mut Effects<T>) {
         let State {
             writers,
