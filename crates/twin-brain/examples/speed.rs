@@ -1,0 +1,114 @@
+//! Quick speed check without criterion: best of several repetitions, so that a
+//! busy shared machine inflates the numbers as little as possible.
+//!
+//! ```text
+//! cargo run --release -p twin-brain --example speed
+//! ```
+//!
+//! Prints wall seconds per simulated second for Generic2dOscillator (dt 0.1 ms)
+//! and Epileptor (dt 0.05 ms) on the 76- and 192-region connectomes (the 76-region
+//! cases are those of `benches/brain.rs`). The 192-region TVB figures were
+//! measured with a stochastic Heun; these runs are deterministic.
+
+use std::{path::PathBuf, time::Instant};
+
+use twin_brain::{
+    models::{Epileptor, EpileptorParams, Generic2dOscillator},
+    Connectome, Coupling, InitialConditions, Simulator, SimulatorBuilder,
+};
+
+/// A tvb-data connectome shipped with the tests.
+fn connectome(n: usize) -> Connectome {
+    let rel = format!("tests/data/tvb-data/connectivity_{n}.zip");
+    Connectome::from_zip(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)).expect("connectome")
+}
+
+/// Generic2dOscillator, Heun, Linear(0.0154), speed 4 mm/ms, dt 0.1 ms.
+fn g2d(n: usize) -> Simulator {
+    let ic: Vec<f64> = (0..2 * n)
+        .map(|k| 0.5 * ((k % n) as f64 * 0.7 + (k / n) as f64).sin())
+        .collect();
+    SimulatorBuilder::new(connectome(n), Box::new(Generic2dOscillator::default()))
+        .coupling(Coupling::linear(0.0154))
+        .speed(4.0)
+        .dt(0.1)
+        .initial(InitialConditions::Constant(ic))
+        .build()
+        .expect("g2d")
+}
+
+/// Epileptor (TVB demo preset), Heun, Difference(1), speed 4 mm/ms, dt 0.05 ms.
+fn epileptor(n: usize) -> Simulator {
+    let mut p = EpileptorParams::tvb_demo_network();
+    let mut x0 = vec![-2.4; n];
+    for i in [62, 47, 40] {
+        x0[i] = -1.6;
+    }
+    for i in [69, 72] {
+        x0[i] = -1.8;
+    }
+    p.x0 = x0.into();
+    let mut ic = Vec::new();
+    for (k, v) in [-1.6, -10.0, 3.0, -0.9, 0.0, -0.15].into_iter().enumerate() {
+        ic.extend((0..n).map(|i| {
+            if k == 0 {
+                v + 0.01 * (i as f64).sin()
+            } else {
+                v
+            }
+        }));
+    }
+    SimulatorBuilder::new(
+        connectome(n),
+        Box::new(Epileptor {
+            p,
+            modification: false,
+        }),
+    )
+    .coupling(Coupling::difference(1.0))
+    .speed(4.0)
+    .dt(0.05)
+    .initial(InitialConditions::Constant(ic))
+    .build()
+    .expect("epileptor")
+}
+
+/// Best wall time per simulated second over `reps` runs of `sim_ms` each.
+fn best_of(mut sim: Simulator, sim_ms: f64, reps: usize) -> f64 {
+    let steps = (sim_ms / sim.dt()).round() as u64;
+    sim.run(steps / 10, &mut |_, _| {});
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            sim.run(steps, &mut |_, _| {});
+            t.elapsed().as_secs_f64() / (sim_ms / 1000.0)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    // (label, simulator, ms per repetition, TVB CPU-s per simulated s measured here)
+    let cases = [
+        ("Generic2dOscillator  76 dt 0.1 ms ", g2d(76), 100.0, 0.9),
+        (
+            "Epileptor            76 dt 0.05 ms",
+            epileptor(76),
+            50.0,
+            2.6,
+        ),
+        ("Generic2dOscillator 192 dt 0.1 ms ", g2d(192), 100.0, 1.25),
+        (
+            "Epileptor           192 dt 0.05 ms",
+            epileptor(192),
+            50.0,
+            5.5,
+        ),
+    ];
+    for (label, sim, ms, tvb) in cases {
+        let t = best_of(sim, ms, 30);
+        println!(
+            "{label}: {t:.4} s per simulated s ({:.0}x TVB's {tvb} CPU-s)",
+            tvb / t
+        );
+    }
+}

@@ -1,0 +1,375 @@
+//! Long-range coupling: `c_i = post( Σ_j w_ij · pre(x_i, x_j(t − d_ij)) )`.
+//!
+//! The coupling is evaluated once per integration step, from the delay
+//! [`History`], and reused by every stage of the integrator (TVB does the same:
+//! the Heun corrector sees the coupling computed before the predictor).
+//!
+//! # Numerics (TVB parity)
+//!
+//! * Weights and history are `f32`. For `Linear`, `Scaling`, `Difference` and
+//!   `Kuramoto`, `pre` and the products `w · pre` are `f32` and each row is
+//!   summed like `np.add.reduceat` over the non-zero weights (row-major,
+//!   columns ascending); `post` is then `f64`.
+//! * `HyperbolicTangent` evaluates `pre` in `f64`, so products and sums are `f64`.
+//! * `Sigmoidal` and `SigmoidalJansenRit` are TVB's *dense* couplings: each row
+//!   is summed over all `N` columns (zeros included) like `np.sum`.
+//!
+//! See [`crate::numpy_sum`] for the summation order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    history::History,
+    numpy_sum::{pairwise_sum, reduceat_segment, reduceat_with, F32x2},
+};
+
+/// A coupling function (TVB's `tvb.simulator.coupling`); parameters are scalars.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", deny_unknown_fields)]
+pub enum Coupling {
+    /// `post = a·gx + b`, `pre = x_j`. TVB defaults: a = 2⁻⁸ = 0.00390625, b = 0.
+    Linear {
+        /// Scale.
+        a: f64,
+        /// Offset.
+        b: f64,
+    },
+    /// `post = a·gx`, `pre = x_j`. TVB default a = 2⁻⁸.
+    Scaling {
+        /// Scale.
+        a: f64,
+    },
+    /// Diffusive: `pre = x_j − x_i`, `post = a·gx`. TVB default a = 0.1.
+    Difference {
+        /// Scale.
+        a: f64,
+    },
+    /// `pre = sin(x_j − x_i)`, `post = a / n_cvar · gx` (TVB divides by the
+    /// number of coupling variables, not regions). TVB default a = 1.
+    Kuramoto {
+        /// Scale.
+        a: f64,
+    },
+    /// `pre = a·(1 + tanh((b·x_j − midpoint)/σ))`, `post = gx`.
+    /// TVB defaults: a = 1, b = 1, midpoint = 0, σ = 1.
+    HyperbolicTangent {
+        /// Amplitude.
+        a: f64,
+        /// Input scale.
+        b: f64,
+        /// Midpoint.
+        midpoint: f64,
+        /// Width σ.
+        sigma: f64,
+    },
+    /// `post = cmin + (cmax − cmin) / (1 + exp(−a·((gx − midpoint)/σ)))`, `pre = x_j`.
+    /// TVB defaults: cmin = −1, cmax = 1, midpoint = 0, a = 1, σ = 230.
+    Sigmoidal {
+        /// Minimum.
+        cmin: f64,
+        /// Maximum.
+        cmax: f64,
+        /// Midpoint.
+        midpoint: f64,
+        /// Steepness.
+        a: f64,
+        /// Width σ.
+        sigma: f64,
+    },
+    /// Jansen–Rit sigmoid of the delayed PSP difference `y1_j − y2_j`:
+    /// `pre = cmin + (cmax − cmin)/(1 + exp(r·(midpoint − (y1_j − y2_j))))`,
+    /// `post = a·gx`; one coupling term. TVB defaults: cmin = 0,
+    /// cmax = 0.005, midpoint = 6, r = 0.56, a = 1.
+    SigmoidalJansenRit {
+        /// Minimum.
+        cmin: f64,
+        /// Maximum.
+        cmax: f64,
+        /// Midpoint \[mV\].
+        midpoint: f64,
+        /// Steepness \[1/mV\].
+        r: f64,
+        /// Scale.
+        a: f64,
+    },
+}
+
+impl Coupling {
+    /// Linear coupling with TVB's default offset `b = 0`.
+    pub fn linear(a: f64) -> Self {
+        Coupling::Linear { a, b: 0.0 }
+    }
+
+    /// Difference coupling.
+    pub fn difference(a: f64) -> Self {
+        Coupling::Difference { a }
+    }
+
+    /// Sigmoidal coupling with TVB defaults.
+    pub fn sigmoidal_default() -> Self {
+        Coupling::Sigmoidal {
+            cmin: -1.0,
+            cmax: 1.0,
+            midpoint: 0.0,
+            a: 1.0,
+            sigma: 230.0,
+        }
+    }
+
+    /// Hyperbolic-tangent coupling with TVB defaults.
+    pub fn hyperbolic_tangent_default() -> Self {
+        Coupling::HyperbolicTangent {
+            a: 1.0,
+            b: 1.0,
+            midpoint: 0.0,
+            sigma: 1.0,
+        }
+    }
+
+    /// Jansen–Rit sigmoidal coupling with TVB defaults.
+    pub fn sigmoidal_jansen_rit_default() -> Self {
+        Coupling::SigmoidalJansenRit {
+            cmin: 0.0,
+            cmax: 2.0 * 0.0025,
+            midpoint: 6.0,
+            r: 0.56,
+            a: 1.0,
+        }
+    }
+
+    /// TVB's class name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Coupling::Linear { .. } => "Linear",
+            Coupling::Scaling { .. } => "Scaling",
+            Coupling::Difference { .. } => "Difference",
+            Coupling::Kuramoto { .. } => "Kuramoto",
+            Coupling::HyperbolicTangent { .. } => "HyperbolicTangent",
+            Coupling::Sigmoidal { .. } => "Sigmoidal",
+            Coupling::SigmoidalJansenRit { .. } => "SigmoidalJansenRit",
+        }
+    }
+
+    /// Number of coupling terms produced for a model with `n_cvar` coupling variables.
+    pub fn n_terms(&self, n_cvar: usize) -> usize {
+        match self {
+            Coupling::SigmoidalJansenRit { .. } => 1,
+            _ => n_cvar,
+        }
+    }
+}
+
+/// Sparse afferent table and scratch space; computes the coupling of one step.
+#[derive(Debug, Clone)]
+pub(crate) struct CouplingEngine {
+    n: usize,
+    horizon: usize,
+    /// Target region of each non-zero weight (row-major order).
+    rows: Vec<usize>,
+    /// Source region of each non-zero weight.
+    cols: Vec<usize>,
+    /// `(j·2H + H − d)·n_cvar`: read offset of edge e relative to the read base.
+    rel: Vec<u32>,
+    n_cvar: usize,
+    w32: Vec<f32>,
+    /// CSR row starts (N + 1 entries).
+    row_start: Vec<usize>,
+    prod32: Vec<f32>,
+    prod2: Vec<F32x2>,
+    prod64: Vec<f64>,
+    dense32: Vec<f32>,
+    dense64: Vec<f64>,
+}
+
+impl CouplingEngine {
+    /// Builds the table from row-major weights and integer delays (`idelays[i*n+j] < horizon`).
+    pub(crate) fn new(
+        n: usize,
+        n_cvar: usize,
+        weights: &[f64],
+        idelays: &[usize],
+        horizon: usize,
+    ) -> Self {
+        let (mut rows, mut cols, mut rel, mut w32) = (vec![], vec![], vec![], vec![]);
+        let mut row_start = Vec::with_capacity(n + 1);
+        for i in 0..n {
+            row_start.push(rows.len());
+            for j in 0..n {
+                let w = weights[i * n + j];
+                if w != 0.0 {
+                    let d = idelays[i * n + j];
+                    debug_assert!(d < horizon);
+                    rows.push(i);
+                    cols.push(j);
+                    let r = (j * 2 * horizon + horizon - d) * n_cvar;
+                    rel.push(u32::try_from(r).expect("history larger than 2^32 entries"));
+                    w32.push(w as f32);
+                }
+            }
+        }
+        row_start.push(rows.len());
+        let nnz = rows.len();
+        CouplingEngine {
+            n,
+            horizon,
+            rows,
+            cols,
+            rel,
+            n_cvar,
+            w32,
+            row_start,
+            prod32: vec![0.0; nnz],
+            prod2: Vec::new(),
+            prod64: vec![0.0; nnz],
+            dense32: vec![0.0; n],
+            dense64: vec![0.0; n],
+        }
+    }
+
+    /// Number of non-zero weights.
+    pub(crate) fn nnz(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Computes the coupling for step `step` (reading `x(step − 1 − d)`) into
+    /// `out[k * n + i]` for each coupling term `k`.
+    pub(crate) fn compute(&mut self, cpl: &Coupling, hist: &History, step: u64, out: &mut [f64]) {
+        debug_assert!(step >= 1);
+        debug_assert_eq!(hist.horizon(), self.horizon);
+        let n = self.n;
+        let now = step - 1;
+        let pos = hist.read_base(now);
+        let n_cvar = hist.n_cvar();
+        let buf = &hist.data()[pos..];
+        let nc = self.n_cvar;
+        debug_assert_eq!(nc, n_cvar);
+        match *cpl {
+            Coupling::Linear { a, b } => self.rows32(buf, out, |_, xj| xj, |gx| a * gx as f64 + b),
+            Coupling::Scaling { a } => self.rows32(buf, out, |_, xj| xj, |gx| a * gx as f64),
+            Coupling::Difference { a } => {
+                self.rows32(buf, out, |xi, xj| xj - xi, |gx| a * gx as f64)
+            }
+            Coupling::Kuramoto { a } => {
+                let scale = a / n_cvar as f64;
+                let pre = |xi: f32, xj: f32| ((xj - xi) as f64).sin() as f32;
+                self.rows32(buf, out, pre, |gx| scale * gx as f64);
+            }
+            Coupling::HyperbolicTangent {
+                a,
+                b,
+                midpoint,
+                sigma,
+            } => {
+                for k in 0..nc {
+                    for e in 0..self.rel.len() {
+                        let xj = buf[self.rel[e] as usize + k] as f64;
+                        let pre = a * (1.0 + ((b * xj - midpoint) / sigma).tanh());
+                        self.prod64[e] = self.w32[e] as f64 * pre;
+                    }
+                    for i in 0..n {
+                        let seg = &self.prod64[self.row_start[i]..self.row_start[i + 1]];
+                        out[k * n + i] = reduceat_segment(seg);
+                    }
+                }
+            }
+            Coupling::Sigmoidal {
+                cmin,
+                cmax,
+                midpoint,
+                a,
+                sigma,
+            } => {
+                for k in 0..nc {
+                    for (p, (&r, &w)) in self.prod32.iter_mut().zip(self.rel.iter().zip(&self.w32))
+                    {
+                        *p = w * buf[r as usize + k];
+                    }
+                    for i in 0..n {
+                        let (s, e) = (self.row_start[i], self.row_start[i + 1]);
+                        for q in s..e {
+                            self.dense32[self.cols[q]] = self.prod32[q];
+                        }
+                        let gx = pairwise_sum(&self.dense32) as f64;
+                        for q in s..e {
+                            self.dense32[self.cols[q]] = 0.0;
+                        }
+                        out[k * n + i] =
+                            cmin + ((cmax - cmin) / (1.0 + (-a * ((gx - midpoint) / sigma)).exp()));
+                    }
+                }
+            }
+            Coupling::SigmoidalJansenRit {
+                cmin,
+                cmax,
+                midpoint,
+                r,
+                a,
+            } => {
+                let k2 = nc.min(2) - 1;
+                // Zero-weight entries contribute w·pre = 0 but keep their place in the sum.
+                for e in 0..self.rel.len() {
+                    let q = self.rel[e] as usize;
+                    let d = (buf[q] - buf[q + k2]) as f64;
+                    let pre = cmin + (cmax - cmin) / (1.0 + (r * (midpoint - d)).exp());
+                    self.prod64[e] = self.w32[e] as f64 * pre;
+                }
+                for i in 0..n {
+                    let (s, e) = (self.row_start[i], self.row_start[i + 1]);
+                    for q in s..e {
+                        self.dense64[self.cols[q]] = self.prod64[q];
+                    }
+                    out[i] = a * pairwise_sum(&self.dense64);
+                    for q in s..e {
+                        self.dense64[self.cols[q]] = 0.0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// For each row `i`: `prod32[e] = w_e · pre(x_i, x_j)` over its edges, summed
+    /// like `np.add.reduceat`, then `out[i] = post(sum)`. `x_i` is the target's
+    /// stored current value, `x_j` the delayed source value.
+    #[inline]
+    fn rows32(
+        &mut self,
+        buf: &[f32],
+        out: &mut [f64],
+        pre: impl Fn(f32, f32) -> f32,
+        post: impl Fn(f32) -> f64,
+    ) {
+        let (n, nc) = (self.n, self.n_cvar);
+        let cur = (2 * self.horizon, self.horizon);
+        if nc == 2 {
+            // Both coupling variables of an edge in one pass (they share a cache line).
+            for i in 0..n {
+                let (s, e) = (self.row_start[i], self.row_start[i + 1]);
+                let (rel, w) = (&self.rel[s..e], &self.w32[s..e]);
+                let xi_at = (i * cur.0 + cur.1) * 2;
+                let (xi0, xi1) = (buf[xi_at], buf[xi_at + 1]);
+                let gx = reduceat_with(e - s, &mut self.prod2, |q| {
+                    let r = rel[q] as usize;
+                    F32x2(w[q] * pre(xi0, buf[r]), w[q] * pre(xi1, buf[r + 1]))
+                });
+                out[i] = post(gx.0);
+                out[n + i] = post(gx.1);
+            }
+            return;
+        }
+        for i in 0..n {
+            let (s, e) = (self.row_start[i], self.row_start[i + 1]);
+            let (rel, w) = (&self.rel[s..e], &self.w32[s..e]);
+            let xi_at = (i * cur.0 + cur.1) * nc;
+            for k in 0..nc {
+                let xi = buf[xi_at + k];
+                let gx = reduceat_with(e - s, &mut self.prod32, |q| {
+                    w[q] * pre(xi, buf[rel[q] as usize + k])
+                });
+                out[k * n + i] = post(gx);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
