@@ -14,7 +14,9 @@
 //! | `event-ticker` | event | `twin/demo/tick` ([`demo::Tick`]) at Poisson event times |
 //! | `recorder` | stepped | records listed topics to JSON lines, in deterministic order |
 //! | `logger` | none | logs progress as data arrives |
+//! | `brain` | stepped | `twin/brain/monitor/tavg` ([`brain::BrainSample`]), `twin/brain/regions`; reads `twin/brain/stimulus` |
 
+pub mod brain;
 pub mod demo;
 mod params;
 
@@ -58,7 +60,13 @@ pub enum BuildError {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Catalog;
 
-const KINDS: [&str; 4] = ["moving-points", "event-ticker", "recorder", "logger"];
+const KINDS: [&str; 5] = [
+    "moving-points",
+    "event-ticker",
+    "recorder",
+    "logger",
+    "brain",
+];
 
 impl KindCatalog for Catalog {
     fn kinds(&self) -> Vec<&'static str> {
@@ -68,7 +76,7 @@ impl KindCatalog for Catalog {
     fn default_time(&self, kind: &str) -> Option<twin_scenario::TimeMode> {
         use twin_scenario::TimeMode as T;
         match kind {
-            "moving-points" | "recorder" => Some(T::Stepped),
+            "moving-points" | "recorder" | "brain" => Some(T::Stepped),
             "event-ticker" => Some(T::Event),
             "logger" => Some(T::None),
             _ => None,
@@ -81,6 +89,7 @@ impl KindCatalog for Catalog {
             "event-ticker" => demo::ticker::Params::check(params),
             "recorder" => demo::recorder::Params::check(params),
             "logger" => demo::logger::Params::check(params),
+            "brain" => brain::Params::check(params),
             _ => Err(vec![ParamIssue::table(format!("unknown kind `{kind}`"))]),
         }
     }
@@ -92,6 +101,7 @@ fn make_member(spec: &twin_scenario::MemberSpec) -> Result<Box<dyn Member>, Vec<
         "event-ticker" => Box::new(demo::ticker::Ticker::new(parse_params(&spec.params)?)),
         "recorder" => Box::new(demo::recorder::Recorder::new(parse_params(&spec.params)?)),
         "logger" => Box::new(demo::logger::Logger::new(parse_params(&spec.params)?)),
+        "brain" => Box::new(brain::Brain::new(parse_params(&spec.params)?)),
         other => return Err(vec![ParamIssue::table(format!("unknown kind `{other}`"))]),
     })
 }

@@ -1,0 +1,327 @@
+//! `brain`: the whole-brain simulator (`twin-brain`) as a federation member.
+//!
+//! A stepped member: at each grant it integrates the region network up to
+//! the granted time and publishes every monitor sample on
+//! `twin/brain/monitor/<monitor>` ([`BrainSample`], stamped with the
+//! sample's simulation time). Stimuli published on `twin/brain/stimulus`
+//! ([`BrainStimulus`]) by any member are applied from the next step on.
+//! The region geometry is published once on `twin/brain/regions`
+//! (transient-local) for displays.
+
+use serde::{Deserialize, Serialize};
+use twin_brain::{
+    models::model_by_name, monitors::TemporalAverage, Connectome, Coupling, InitialConditions,
+    Scheme, Simulator, SimulatorBuilder,
+};
+use twin_bus::{ReaderQos, TopicType, WriterQos};
+use twin_core::SimTime;
+use twin_federation::{Ctx, Member, MemberError, Next, TimedReader, TimedWriter};
+use twin_scenario::ParamIssue;
+
+use crate::{
+    demo::SplitMix,
+    params::{issues, parse_params},
+};
+
+/// Topic of [`BrainRegions`].
+pub const REGIONS_TOPIC: &str = "twin/brain/regions";
+/// Topic of [`BrainStimulus`].
+pub const STIMULUS_TOPIC: &str = "twin/brain/stimulus";
+/// Prefix of monitor topics; the monitor name follows.
+pub const MONITOR_PREFIX: &str = "twin/brain/monitor/";
+
+/// One monitor output for all regions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrainSample {
+    /// Monitor name (the instance key), e.g. `tavg`.
+    pub monitor: String,
+    /// Simulation time of the sample.
+    pub t: SimTime,
+    /// Names of the variables of interest, in row order.
+    pub voi: Vec<String>,
+    /// Number of regions (columns).
+    pub regions: u32,
+    /// Values, `voi × regions`, row-major (model units, e.g. Epileptor x1 − x2).
+    pub values: Vec<f32>,
+}
+
+impl TopicType for BrainSample {
+    const TYPE_NAME: &'static str = "twin::brain::MonitorSample";
+    type Key = String;
+    fn key(&self) -> String {
+        self.monitor.clone()
+    }
+}
+
+/// Region labels and centres, published once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrainRegions {
+    /// Region labels.
+    pub labels: Vec<String>,
+    /// Region centres [mm], `[x, y, z]` per region.
+    pub centres_mm: Vec<[f64; 3]>,
+}
+
+impl TopicType for BrainRegions {
+    const TYPE_NAME: &'static str = "twin::brain::Regions";
+    type Key = ();
+    fn key(&self) {}
+}
+
+/// A stimulus to add to the brain's state derivatives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrainStimulus {
+    /// State variable it drives (by name, e.g. `x1`).
+    pub variable: String,
+    /// Per-region amplitude (model units per ms); empty clears the stimulus.
+    pub amplitude: Vec<f64>,
+}
+
+impl TopicType for BrainStimulus {
+    const TYPE_NAME: &'static str = "twin::brain::Stimulus";
+    type Key = ();
+    fn key(&self) {}
+}
+
+fn default_speed() -> f64 {
+    4.0
+}
+fn default_dt() -> f64 {
+    0.1
+}
+fn default_period() -> f64 {
+    10.0
+}
+
+/// Parameters of `brain`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// A TVB connectivity zip or folder, or `synthetic:N` for a generated
+    /// N-region connectome (no data files needed).
+    pub connectome: String,
+    /// TVB model name (`Epileptor`, `Generic2dOscillator`, …).
+    pub model: String,
+    /// Linear coupling strength.
+    pub coupling: f64,
+    /// Conduction speed [mm·ms⁻¹].
+    #[serde(default = "default_speed")]
+    pub speed_mm_per_ms: f64,
+    /// Integration step [ms].
+    #[serde(default = "default_dt")]
+    pub dt_ms: f64,
+    /// Temporal-average monitor period [ms] (the publication period).
+    #[serde(default = "default_period")]
+    pub monitor_period_ms: f64,
+}
+
+impl Params {
+    pub(crate) fn check(t: &toml::Table) -> Result<(), Vec<ParamIssue>> {
+        let p: Params = parse_params(t)?;
+        let mut v = Vec::new();
+        if model_by_name(&p.model).is_none() {
+            v.push(ParamIssue::at(
+                "model",
+                format!("unknown model `{}`", p.model),
+            ));
+        }
+        if let Some(n) = p.connectome.strip_prefix("synthetic:") {
+            if !n.parse::<usize>().is_ok_and(|n| (2..=2000).contains(&n)) {
+                v.push(ParamIssue::at(
+                    "connectome",
+                    "synthetic:N needs 2 ≤ N ≤ 2000",
+                ));
+            }
+        }
+        for (k, x, pos) in [
+            ("speed_mm_per_ms", p.speed_mm_per_ms, true),
+            ("dt_ms", p.dt_ms, true),
+            ("monitor_period_ms", p.monitor_period_ms, true),
+            ("coupling", p.coupling, false),
+        ] {
+            if !x.is_finite() || (pos && x <= 0.0) {
+                v.push(ParamIssue::at(
+                    k,
+                    format!(
+                        "{k} must be a finite{} number",
+                        if pos { " positive" } else { "" }
+                    ),
+                ));
+            }
+        }
+        if p.monitor_period_ms < p.dt_ms {
+            v.push(ParamIssue::at(
+                "monitor_period_ms",
+                "monitor_period_ms must be ≥ dt_ms",
+            ));
+        }
+        issues(v)
+    }
+}
+
+/// A reproducible N-region connectome: centres on an ellipsoid of brain
+/// size, weights decaying with distance, tract lengths 1.2 × the Euclidean
+/// distance [mm].
+pub fn synthetic_connectome(n: usize, seed: u64) -> Connectome {
+    let mut rng = SplitMix::new(seed, 0xB4A1);
+    let centres: Vec<[f64; 3]> = (0..n)
+        .map(|_| {
+            let (u, v) = (
+                rng.uniform() * std::f64::consts::TAU,
+                rng.uniform() * 2.0 - 1.0,
+            );
+            let r = (1.0 - v * v).sqrt();
+            [70.0 * r * u.cos(), 60.0 * r * u.sin(), 50.0 * v]
+        })
+        .collect();
+    let mut w = vec![0.0; n * n];
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let d = (0..3)
+                .map(|k| (centres[i][k] - centres[j][k]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let weight = if rng.uniform() < 0.3 {
+                (-d / 40.0).exp() * 3.0
+            } else {
+                0.0
+            };
+            w[i * n + j] = weight;
+            w[j * n + i] = weight;
+            l[i * n + j] = 1.2 * d;
+            l[j * n + i] = 1.2 * d;
+        }
+    }
+    Connectome::new(n, w, l)
+        .and_then(|c| c.with_centres(centres))
+        .expect("generated matrices and centres are valid")
+}
+
+/// The `brain` member.
+pub struct Brain {
+    p: Params,
+    sim: Option<Simulator>,
+    regions: Option<TimedWriter<BrainRegions>>,
+    out: Option<TimedWriter<BrainSample>>,
+    stim: Option<TimedReader<BrainStimulus>>,
+    samples: u64,
+}
+
+impl std::fmt::Debug for Brain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Brain")
+            .field("model", &self.p.model)
+            .field("samples", &self.samples)
+            .finish()
+    }
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> MemberError {
+    MemberError::Failed(format!("{what}: {e}"))
+}
+
+impl Brain {
+    /// A member with these parameters.
+    pub fn new(p: Params) -> Self {
+        Brain {
+            p,
+            sim: None,
+            regions: None,
+            out: None,
+            stim: None,
+            samples: 0,
+        }
+    }
+
+    fn apply(&mut self, s: BrainStimulus) -> Result<(), MemberError> {
+        let sim = self.sim.as_mut().expect("init builds the simulator");
+        let names = sim.model().state_variables();
+        let n = sim.n_regions();
+        if s.amplitude.is_empty() {
+            return sim.set_stimulus(None).map_err(|e| failed("stimulus", e));
+        }
+        let Some(k) = names.iter().position(|v| *v == s.variable) else {
+            tracing::warn!(variable = %s.variable, "stimulus for an unknown state variable ignored");
+            return Ok(());
+        };
+        if s.amplitude.len() != n {
+            tracing::warn!(
+                got = s.amplitude.len(),
+                regions = n,
+                "stimulus with the wrong size ignored"
+            );
+            return Ok(());
+        }
+        let mut v = vec![0.0; names.len() * n];
+        v[k * n..(k + 1) * n].copy_from_slice(&s.amplitude);
+        sim.set_stimulus(Some(v)).map_err(|e| failed("stimulus", e))
+    }
+}
+
+impl Member for Brain {
+    fn init(&mut self, ctx: &mut Ctx) -> Result<(), MemberError> {
+        let conn = match self.p.connectome.strip_prefix("synthetic:") {
+            Some(n) => synthetic_connectome(n.parse().unwrap_or(76), ctx.seed()),
+            None => {
+                Connectome::from_path(&self.p.connectome).map_err(|e| failed("connectome", e))?
+            }
+        };
+        let model = model_by_name(&self.p.model)
+            .ok_or_else(|| MemberError::Failed(format!("unknown model `{}`", self.p.model)))?;
+        let regions = BrainRegions {
+            labels: conn.labels().to_vec(),
+            centres_mm: conn.centres().to_vec(),
+        };
+        let sim = SimulatorBuilder::new(conn, model)
+            .coupling(Coupling::linear(self.p.coupling))
+            .speed(self.p.speed_mm_per_ms)
+            .dt(self.p.dt_ms)
+            .scheme(Scheme::Heun)
+            .initial(InitialConditions::Random {
+                seed: ctx.seed() as u32,
+            })
+            .monitor(TemporalAverage::new(self.p.monitor_period_ms))
+            .build()
+            .map_err(|e| failed("brain simulator", e))?;
+        self.sim = Some(sim);
+        let tl = WriterQos::default()
+            .reliable()
+            .keep_last(1)
+            .transient_local();
+        let w = ctx.writer(REGIONS_TOPIC, tl.clone())?;
+        w.write(ctx, regions)?;
+        self.regions = Some(w);
+        self.out = Some(ctx.writer(&format!("{MONITOR_PREFIX}tavg"), tl)?);
+        self.stim = Some(ctx.reader(STIMULUS_TOPIC, ReaderQos::default().reliable().keep_all())?);
+        Ok(())
+    }
+
+    fn advance(&mut self, ctx: &mut Ctx, to: SimTime) -> Result<Next, MemberError> {
+        let stimuli: Vec<_> = self.stim.as_mut().expect("init").take(ctx);
+        for s in stimuli.into_iter().filter_map(|s| s.value) {
+            self.apply(s)?;
+        }
+        let sim = self.sim.as_mut().expect("init");
+        let voi: Vec<String> = sim.voi().to_vec();
+        let n = sim.n_regions() as u32;
+        let mut batch: Vec<BrainSample> = Vec::new();
+        sim.run_until(to, &mut |_, s| {
+            let t = SimTime::from_nanos((s.time_ms * 1e6).round().max(0.0) as u64);
+            batch.push(BrainSample {
+                monitor: "tavg".into(),
+                t,
+                voi: voi.clone(),
+                regions: n,
+                values: s.data.iter().map(|&x| x as f32).collect(),
+            });
+        });
+        let w = self.out.as_ref().expect("init");
+        for s in batch {
+            let t = s.t;
+            w.write_at(s, t)?;
+            self.samples += 1;
+        }
+        Ok(Next::Default)
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests of member kinds inside a real federation.
+
+mod brain;
+mod demo;

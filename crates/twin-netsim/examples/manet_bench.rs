@@ -1,0 +1,134 @@
+//! Scenario-scale benchmark: the ns-3 `manet-routing-compare`-like MANET.
+//!
+//! ```text
+//!   scenarios/net/manet-ns3.toml ──► Scenario ──(--nodes, --protocol, --seed)──► Simulation::run
+//!                                                                                    │
+//!               RESULT {json: events, CPU s, wall s, peak RSS, PDR, delay} ◄────────┘
+//! ```
+//!
+//! Run (release build; CPU time is read from `/proc/self/stat`):
+//!
+//! ```sh
+//! cargo run --release -p twin-netsim --example manet_bench -- --nodes 50 --protocol aodv
+//! ```
+//!
+//! Options: `--scenario PATH` (default `scenarios/net/manet-ns3.toml`),
+//! `--nodes N`, `--protocol aodv|olsr|greedy`, `--seed S`, `--run R`,
+//! `--time SECONDS`, `--stats` (print the full statistics JSON).
+
+use std::time::Instant;
+
+use twin_core::SimDuration;
+use twin_netsim::{scenario::Protocol, Scenario, Simulation};
+
+/// CPU time of this process \[s\] (user + system), Linux only.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall, in clock ticks (100 per second).
+    let Some(rest) = stat.rsplit(')').next() else {
+        return f64::NAN;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Peak resident set size \[MB\], Linux only.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut path = String::from("scenarios/net/manet-ns3.toml");
+    let (mut nodes, mut protocol, mut seed, mut run, mut time) = (None, None, None, None, None);
+    let mut full = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--scenario" => path = val()?,
+            "--nodes" => nodes = Some(val()?.parse::<u32>()?),
+            "--protocol" => {
+                protocol = Some(match val()?.as_str() {
+                    "aodv" => Protocol::Aodv,
+                    "olsr" => Protocol::Olsr,
+                    "greedy" => Protocol::Greedy,
+                    other => return Err(format!("unknown protocol {other}").into()),
+                })
+            }
+            "--seed" => seed = Some(val()?.parse::<u64>()?),
+            "--run" => run = Some(val()?.parse::<u64>()?),
+            "--time" => time = Some(val()?.parse::<u64>()?),
+            "--stats" => full = true,
+            other => return Err(format!("unknown option {other}").into()),
+        }
+    }
+    let mut sc = Scenario::from_file(&path)?;
+    if let Some(n) = nodes {
+        sc = sc.with_group_count(0, n);
+    }
+    if let Some(p) = protocol {
+        sc.routing.protocol = p;
+    }
+    if let Some(s) = seed {
+        sc.simulation.seed = s;
+    }
+    if let Some(r) = run {
+        sc.simulation.run = r;
+    }
+    if let Some(t) = time {
+        sc.simulation.duration = SimDuration::from_secs(t);
+        for f in &mut sc.flows {
+            f.stop = Some(SimDuration::from_secs(t.saturating_sub(5)));
+        }
+    }
+    let c0 = cpu_seconds();
+    let w0 = Instant::now();
+    let mut sim = Simulation::from_scenario(&sc)?;
+    let events = sim.run()?;
+    let wall = w0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - c0;
+    let st = sim.stats();
+    let result = serde_json::json!({
+        "sim": "twin-netsim",
+        "scenario": sc.simulation.name,
+        "protocol": format!("{:?}", sc.routing.protocol),
+        "nodes": sim.node_count(),
+        "seed": sc.simulation.seed,
+        "run": sc.simulation.run,
+        "events": events,
+        "cpu_s": cpu,
+        "wall_s": wall,
+        "events_per_cpu_s": events as f64 / cpu,
+        "peak_rss_mb": peak_rss_mb(),
+        "tx_pkts": st.totals.tx_packets,
+        "entered_pkts": st.totals.entered_packets,
+        "rx_pkts": st.totals.rx_packets,
+        "pdr": st.totals.delivery_ratio,
+        "pdr_entered": st.totals.delivery_ratio_entered,
+        "pdr_nominal": st.totals.delivery_ratio_nominal,
+        "mean_delay_ms": st.totals.mean_delay_ms,
+        "control_pkts": st.routing.control_packets,
+        "trace_digest": format!("{:016x}", sim.trace_digest()),
+    });
+    println!("RESULT {result}");
+    if full {
+        println!("{}", st.to_json());
+    }
+    Ok(())
+}

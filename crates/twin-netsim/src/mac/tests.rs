@@ -1,0 +1,83 @@
+//! DCF behaviour on two-node topologies.
+
+use crate::testutil::{flow, id, line, run_to, secs};
+
+#[test]
+fn unicast_is_acknowledged_and_delivered() {
+    let sc = line("greedy", 2, 100.0, "10s", &flow(0, 1, 20.0, "2s", "10s"));
+    let sim = run_to(&sc, 10.0);
+    let st = sim.stats();
+    assert_eq!(st.totals.delivery_ratio, 1.0, "{:?}", st.totals);
+    assert_eq!(st.mac.retries, 0);
+    // One ACK per data frame (beacons are broadcast and never acknowledged).
+    assert_eq!(st.mac.acks, st.totals.rx_packets);
+}
+
+#[test]
+fn broadcast_is_not_acknowledged() {
+    let sc = line("greedy", 3, 100.0, "5s", "");
+    let sim = run_to(&sc, 5.0);
+    let st = sim.stats();
+    assert!(st.mac.tx_frames >= 12, "{:?}", st.mac);
+    assert_eq!((st.mac.acks, st.mac.retries), (0, 0));
+}
+
+#[test]
+fn retry_limit_drops_and_reports_a_broken_link() {
+    let sc = line("aodv", 2, 100.0, "6s", &flow(0, 1, 10.0, "1s", "6s"));
+    let mut sim = run_to(&sc, 3.0);
+    sim.set_position(id(1), [5_000.0, 0.0, 0.0], [0.0; 3])
+        .unwrap();
+    sim.step_until(secs(6.0)).unwrap();
+    let st = sim.stats();
+    assert!(st.mac.drop_retry >= 1, "{:?}", st.mac);
+    // 7 retransmissions per dropped frame.
+    assert!(st.mac.retries >= 7 * st.mac.drop_retry, "{:?}", st.mac);
+    assert!(sim.aodv(id(0)).unwrap().counters().link_breaks >= 1);
+}
+
+/// Two nodes 150 km apart with a long-range radio; `mac` is extra TOML.
+fn long_link(mac: &str) -> crate::Scenario {
+    let radio = r#"
+[radios.wifi]
+standard = "generic"
+rate_mbps = 1.0
+tx_power_dbm = 40.0
+antenna_gain_dbi = 3.0
+frequency_hz = 1.0e9
+noise_figure_db = 5.0
+preamble_min_rssi_dbm = -100.0
+cca_threshold_dbm = -95.0
+preamble = "100us"
+"#;
+    let text = format!(
+        "[simulation]\nname = \"long\"\nduration = \"20s\"\nseed = 3\n{radio}\n{mac}\n\
+         [routing]\nprotocol = \"greedy\"\n\
+         [[nodes]]\nname = \"n0\"\nmobility = {{ model = \"constant\", position = [0, 0, 10000] }}\n\
+         [[nodes]]\nname = \"n1\"\nmobility = {{ model = \"constant\", position = [150000, 0, 10000] }}\n{}",
+        flow(0, 1, 2.0, "3s", "20s")
+    );
+    crate::Scenario::parse(&text, None).expect("valid")
+}
+
+#[test]
+fn long_propagation_delay_is_tolerated_with_coverage_timing() {
+    let sim = run_to(&long_link(""), 20.0);
+    let st = sim.stats();
+    assert_eq!(st.totals.delivery_ratio, 1.0, "{:?}", st.totals);
+    assert_eq!(st.mac.retries, 0, "{:?}", st.mac);
+}
+
+#[test]
+fn long_link_without_coverage_timing_times_out_every_ack() {
+    let sim = run_to(&long_link("[mac]\nmax_range_m = 300.0\n"), 20.0);
+    let st = sim.stats();
+    // The ACK comes back 1 ms after the frame: always too late.
+    assert!(st.mac.drop_retry >= 5, "{:?}", st.mac);
+    // Receivers still get the data (and drop the duplicates).
+    assert!(
+        st.mac.duplicates > 0 && st.totals.rx_packets > 0,
+        "{:?}",
+        st.mac
+    );
+}

@@ -1,0 +1,796 @@
+//! AODV: Ad hoc On-Demand Distance Vector routing (RFC 3561).
+//!
+//! Implemented: route discovery with RREQ flooding and an expanding ring
+//! search (§6.4), duplicate RREQ suppression (§6.5), replies by the
+//! destination and by intermediate nodes with fresh enough routes, with
+//! gratuitous RREP (§6.6), forward and reverse route set-up with precursor
+//! lists (§6.2, §6.7), route lifetimes and deletion (§6.11), HELLO
+//! messages for neighbour connectivity (§6.9), link-layer feedback, and
+//! RERR propagation to precursors (§6.11). Not implemented: RREP-ACK,
+//! local repair, rate limits.
+//!
+//! Each node's routing table entry is a small state machine
+//! ([`RouteState`]): `Valid` → (timeout, RERR, link break) → `Invalid` →
+//! (`delete_period`) → removed, and back to `Valid` on fresher information.
+//!
+//! | parameter | default | RFC 3561 §10 / ns-3 |
+//! |---|---|---|
+//! | `hello_interval` | 1 s | HELLO_INTERVAL |
+//! | `allowed_hello_loss` | 2 | ALLOWED_HELLO_LOSS |
+//! | `active_route_timeout` | 3 s | ACTIVE_ROUTE_TIMEOUT |
+//! | `node_traversal_time` | 40 ms | NODE_TRAVERSAL_TIME |
+//! | `net_diameter` | 35 | NET_DIAMETER |
+//! | `rreq_retries` | 2 | RREQ_RETRIES |
+//! | `ttl_start`, `ttl_increment`, `ttl_threshold` | 1, 2, 7 | TTL_START, TTL_INCREMENT, TTL_THRESHOLD |
+//! | `timeout_buffer` | 2 | TIMEOUT_BUFFER |
+//! | `my_route_timeout` | 2 × max(PATH_DISCOVERY_TIME, ACTIVE_ROUTE_TIMEOUT) = 11.2 s | ns-3 `MyRouteTimeout` |
+//! | `delete_period` | 5 × max(ACTIVE_ROUTE_TIMEOUT, HELLO_INTERVAL) = 15 s | DELETE_PERIOD |
+//! | `buffer_size`, `buffer_timeout` | 64, 30 s | ns-3 `MaxQueueLen`, `MaxQueueTime` |
+//! | `broadcast_jitter` | 10 ms | ns-3 jitter of RREQ/RERR/HELLO |
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::Serialize;
+use twin_core::{NodeId, SimDuration, SimTime};
+use twin_des::{EventId, Rng};
+
+pub use self::{
+    msg::{AodvMsg, Rrep, Rreq},
+    params::AodvParams,
+};
+use super::{seq_newer, NetCx, NetDrop, NetTimer, RoutingState};
+use crate::{
+    packet::{Body, Packet, BROADCAST, IP_UDP_HEADER},
+    scenario::Protocol,
+};
+
+mod msg;
+mod params;
+
+/// Timers of an AODV node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// Periodic HELLO and housekeeping.
+    Hello,
+    /// No RREP for the discovery of this destination in time.
+    RreqTimeout(u32),
+}
+
+/// State of a routing table entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteState {
+    /// Usable until `expires`.
+    Valid,
+    /// Broken or expired; kept until `expires` for its sequence number.
+    Invalid,
+}
+
+/// A routing table entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Next hop toward the destination.
+    pub next_hop: NodeId,
+    /// Hops to the destination.
+    pub hops: u8,
+    /// Destination sequence number.
+    pub seq: u32,
+    /// Whether `seq` is known.
+    pub valid_seq: bool,
+    /// Entry state.
+    pub state: RouteState,
+    /// Expiry (valid) or deletion (invalid) time \[ns\].
+    pub expires: u64,
+    /// Neighbours that route through us to this destination.
+    pub precursors: Vec<NodeId>,
+}
+
+/// Message counters of one AODV node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AodvCounters {
+    /// RREQs originated (each ring and retry counts).
+    pub rreq_originated: u64,
+    /// RREQs rebroadcast for others.
+    pub rreq_forwarded: u64,
+    /// RREPs generated (as destination or intermediate node).
+    pub rrep_generated: u64,
+    /// RREPs forwarded toward an originator.
+    pub rrep_forwarded: u64,
+    /// RERRs sent.
+    pub rerr_sent: u64,
+    /// RERRs received.
+    pub rerr_received: u64,
+    /// HELLOs sent.
+    pub hello_sent: u64,
+    /// Links declared broken (MAC feedback or lost HELLOs).
+    pub link_breaks: u64,
+    /// Discoveries abandoned after all retries.
+    pub discoveries_failed: u64,
+}
+
+/// An ongoing route discovery.
+#[derive(Debug, Clone, Copy)]
+struct Discovery {
+    /// TTL of the last RREQ.
+    ttl: u8,
+    /// Retries at the network diameter so far.
+    retries: u32,
+    /// The pending RREQ timeout.
+    timer: EventId,
+}
+
+/// One node's AODV process.
+#[derive(Debug)]
+pub struct Aodv {
+    /// This node.
+    me: NodeId,
+    /// Parameters.
+    p: AodvParams,
+    /// NET_TRAVERSAL_TIME \[ns\].
+    net_traversal: u64,
+    /// PATH_DISCOVERY_TIME \[ns\].
+    path_discovery: u64,
+    /// MY_ROUTE_TIMEOUT \[ns\].
+    my_route_timeout: u64,
+    /// DELETE_PERIOD \[ns\].
+    delete_period: u64,
+    /// ACTIVE_ROUTE_TIMEOUT \[ns\].
+    art: u64,
+    /// Own sequence number.
+    seq: u32,
+    /// Last RREQ id used.
+    rreq_id: u32,
+    /// Routing table by destination.
+    routes: BTreeMap<u32, Route>,
+    /// (originator, RREQ id) seen, with expiry.
+    seen: BTreeMap<(u32, u32), u64>,
+    /// Route discoveries in progress, by destination.
+    discovery: BTreeMap<u32, Discovery>,
+    /// Packets waiting for a route, with their arrival time.
+    buffer: VecDeque<(Packet, u64)>,
+    /// HELLO neighbours and when they expire.
+    neighbors: BTreeMap<u32, u64>,
+    /// Time of our last broadcast (HELLOs are skipped after one).
+    last_bcast: u64,
+    /// Jitter stream.
+    rng: Rng,
+    /// Message counters.
+    counters: AodvCounters,
+}
+
+impl Aodv {
+    pub(crate) fn new(me: NodeId, p: &AodvParams, rng: Rng) -> Aodv {
+        let ntt = p.node_traversal_time.as_nanos();
+        let net_traversal = 2 * ntt * u64::from(p.net_diameter);
+        let path_discovery = 2 * net_traversal;
+        let art = p.active_route_timeout.as_nanos();
+        let hello = p.hello_interval.as_nanos();
+        Aodv {
+            me,
+            net_traversal,
+            path_discovery,
+            my_route_timeout: p
+                .my_route_timeout
+                .map_or(2 * path_discovery.max(art), SimDuration::as_nanos),
+            delete_period: p
+                .delete_period
+                .map_or(5 * art.max(hello), SimDuration::as_nanos),
+            art,
+            p: p.clone(),
+            seq: 0,
+            rreq_id: 0,
+            routes: BTreeMap::new(),
+            seen: BTreeMap::new(),
+            discovery: BTreeMap::new(),
+            buffer: VecDeque::new(),
+            neighbors: BTreeMap::new(),
+            last_bcast: 0,
+            rng,
+            counters: AodvCounters::default(),
+        }
+    }
+
+    pub(crate) fn start(&mut self, cx: &mut NetCx<'_>) {
+        // First HELLO at a random point of the first interval.
+        let first = self.rng.below(self.p.hello_interval.as_nanos().max(1));
+        cx.timer_in(first, NetTimer::Aodv(Timer::Hello));
+    }
+
+    /// The route table (for tests and observers).
+    pub fn routes(&self) -> &BTreeMap<u32, Route> {
+        &self.routes
+    }
+
+    /// Message counters.
+    pub fn counters(&self) -> AodvCounters {
+        self.counters
+    }
+
+    /// The node's own sequence number.
+    pub fn own_seq(&self) -> u32 {
+        self.seq
+    }
+
+    pub(crate) fn next_hop(&self, dst: NodeId, now: SimTime) -> Option<NodeId> {
+        self.routes
+            .get(&dst.0)
+            .filter(|r| r.state == RouteState::Valid && r.expires > now.as_nanos())
+            .map(|r| r.next_hop)
+    }
+
+    pub(crate) fn summary(&self, now: SimTime) -> RoutingState {
+        let t = now.as_nanos();
+        RoutingState {
+            protocol: Protocol::Aodv,
+            routes: self
+                .routes
+                .values()
+                .filter(|r| r.state == RouteState::Valid && r.expires > t)
+                .count(),
+            neighbors: self
+                .neighbors
+                .iter()
+                .filter(|(_, &e)| e > t)
+                .map(|(&n, _)| NodeId(n))
+                .collect(),
+            pending: self.discovery.keys().map(|&d| NodeId(d)).collect(),
+            buffered: self.buffer.len(),
+        }
+    }
+
+    /// A valid, unexpired route to `dst`; expired ones turn invalid here.
+    fn valid_route(&mut self, dst: u32, now: u64) -> Option<&mut Route> {
+        let delete = self.delete_period;
+        let r = self.routes.get_mut(&dst)?;
+        if r.state == RouteState::Valid && r.expires <= now {
+            r.state = RouteState::Invalid;
+            r.expires = now + delete;
+        }
+        (r.state == RouteState::Valid).then_some(r)
+    }
+
+    /// Extends a valid route's lifetime to at least `now + art`.
+    fn refresh(&mut self, dst: u32, now: u64) {
+        let art = self.art;
+        if let Some(r) = self.valid_route(dst, now) {
+            r.expires = r.expires.max(now + art);
+        }
+    }
+
+    /// A control packet carrying `msg` from this node.
+    fn control(&self, cx: &mut NetCx<'_>, dst: NodeId, ttl: u8, msg: AodvMsg) -> Packet {
+        Packet {
+            uid: cx.next_uid(),
+            src: self.me,
+            dst,
+            ttl,
+            hops: 0,
+            bytes: IP_UDP_HEADER + msg.size(),
+            created: cx.now,
+            body: Body::Aodv(msg),
+        }
+    }
+
+    /// Broadcasts `msg` after the broadcast jitter.
+    fn broadcast(&mut self, cx: &mut NetCx<'_>, ttl: u8, msg: AodvMsg) {
+        let pkt = self.control(cx, BROADCAST, ttl, msg);
+        self.last_bcast = cx.ns();
+        cx.broadcast_jittered(pkt, self.p.broadcast_jitter.as_nanos(), &mut self.rng);
+    }
+
+    /// A data packet from the local application.
+    pub(crate) fn send(&mut self, cx: &mut NetCx<'_>, pkt: Packet) {
+        let now = cx.ns();
+        let art = self.art;
+        if let Some(r) = self.valid_route(pkt.dst.0, now) {
+            r.expires = r.expires.max(now + art);
+            let next = r.next_hop;
+            self.refresh(next.0, now);
+            cx.send(pkt, next);
+            return;
+        }
+        let dst = pkt.dst.0;
+        self.buffer_packet(cx, pkt);
+        if !self.discovery.contains_key(&dst) {
+            let ttl = match self.routes.get(&dst) {
+                Some(r) => r
+                    .hops
+                    .saturating_add(self.p.ttl_increment)
+                    .min(self.p.net_diameter),
+                None => self.p.ttl_start,
+            };
+            self.send_rreq(cx, dst, ttl, 0);
+        }
+    }
+
+    /// Queues a packet for a route; expired and overflowing ones are dropped.
+    fn buffer_packet(&mut self, cx: &mut NetCx<'_>, pkt: Packet) {
+        let now = cx.ns();
+        let timeout = self.p.buffer_timeout.as_nanos();
+        while let Some((_, since)) = self.buffer.front() {
+            if now.saturating_sub(*since) <= timeout {
+                break;
+            }
+            let (old, _) = self.buffer.pop_front().expect("front exists");
+            cx.drop_pkt(old, NetDrop::BufferTimeout);
+        }
+        if self.buffer.len() >= self.p.buffer_size as usize {
+            let (old, _) = self.buffer.pop_front().expect("buffer is full");
+            cx.drop_pkt(old, NetDrop::BufferFull);
+        }
+        self.buffer.push_back((pkt, now));
+    }
+
+    /// Originates an RREQ for `dst` with `ttl` (§6.3) and arms its timer.
+    fn send_rreq(&mut self, cx: &mut NetCx<'_>, dst: u32, ttl: u8, retries: u32) {
+        let now = cx.ns();
+        self.seq = self.seq.wrapping_add(1);
+        self.rreq_id = self.rreq_id.wrapping_add(1);
+        let (dst_seq, unknown_seq) = self
+            .routes
+            .get(&dst)
+            .map_or((0, true), |r| (r.seq, !r.valid_seq));
+        self.seen
+            .insert((self.me.0, self.rreq_id), now + self.path_discovery);
+        let rreq = Rreq {
+            id: self.rreq_id,
+            hop_count: 0,
+            dst: NodeId(dst),
+            dst_seq,
+            unknown_seq,
+            origin: self.me,
+            origin_seq: self.seq,
+            gratuitous: self.p.gratuitous_reply,
+            dest_only: self.p.destination_only,
+        };
+        self.counters.rreq_originated += 1;
+        self.broadcast(cx, ttl, AodvMsg::Rreq(rreq));
+        let wait = if ttl < self.p.net_diameter {
+            // RING_TRAVERSAL_TIME (§6.4).
+            2 * self.p.node_traversal_time.as_nanos()
+                * (u64::from(ttl) + u64::from(self.p.timeout_buffer))
+        } else {
+            // Binary exponential back-off of retries (§6.3).
+            self.net_traversal << retries.min(16)
+        };
+        let timer = cx.timer_in(wait, NetTimer::Aodv(Timer::RreqTimeout(dst)));
+        self.discovery.insert(
+            dst,
+            Discovery {
+                ttl,
+                retries,
+                timer,
+            },
+        );
+    }
+
+    /// §6.3/§6.4: widen the ring, retry at the diameter, or give up.
+    fn rreq_timeout(&mut self, cx: &mut NetCx<'_>, dst: u32) {
+        let Some(d) = self.discovery.remove(&dst) else {
+            return;
+        };
+        if self.valid_route(dst, cx.ns()).is_some() {
+            self.flush(cx, dst);
+            return;
+        }
+        let (ttl, retries) = if d.ttl < self.p.net_diameter {
+            let t = d.ttl.saturating_add(self.p.ttl_increment);
+            (
+                if t > self.p.ttl_threshold {
+                    self.p.net_diameter
+                } else {
+                    t
+                },
+                0,
+            )
+        } else {
+            (d.ttl, d.retries + 1)
+        };
+        if retries > self.p.rreq_retries {
+            self.counters.discoveries_failed += 1;
+            // Give up: drop everything waiting for this destination.
+            let (drop, keep): (Vec<_>, Vec<_>) =
+                self.buffer.drain(..).partition(|(p, _)| p.dst.0 == dst);
+            self.buffer = keep.into();
+            for (p, _) in drop {
+                cx.drop_pkt(p, NetDrop::NoRoute);
+            }
+            return;
+        }
+        self.send_rreq(cx, dst, ttl, retries);
+    }
+
+    /// Sends every buffered packet for `dst` on its new route.
+    fn flush(&mut self, cx: &mut NetCx<'_>, dst: u32) {
+        let now = cx.ns();
+        let Some(next) = self.valid_route(dst, now).map(|r| r.next_hop) else {
+            return;
+        };
+        let timeout = self.p.buffer_timeout.as_nanos();
+        let mut keep = VecDeque::with_capacity(self.buffer.len());
+        for (p, since) in self.buffer.drain(..) {
+            if p.dst.0 != dst {
+                keep.push_back((p, since));
+            } else if now.saturating_sub(since) > timeout {
+                cx.drop_pkt(p, NetDrop::BufferTimeout);
+            } else {
+                cx.send(p, next);
+            }
+        }
+        self.buffer = keep;
+    }
+
+    /// Creates or refreshes the one-hop route to a neighbour we heard.
+    fn touch_neighbor(&mut self, from: NodeId, now: u64, lifetime: u64, seq: Option<u32>) {
+        let r = self.routes.entry(from.0).or_insert(Route {
+            next_hop: from,
+            hops: 1,
+            seq: 0,
+            valid_seq: false,
+            state: RouteState::Invalid,
+            expires: 0,
+            precursors: Vec::new(),
+        });
+        if r.state == RouteState::Invalid || r.expires <= now {
+            r.expires = now + lifetime;
+        } else {
+            r.expires = r.expires.max(now + lifetime);
+        }
+        r.state = RouteState::Valid;
+        r.next_hop = from;
+        r.hops = 1;
+        if let Some(s) = seq {
+            r.seq = s;
+            r.valid_seq = true;
+        }
+    }
+
+    /// A packet from neighbour `from`.
+    pub(crate) fn receive(&mut self, cx: &mut NetCx<'_>, pkt: Packet, from: NodeId) {
+        let now = cx.ns();
+        let Body::Aodv(msg) = &pkt.body else {
+            self.forward(cx, pkt, from);
+            return;
+        };
+        let msg = msg.clone();
+        match msg {
+            AodvMsg::Hello { seq } => {
+                let life = u64::from(self.p.allowed_hello_loss) * self.p.hello_interval.as_nanos();
+                self.touch_neighbor(from, now, life, Some(seq));
+                self.neighbors.insert(from.0, now + life);
+            }
+            AodvMsg::Rreq(r) => {
+                self.touch_neighbor(from, now, self.art, None);
+                self.recv_rreq(cx, r, pkt.ttl, from);
+            }
+            AodvMsg::Rrep(r) => {
+                self.touch_neighbor(from, now, self.art, None);
+                self.recv_rrep(cx, r, from);
+            }
+            AodvMsg::Rerr(list) => {
+                self.touch_neighbor(from, now, self.art, None);
+                self.recv_rerr(cx, &list, from);
+            }
+        }
+    }
+
+    /// Adds `p` to the precursor list of the route to `dst`.
+    fn add_precursor(&mut self, dst: u32, p: NodeId) {
+        if let Some(r) = self.routes.get_mut(&dst) {
+            if !r.precursors.contains(&p) {
+                r.precursors.push(p);
+            }
+        }
+    }
+
+    /// §6.5: process (and perhaps answer or forward) a route request.
+    fn recv_rreq(&mut self, cx: &mut NetCx<'_>, r: Rreq, ttl: u8, from: NodeId) {
+        let now = cx.ns();
+        if r.origin == self.me || self.seen.contains_key(&(r.origin.0, r.id)) {
+            return;
+        }
+        self.seen
+            .insert((r.origin.0, r.id), now + self.path_discovery);
+        let hops = r.hop_count.saturating_add(1);
+        // Reverse route to the originator.
+        let min_life = (2 * self.net_traversal)
+            .saturating_sub(2 * u64::from(hops) * self.p.node_traversal_time.as_nanos());
+        let rev = self.routes.entry(r.origin.0).or_insert(Route {
+            next_hop: from,
+            hops,
+            seq: r.origin_seq,
+            valid_seq: true,
+            state: RouteState::Invalid,
+            expires: 0,
+            precursors: Vec::new(),
+        });
+        if !rev.valid_seq
+            || seq_newer(r.origin_seq, rev.seq)
+            || rev.state == RouteState::Invalid
+            || (rev.seq == r.origin_seq && hops < rev.hops)
+        {
+            rev.seq = if rev.valid_seq && seq_newer(rev.seq, r.origin_seq) {
+                rev.seq
+            } else {
+                r.origin_seq
+            };
+            rev.valid_seq = true;
+            rev.next_hop = from;
+            rev.hops = hops;
+            rev.state = RouteState::Valid;
+        }
+        rev.expires = rev.expires.max(now + min_life);
+        let rev_hops = rev.hops;
+        let rev_expires = rev.expires;
+        let rev_next = rev.next_hop;
+
+        if r.dst == self.me {
+            // §6.6.1: the destination answers.
+            if r.dst_seq == self.seq.wrapping_add(1) {
+                self.seq = self.seq.wrapping_add(1);
+            }
+            let rrep = Rrep {
+                hop_count: 0,
+                dst: self.me,
+                dst_seq: self.seq,
+                origin: r.origin,
+                lifetime_ms: (self.my_route_timeout / 1_000_000) as u32,
+            };
+            self.counters.rrep_generated += 1;
+            let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
+            cx.send(pkt, rev_next);
+            return;
+        }
+        let fresh = self.valid_route(r.dst.0, now).and_then(|route| {
+            (route.valid_seq && (r.unknown_seq || !seq_newer(r.dst_seq, route.seq)))
+                .then(|| route.clone())
+        });
+        if let (Some(route), false) = (fresh, r.dest_only) {
+            // §6.6.2: an intermediate node answers from its own route.
+            self.add_precursor(r.dst.0, from);
+            self.add_precursor(r.origin.0, route.next_hop);
+            self.counters.rrep_generated += 1;
+            let rrep = Rrep {
+                hop_count: route.hops,
+                dst: r.dst,
+                dst_seq: route.seq,
+                origin: r.origin,
+                lifetime_ms: (route.expires.saturating_sub(now) / 1_000_000) as u32,
+            };
+            let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
+            cx.send(pkt, rev_next);
+            if r.gratuitous {
+                // §6.6.3: tell the destination about the originator.
+                let grat = Rrep {
+                    hop_count: rev_hops,
+                    dst: r.origin,
+                    dst_seq: r.origin_seq,
+                    origin: r.dst,
+                    lifetime_ms: (rev_expires.saturating_sub(now) / 1_000_000) as u32,
+                };
+                let pkt = self.control(cx, r.dst, self.p.net_diameter, AodvMsg::Rrep(grat));
+                cx.send(pkt, route.next_hop);
+            }
+            return;
+        }
+        if ttl > 1 {
+            let known = self
+                .routes
+                .get(&r.dst.0)
+                .filter(|e| e.valid_seq)
+                .map(|e| e.seq);
+            let dst_seq = match known {
+                Some(s) if seq_newer(s, r.dst_seq) => s,
+                _ => r.dst_seq,
+            };
+            let fwd = Rreq {
+                hop_count: hops,
+                dst_seq,
+                ..r
+            };
+            let mut pkt = self.control(cx, BROADCAST, ttl - 1, AodvMsg::Rreq(fwd));
+            pkt.src = r.origin;
+            self.last_bcast = now;
+            self.counters.rreq_forwarded += 1;
+            cx.broadcast_jittered(pkt, self.p.broadcast_jitter.as_nanos(), &mut self.rng);
+        }
+    }
+
+    /// §6.7: process a route reply (and forward it toward its originator).
+    fn recv_rrep(&mut self, cx: &mut NetCx<'_>, r: Rrep, from: NodeId) {
+        let now = cx.ns();
+        let hops = r.hop_count.saturating_add(1);
+        let lifetime = u64::from(r.lifetime_ms) * 1_000_000;
+        let fwd = self.routes.entry(r.dst.0).or_insert(Route {
+            next_hop: from,
+            hops,
+            seq: r.dst_seq,
+            valid_seq: false,
+            state: RouteState::Invalid,
+            expires: 0,
+            precursors: Vec::new(),
+        });
+        let update = !fwd.valid_seq
+            || seq_newer(r.dst_seq, fwd.seq)
+            || (fwd.seq == r.dst_seq && (fwd.state == RouteState::Invalid || hops < fwd.hops));
+        if update {
+            fwd.next_hop = from;
+            fwd.hops = hops;
+            fwd.seq = r.dst_seq;
+            fwd.valid_seq = true;
+            fwd.state = RouteState::Valid;
+            fwd.expires = now + lifetime;
+        }
+        if r.origin == self.me {
+            if let Some(d) = self.discovery.remove(&r.dst.0) {
+                cx.sched.cancel(d.timer);
+            }
+            self.flush(cx, r.dst.0);
+            return;
+        }
+        let art = self.art;
+        let Some(rev) = self.valid_route(r.origin.0, now) else {
+            return;
+        };
+        rev.expires = rev.expires.max(now + art);
+        let toward_origin = rev.next_hop;
+        self.add_precursor(r.dst.0, toward_origin);
+        self.add_precursor(r.origin.0, from);
+        let out = Rrep {
+            hop_count: hops,
+            ..r
+        };
+        self.counters.rrep_forwarded += 1;
+        let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(out));
+        cx.send(pkt, toward_origin);
+    }
+
+    /// §6.11 (iii): a neighbour reports unreachable destinations.
+    fn recv_rerr(&mut self, cx: &mut NetCx<'_>, list: &[(NodeId, u32)], from: NodeId) {
+        let now = cx.ns();
+        self.counters.rerr_received += 1;
+        let mut lost = Vec::new();
+        let mut precursors = Vec::new();
+        for &(dst, seq) in list {
+            if let Some(r) = self.routes.get_mut(&dst.0) {
+                if r.state == RouteState::Valid && r.next_hop == from {
+                    r.state = RouteState::Invalid;
+                    r.seq = seq;
+                    r.valid_seq = true;
+                    r.expires = now + self.delete_period;
+                    if !r.precursors.is_empty() {
+                        lost.push((dst, seq));
+                        precursors.extend(r.precursors.iter().copied());
+                    }
+                }
+            }
+        }
+        self.send_rerr(cx, lost, precursors);
+    }
+
+    /// Sends an RERR to the precursors (unicast if only one, §6.11).
+    fn send_rerr(
+        &mut self,
+        cx: &mut NetCx<'_>,
+        lost: Vec<(NodeId, u32)>,
+        mut precursors: Vec<NodeId>,
+    ) {
+        if lost.is_empty() {
+            return;
+        }
+        precursors.sort_unstable();
+        precursors.dedup();
+        self.counters.rerr_sent += 1;
+        let msg = AodvMsg::Rerr(lost.into());
+        if precursors.len() == 1 {
+            let pkt = self.control(cx, precursors[0], 1, msg);
+            cx.send(pkt, precursors[0]);
+        } else {
+            self.broadcast(cx, 1, msg);
+        }
+    }
+
+    /// §6.11 (i): the link to `next_hop` broke. Invalidates every route
+    /// through it and reports those with precursors.
+    fn link_break(&mut self, cx: &mut NetCx<'_>, next_hop: NodeId) {
+        let now = cx.ns();
+        self.counters.link_breaks += 1;
+        self.neighbors.remove(&next_hop.0);
+        let mut lost = Vec::new();
+        let mut precursors = Vec::new();
+        for (&dst, r) in self.routes.iter_mut() {
+            if r.state == RouteState::Valid && r.next_hop == next_hop {
+                r.state = RouteState::Invalid;
+                if r.valid_seq {
+                    r.seq = r.seq.wrapping_add(1);
+                }
+                r.expires = now + self.delete_period;
+                if !r.precursors.is_empty() {
+                    lost.push((NodeId(dst), r.seq));
+                    precursors.extend(r.precursors.iter().copied());
+                }
+            }
+        }
+        self.send_rerr(cx, lost, precursors);
+    }
+
+    /// The MAC could not deliver `pkt` to `next_hop`.
+    pub(crate) fn link_failed(&mut self, cx: &mut NetCx<'_>, pkt: Packet, next_hop: NodeId) {
+        self.link_break(cx, next_hop);
+        cx.drop_pkt(pkt, NetDrop::LinkBreak);
+    }
+
+    /// Forwards (or delivers) a packet that is not AODV control (§6.2).
+    fn forward(&mut self, cx: &mut NetCx<'_>, mut pkt: Packet, from: NodeId) {
+        let now = cx.ns();
+        if pkt.dst == self.me {
+            self.refresh(pkt.src.0, now);
+            self.refresh(from.0, now);
+            cx.deliver(pkt);
+            return;
+        }
+        if pkt.ttl <= 1 {
+            cx.drop_pkt(pkt, NetDrop::TtlExpired);
+            return;
+        }
+        let dst = pkt.dst.0;
+        let art = self.art;
+        if let Some(r) = self.valid_route(dst, now) {
+            r.expires = r.expires.max(now + art);
+            let next = r.next_hop;
+            self.refresh(pkt.src.0, now);
+            self.refresh(from.0, now);
+            self.refresh(next.0, now);
+            pkt.ttl -= 1;
+            pkt.hops += 1;
+            cx.send(pkt, next);
+            return;
+        }
+        // §6.11 (ii): no route for a packet in transit.
+        let seq = self.routes.get(&dst).map_or(0, |r| r.seq);
+        self.counters.rerr_sent += 1;
+        self.broadcast(cx, 1, AodvMsg::Rerr(vec![(NodeId(dst), seq)].into()));
+        cx.drop_pkt(pkt, NetDrop::NoRoute);
+    }
+
+    pub(crate) fn timer(&mut self, cx: &mut NetCx<'_>, t: Timer) {
+        match t {
+            Timer::RreqTimeout(dst) => self.rreq_timeout(cx, dst),
+            Timer::Hello => {
+                let now = cx.ns();
+                let interval = self.p.hello_interval.as_nanos();
+                if self.p.hello && now.saturating_sub(self.last_bcast) >= interval {
+                    let msg = AodvMsg::Hello { seq: self.seq };
+                    self.counters.hello_sent += 1;
+                    self.broadcast(cx, 1, msg);
+                }
+                self.housekeeping(cx);
+                let jitter = self.rng.below(interval / 10 + 1);
+                cx.timer_in(
+                    interval - interval / 20 + jitter,
+                    NetTimer::Aodv(Timer::Hello),
+                );
+            }
+        }
+    }
+
+    /// Purges expired state; lost HELLO neighbours count as link breaks.
+    fn housekeeping(&mut self, cx: &mut NetCx<'_>) {
+        let now = cx.ns();
+        let expired: Vec<u32> = self
+            .neighbors
+            .iter()
+            .filter(|(_, &e)| e <= now)
+            .map(|(&n, _)| n)
+            .collect();
+        for n in expired {
+            self.link_break(cx, NodeId(n));
+        }
+        self.seen.retain(|_, e| *e > now);
+        self.routes
+            .retain(|_, r| r.state == RouteState::Valid || r.expires > now);
+    }
+}
+
+#[cfg(test)]
+mod tests;

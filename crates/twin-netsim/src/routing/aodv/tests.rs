@@ -1,0 +1,92 @@
+//! AODV on hand-built topologies: a line of five nodes 200 m apart, where
+//! only neighbours hear each other.
+
+use super::*;
+use crate::testutil::{flow, id, line, run_to, secs};
+
+#[test]
+fn route_found_on_line_of_five_with_hop_count() {
+    let sc = line("aodv", 5, 200.0, "6s", &flow(0, 4, 4.0, "1s", "6s"));
+    let mut sim = run_to(&sc, 3.0);
+    let route = &sim.routes()[0];
+    assert!(route.complete, "{route:?}");
+    assert_eq!(route.hops, (0..5).map(id).collect::<Vec<_>>());
+    let a0 = sim.aodv(id(0)).unwrap();
+    let r = &a0.routes()[&4];
+    assert_eq!((r.next_hop, r.hops, r.state), (id(1), 4, RouteState::Valid));
+    // The reverse route at the destination mirrors it.
+    let r4 = &sim.aodv(id(4)).unwrap().routes()[&0];
+    assert_eq!((r4.next_hop, r4.hops), (id(3), 4));
+    // Found by the expanding ring: at most TTL 1, 3 and 5.
+    let c = a0.counters();
+    assert!((1..=3).contains(&c.rreq_originated), "{c:?}");
+    sim.run().unwrap();
+    assert!(
+        sim.stats().totals.delivery_ratio > 0.95,
+        "{:?}",
+        sim.stats().totals
+    );
+}
+
+#[test]
+fn intermediate_nodes_record_precursors() {
+    let sc = line("aodv", 5, 200.0, "3s", &flow(0, 4, 4.0, "1s", "3s"));
+    let sim = run_to(&sc, 3.0);
+    // n1 forwards for n0: n0 is a precursor of n1's route to n4.
+    let r = &sim.aodv(id(1)).unwrap().routes()[&4];
+    assert!(r.precursors.contains(&id(0)), "{r:?}");
+}
+
+#[test]
+fn rerr_after_link_breaks() {
+    let sc = line("aodv", 5, 200.0, "12s", &flow(0, 4, 4.0, "1s", "12s"));
+    let mut sim = run_to(&sc, 5.0);
+    assert!(sim.routes()[0].complete);
+    // Take the middle node away: n1 -> n2 breaks.
+    sim.set_position(id(2), [400.0, 5_000.0, 0.0], [0.0; 3])
+        .unwrap();
+    sim.step_until(secs(9.0)).unwrap();
+    let n1 = sim.aodv(id(1)).unwrap();
+    assert!(n1.counters().link_breaks >= 1, "{:?}", n1.counters());
+    assert!(n1.counters().rerr_sent >= 1, "{:?}", n1.counters());
+    assert_ne!(
+        n1.routes().get(&4).map(|r| r.state),
+        Some(RouteState::Valid)
+    );
+    let n0 = sim.aodv(id(0)).unwrap();
+    assert!(n0.counters().rerr_received >= 1, "{:?}", n0.counters());
+    assert_ne!(
+        n0.routes().get(&4).map(|r| r.state),
+        Some(RouteState::Valid)
+    );
+    assert!(!sim.routes()[0].complete);
+}
+
+#[test]
+fn expanding_ring_then_retries_then_gives_up() {
+    // n3 is 10 km away from everyone: unreachable.
+    let mut sc = line("aodv", 4, 200.0, "40s", &flow(0, 3, 1.0, "1s", "1.5s"));
+    if let crate::scenario::MobilitySpec::External { position } = &mut sc.nodes[3].mobility {
+        *position = [10_000.0, 0.0, 0.0];
+    }
+    let sim = run_to(&sc, 40.0);
+    let c = sim.aodv(id(0)).unwrap().counters();
+    // TTL 1, 3, 5, 7, then NET_DIAMETER three times (RREQ_RETRIES = 2).
+    assert_eq!(c.rreq_originated, 7, "{c:?}");
+    assert_eq!(c.discoveries_failed, 1, "{c:?}");
+    assert_eq!(sim.stats().net_drops.get("NoRoute"), Some(&1));
+}
+
+#[test]
+fn hello_keeps_neighbour_routes_and_sequence_numbers() {
+    let sc = line("aodv", 3, 200.0, "5s", "");
+    let sim = run_to(&sc, 5.0);
+    let a1 = sim.aodv(id(1)).unwrap();
+    assert!(a1.counters().hello_sent >= 3, "{:?}", a1.counters());
+    for n in [0, 2] {
+        let r = &a1.routes()[&n];
+        assert_eq!((r.hops, r.next_hop, r.state), (1, id(n), RouteState::Valid));
+    }
+    // Nodes two hops apart do not hear each other.
+    assert!(!a1.routes().is_empty() && !sim.aodv(id(0)).unwrap().routes().contains_key(&2));
+}

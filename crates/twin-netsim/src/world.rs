@@ -1,0 +1,512 @@
+//! The simulated world: nodes, channel and statistics, and the event
+//! dispatch that wires the layers of each node together.
+//!
+//! Every event is a plain enum value ([`Event`]); the scheduler stores it in
+//! its slab, no closure is boxed. Handling an event calls one layer's input
+//! method; its typed outputs are routed to the next layer by the `on_*_out`
+//! functions below (the node wiring), depth first, so everything a packet
+//! triggers at one instant happens in one deterministic order.
+
+use twin_core::{NodeId, SimDuration, SimTime};
+use twin_des::{Scheduler, TraceHasher};
+
+use crate::{
+    channel::{Channel, Transmission},
+    mac::{MacCx, MacOut, MacTimer},
+    mobility::{Mobility, Position},
+    node::Node,
+    packet::{Body, Frame, Packet},
+    phy::{mw, Lock, Mode, Radio},
+    propagation::Propagation,
+    routing::{NetCx, NetOut, NetTimer, Routing},
+    stats::Stats,
+    traffic::Flow,
+};
+
+/// Everything that can happen.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Event {
+    /// Flow `flow` sends its next packet.
+    App { flow: u32 },
+    /// The first bit of transmission `tx` reaches node `rx`.
+    SignalStart { tx: u64, rx: u32, power_mw: f64 },
+    /// The last bit of transmission `tx` reaches node `rx`.
+    SignalEnd { tx: u64, rx: u32 },
+    /// Node `node` finished transmitting.
+    TxEnd { node: u32 },
+    /// A MAC timer of `node`.
+    Mac { node: u32, timer: MacTimer },
+    /// A routing timer of `node`.
+    Net { node: u32, timer: NetTimer },
+}
+
+impl Event {
+    /// A compact tag for the trace hash: kind, node, detail.
+    fn tag(&self) -> u64 {
+        let (kind, node, detail): (u64, u32, u64) = match self {
+            Event::App { flow } => (1, *flow, 0),
+            Event::SignalStart { tx, rx, .. } => (2, *rx, *tx),
+            Event::SignalEnd { tx, rx } => (3, *rx, *tx),
+            Event::TxEnd { node } => (4, *node, 0),
+            Event::Mac { node, timer } => (
+                5,
+                *node,
+                match timer {
+                    MacTimer::Access => 0,
+                    MacTimer::AckTimeout => 1,
+                    MacTimer::SendAck { to } => 2 | u64::from(*to) << 8,
+                    MacTimer::NavEnd => 3,
+                },
+            ),
+            Event::Net { node, timer } => (
+                6,
+                *node,
+                match timer {
+                    NetTimer::Deferred(s) => u64::from(*s),
+                    NetTimer::Aodv(t) => 1 << 32 | aodv_tag(*t),
+                    NetTimer::Olsr(t) => 2 << 32 | *t as u64,
+                    NetTimer::Greedy(_) => 3 << 32,
+                },
+            ),
+        };
+        kind << 60 | u64::from(node) << 32 ^ detail
+    }
+}
+
+/// Trace detail of an AODV timer.
+fn aodv_tag(t: crate::routing::aodv::Timer) -> u64 {
+    match t {
+        crate::routing::aodv::Timer::Hello => 0,
+        crate::routing::aodv::Timer::RreqTimeout(d) => 1 + u64::from(d),
+    }
+}
+
+/// The position of node `n` at `now`, cached per instant.
+fn pos_of(mob: &mut [Mobility], cache: &mut [(u64, Position)], n: usize, now: u64) -> Position {
+    let c = &mut cache[n];
+    if c.0 != now {
+        *c = (now, mob[n].position(SimTime::from_nanos(now)));
+    }
+    c.1
+}
+
+/// The simulated world.
+#[derive(Debug)]
+pub(crate) struct World {
+    /// Node names, by id.
+    pub(crate) names: Vec<String>,
+    /// Compiled radio profiles.
+    pub(crate) radios: Vec<Radio>,
+    /// Filter radius of each radio as a transmitter \[m\].
+    pub(crate) reach: Vec<f64>,
+    /// Lowest received power worth an event, per radio as receiver \[dBm\].
+    pub(crate) floor_dbm: Vec<f64>,
+    /// The propagation model shared by all links.
+    pub(crate) prop: Propagation,
+    /// Mobility process of each node.
+    pub(crate) mob: Vec<Mobility>,
+    /// Last evaluated position of each node, with its time \[ns\].
+    cache: Vec<(u64, Position)>,
+    /// Protocol stack of each node.
+    pub(crate) nodes: Vec<Node>,
+    /// Traffic generators.
+    pub(crate) flows: Vec<Flow>,
+    /// Transmissions on the air and the spatial index.
+    pub(crate) channel: Channel,
+    /// Flow statistics and counters.
+    pub(crate) stats: Stats,
+    /// Digest of every executed event.
+    pub(crate) trace: TraceHasher,
+    /// Last packet uid handed out.
+    uid: u64,
+    /// Scratch: receiver candidates of a transmission.
+    cand: Vec<u32>,
+    /// Scratch: interference pieces at a receiver.
+    pieces: Vec<(u64, u64, f64)>,
+    /// Scratch: interference change points.
+    scratch: Vec<(u64, f64)>,
+    /// Reusable output buffers of MAC calls (calls nest).
+    mac_pool: Vec<Vec<MacOut>>,
+    /// Reusable output buffers of routing calls (calls nest).
+    net_pool: Vec<Vec<NetOut>>,
+}
+
+impl World {
+    /// Assembles a world; positions are evaluated lazily from `mob`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        names: Vec<String>,
+        radios: Vec<Radio>,
+        reach: Vec<f64>,
+        floor_dbm: Vec<f64>,
+        prop: Propagation,
+        mob: Vec<Mobility>,
+        nodes: Vec<Node>,
+        flows: Vec<Flow>,
+        channel: Channel,
+        stats: Stats,
+    ) -> World {
+        let n = mob.len();
+        World {
+            names,
+            radios,
+            reach,
+            floor_dbm,
+            prop,
+            mob,
+            cache: vec![(u64::MAX, Position::local(0.0, 0.0, 0.0)); n],
+            nodes,
+            flows,
+            channel,
+            stats,
+            trace: TraceHasher::new(),
+            uid: 0,
+            cand: Vec::new(),
+            pieces: Vec::new(),
+            scratch: Vec::new(),
+            mac_pool: Vec::new(),
+            net_pool: Vec::new(),
+        }
+    }
+
+    /// Position of node `n` at `now`.
+    pub(crate) fn position(&mut self, n: usize, now: SimTime) -> Position {
+        pos_of(&mut self.mob, &mut self.cache, n, now.as_nanos())
+    }
+
+    /// Forgets a cached position (after an external update).
+    pub(crate) fn invalidate(&mut self, n: usize) {
+        self.cache[n].0 = u64::MAX;
+    }
+
+    /// Starts every routing process and flow (at time zero).
+    pub(crate) fn start(&mut self, s: &mut Scheduler<Event>) {
+        for n in 0..self.nodes.len() as u32 {
+            self.run_net(s, n, |net, cx| net.start(cx));
+        }
+        for f in &self.flows {
+            if f.start < f.stop {
+                s.schedule_at(SimTime::from_nanos(f.start), Event::App { flow: f.id })
+                    .expect("flow start lies in the future");
+            }
+        }
+    }
+
+    /// Handles one event.
+    pub(crate) fn handle(&mut self, s: &mut Scheduler<Event>, now: SimTime, ev: Event) {
+        self.trace.record(now, ev.tag());
+        match ev {
+            Event::App { flow } => self.app(s, flow),
+            Event::SignalStart { tx, rx, power_mw } => self.signal_start(s, tx, rx, power_mw),
+            Event::SignalEnd { tx, rx } => self.signal_end(s, tx, rx),
+            Event::TxEnd { node } => {
+                self.nodes[node as usize].phy.end_tx();
+                self.run_mac(s, node, |m, cx| m.on_tx_end(cx));
+                self.cca(s, node);
+            }
+            Event::Mac { node, timer } => self.run_mac(s, node, |m, cx| m.on_timer(cx, timer)),
+            Event::Net { node, timer } => match timer {
+                NetTimer::Deferred(slot) => {
+                    if let Some((pkt, next_hop)) = self.nodes[node as usize].take_deferred(slot) {
+                        self.hand_to_mac(s, node, pkt, next_hop);
+                    }
+                }
+                t => self.run_net(s, node, |net, cx| net.timer(cx, t)),
+            },
+        }
+    }
+
+    /// A flow emits a packet (and schedules its next one) into the
+    /// routing process of its source.
+    fn app(&mut self, s: &mut Scheduler<Event>, flow: u32) {
+        let now = s.now();
+        let f = &mut self.flows[flow as usize];
+        if now.as_nanos() >= f.stop {
+            return;
+        }
+        self.uid += 1;
+        let pkt = f.packet(now, self.uid);
+        let src = f.src.0;
+        let gap = f.next_gap();
+        if now.as_nanos() + gap < f.stop {
+            s.schedule_in(SimDuration::from_nanos(gap), Event::App { flow })
+                .expect("flow gaps fit in SimTime");
+        }
+        self.stats.app_tx(flow, pkt.bytes, now);
+        self.run_net(s, src, |net, cx| net.send(cx, pkt));
+    }
+
+    /// Calls the routing process of `node`, then routes its outputs.
+    fn run_net(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        node: u32,
+        f: impl FnOnce(&mut Routing, &mut NetCx<'_>),
+    ) {
+        let mut out = self.net_pool.pop().unwrap_or_default();
+        {
+            let World {
+                nodes,
+                mob,
+                cache,
+                uid,
+                ..
+            } = self;
+            let now = s.now();
+            let mut positions = |n: NodeId| pos_of(mob, cache, n.0 as usize, now.as_nanos());
+            let mut cx = NetCx {
+                now,
+                me: NodeId(node),
+                sched: s,
+                out: &mut out,
+                uid,
+                positions: &mut positions,
+            };
+            f(&mut nodes[node as usize].net, &mut cx);
+        }
+        for o in out.drain(..) {
+            self.on_net_out(s, node, o);
+        }
+        self.net_pool.push(out);
+    }
+
+    /// Wiring of routing outputs.
+    fn on_net_out(&mut self, s: &mut Scheduler<Event>, node: u32, o: NetOut) {
+        match o {
+            NetOut::Send { pkt, next_hop } => self.hand_to_mac(s, node, pkt, next_hop),
+            NetOut::SendLater {
+                pkt,
+                next_hop,
+                delay,
+            } => {
+                let slot = self.nodes[node as usize].defer(pkt, next_hop);
+                let timer = NetTimer::Deferred(slot);
+                s.schedule_in(delay, Event::Net { node, timer })
+                    .expect("jitter fits in SimTime");
+            }
+            NetOut::Deliver(pkt) => {
+                if let Body::Data { flow, seq } = pkt.body {
+                    self.stats
+                        .rx(flow, seq, pkt.bytes, pkt.created, s.now(), pkt.hops);
+                }
+            }
+            NetOut::Drop { pkt, reason } => self.stats.net_drop(reason, !pkt.is_control()),
+        }
+    }
+
+    /// Hands a packet from the routing of `node` to its MAC.
+    fn hand_to_mac(&mut self, s: &mut Scheduler<Event>, node: u32, pkt: Packet, next_hop: NodeId) {
+        match pkt.body {
+            Body::Data { flow, seq } => {
+                self.stats.data_transmission();
+                if pkt.src.0 == node && pkt.hops == 0 {
+                    self.stats.entered(flow, seq);
+                }
+            }
+            _ => self.stats.control_tx(pkt.bytes),
+        }
+        self.run_mac(s, node, |m, cx| m.enqueue(cx, pkt, next_hop));
+    }
+
+    /// Calls the MAC of `node`, then routes its outputs.
+    fn run_mac(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        node: u32,
+        f: impl FnOnce(&mut crate::mac::Dcf, &mut MacCx<'_>),
+    ) {
+        let mut out = self.mac_pool.pop().unwrap_or_default();
+        {
+            let mut cx = MacCx {
+                now: s.now(),
+                node,
+                sched: s,
+                out: &mut out,
+            };
+            f(&mut self.nodes[node as usize].mac, &mut cx);
+        }
+        for o in out.drain(..) {
+            self.on_mac_out(s, node, o);
+        }
+        self.mac_pool.push(out);
+    }
+
+    /// Wiring of MAC outputs.
+    fn on_mac_out(&mut self, s: &mut Scheduler<Event>, node: u32, o: MacOut) {
+        match o {
+            MacOut::Transmit(frame, mode) => self.transmit(s, node, frame, mode),
+            MacOut::Deliver { pkt, from } => {
+                self.run_net(s, node, |n, cx| n.receive(cx, pkt, from))
+            }
+            MacOut::TxOk => {}
+            MacOut::TxFailed { pkt, next_hop } => {
+                self.run_net(s, node, |n, cx| n.tx_failed(cx, pkt, next_hop));
+            }
+            MacOut::Dropped { pkt, reason } => self.stats.mac_drop(reason, !pkt.is_control()),
+        }
+    }
+
+    /// Reports a carrier-sense edge of `node`'s PHY to its MAC.
+    fn cca(&mut self, s: &mut Scheduler<Event>, node: u32) {
+        let n = &mut self.nodes[node as usize];
+        let r = &self.radios[n.phy.radio];
+        if let Some(busy) = n.phy.cca_edge(r, s.now().as_nanos()) {
+            self.run_mac(s, node, |m, cx| m.on_cca(cx, busy));
+        }
+    }
+
+    /// Puts a frame on the air and schedules its arrival at every node the
+    /// spatial filter keeps.
+    fn transmit(&mut self, s: &mut Scheduler<Event>, node: u32, frame: Frame, mode: Mode) {
+        let now = s.now().as_nanos();
+        let ri = self.nodes[node as usize].phy.radio;
+        let r = &self.radios[ri];
+        let dur = r.duration(mode, frame.bytes);
+        let pos = pos_of(&mut self.mob, &mut self.cache, node as usize, now);
+        self.nodes[node as usize].phy.start_tx();
+        s.schedule_in(SimDuration::from_nanos(dur), Event::TxEnd { node })
+            .expect("frame fits in SimTime");
+        let t = Transmission {
+            src: node,
+            pos,
+            start: now,
+            end: now + dur,
+            tx_dbm: r.tx_dbm,
+            frequency: r.frequency,
+            lambda: r.lambda,
+            mode,
+            frame,
+        };
+        let (tx_dbm, lambda, freq) = (r.tx_dbm, r.lambda, r.frequency);
+        let id = self.channel.push(t, now);
+        if self.channel.grid.stale(now) {
+            let World {
+                mob,
+                cache,
+                channel,
+                ..
+            } = self;
+            let n = mob.len();
+            channel
+                .grid
+                .rebuild(now, (0..n).map(|i| pos_of(mob, cache, i, now).xyz));
+        }
+        let mut cand = std::mem::take(&mut self.cand);
+        self.channel
+            .grid
+            .query(pos.xyz, self.reach[ri], now, &mut cand);
+        for &rx in &cand {
+            if rx == node {
+                continue;
+            }
+            let rri = self.nodes[rx as usize].phy.radio;
+            let rr = &self.radios[rri];
+            if rr.frequency != freq {
+                continue;
+            }
+            let gain = rr.rx_gain_db;
+            let rpos = pos_of(&mut self.mob, &mut self.cache, rx as usize, now);
+            if let Some((p_dbm, d)) = self.prop.rx_power_dbm(tx_dbm + gain, lambda, &pos, &rpos) {
+                if p_dbm >= self.floor_dbm[rri] {
+                    let ev = Event::SignalStart {
+                        tx: id,
+                        rx,
+                        power_mw: mw(p_dbm),
+                    };
+                    s.schedule_in(Propagation::delay(d), ev)
+                        .expect("propagation delay fits in SimTime");
+                }
+            }
+        }
+        self.cand = cand;
+        self.cca(s, node);
+    }
+
+    /// The first bit of `tx` reaches `rx`: preamble detection against the
+    /// interference present now decides whether the PHY locks on it. The
+    /// end of the signal is an event only if it matters (a lock, or energy
+    /// above the CCA threshold); otherwise the signal expires silently.
+    fn signal_start(&mut self, s: &mut Scheduler<Event>, tx: u64, rx: u32, power_mw: f64) {
+        let now = s.now().as_nanos();
+        let Some(t) = self.channel.get(tx) else {
+            return;
+        };
+        let end = t.end + (now - t.start);
+        let n = rx as usize;
+        let r = &self.radios[self.nodes[n].phy.radio];
+        let mut lock = None;
+        if self.nodes[n].phy.can_lock() && power_mw >= r.pd_rssi_mw {
+            let rpos = pos_of(&mut self.mob, &mut self.cache, n, now);
+            self.channel.interference(
+                &self.prop,
+                rx,
+                &rpos,
+                r.rx_gain_db,
+                r.frequency,
+                now,
+                now + 1,
+                tx,
+                &mut self.pieces,
+            );
+            let i: f64 = self.pieces.iter().map(|p| p.2).sum();
+            if power_mw / (r.noise_mw + i) >= r.pd_snr {
+                lock = Some(Lock {
+                    tx,
+                    start: now,
+                    end,
+                    power_mw,
+                });
+            }
+        }
+        let phy = &mut self.nodes[n].phy;
+        phy.signal_start(tx, power_mw, end, lock);
+        if lock.is_some() || phy.energy_mw(now) >= r.cca_mw {
+            s.schedule_at(SimTime::from_nanos(end), Event::SignalEnd { tx, rx })
+                .expect("signal end lies in the future");
+        }
+        self.cca(s, rx);
+    }
+
+    /// The last bit of `tx` reaches `rx`: if the PHY was locked on it, the
+    /// frame survives with the probability given by its SINR chunks, drawn
+    /// from the node's PHY stream, and goes to the MAC (or counts as an
+    /// error, which switches the MAC to EIFS).
+    fn signal_end(&mut self, s: &mut Scheduler<Event>, tx: u64, rx: u32) {
+        let now = s.now().as_nanos();
+        let n = rx as usize;
+        if let Some(l) = self.nodes[n].phy.signal_end(tx) {
+            if let Some(t) = self.channel.get(tx) {
+                let r = &self.radios[self.nodes[n].phy.radio];
+                let rpos = pos_of(&mut self.mob, &mut self.cache, n, now);
+                self.channel.interference(
+                    &self.prop,
+                    rx,
+                    &rpos,
+                    r.rx_gain_db,
+                    r.frequency,
+                    l.start,
+                    l.end,
+                    tx,
+                    &mut self.pieces,
+                );
+                let p = r.success_probability(
+                    t.mode,
+                    l.start,
+                    l.end,
+                    l.power_mw,
+                    &self.pieces,
+                    &mut self.scratch,
+                );
+                let ok = p >= 1.0 || self.nodes[n].rng.uniform_f64() < p;
+                self.stats.phy_rx(ok);
+                if ok {
+                    let frame = t.frame.clone();
+                    self.run_mac(s, rx, |m, cx| m.on_rx(cx, &frame));
+                } else {
+                    self.nodes[n].mac.on_rx_error();
+                }
+            }
+        }
+        self.cca(s, rx);
+    }
+}
