@@ -14,10 +14,12 @@
 //! | `event-ticker` | event | `twin/demo/tick` ([`demo::Tick`]) at Poisson event times |
 //! | `recorder` | stepped | records listed topics to JSON lines, in deterministic order |
 //! | `logger` | none | logs progress as data arrives |
+//! | `network` | stepped | `twin/net/node/position`, `twin/net/route`, `twin/net/stats`; reads `twin/net/node/external` |
 //! | `brain` | stepped | `twin/brain/monitor/tavg` ([`brain::BrainSample`]), `twin/brain/regions`; reads `twin/brain/stimulus` |
 
 pub mod brain;
 pub mod demo;
+pub mod net;
 mod params;
 
 use std::time::Duration;
@@ -60,50 +62,95 @@ pub enum BuildError {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Catalog;
 
-const KINDS: [&str; 5] = [
-    "moving-points",
-    "event-ticker",
-    "recorder",
-    "logger",
-    "brain",
-];
+type Check = fn(&toml::Table) -> Result<(), Vec<ParamIssue>>;
+type Make = fn(&toml::Table) -> Result<Box<dyn Member>, Vec<ParamIssue>>;
+
+/// One member kind: its name, default time mode, parameter check and constructor.
+struct Kind {
+    name: &'static str,
+    time: twin_scenario::TimeMode,
+    check: Check,
+    make: Make,
+}
+
+fn boxed<M: Member + 'static, P: serde::de::DeserializeOwned>(
+    t: &toml::Table,
+    new: fn(P) -> M,
+) -> Result<Box<dyn Member>, Vec<ParamIssue>> {
+    Ok(Box::new(new(parse_params(t)?)))
+}
+
+const KINDS: &[Kind] = {
+    use twin_scenario::TimeMode::{Event, None as Untimed, Stepped};
+    &[
+        Kind {
+            name: "moving-points",
+            time: Stepped,
+            check: demo::points::Params::check,
+            make: |t| boxed(t, demo::points::MovingPoints::new),
+        },
+        Kind {
+            name: "event-ticker",
+            time: Event,
+            check: demo::ticker::Params::check,
+            make: |t| boxed(t, demo::ticker::Ticker::new),
+        },
+        Kind {
+            name: "recorder",
+            time: Stepped,
+            check: demo::recorder::Params::check,
+            make: |t| boxed(t, demo::recorder::Recorder::new),
+        },
+        Kind {
+            name: "logger",
+            time: Untimed,
+            check: demo::logger::Params::check,
+            make: |t| boxed(t, demo::logger::Logger::new),
+        },
+        Kind {
+            name: "network",
+            time: Stepped,
+            check: net::Params::check,
+            make: |t| boxed(t, net::Network::new),
+        },
+        Kind {
+            name: "brain",
+            time: Stepped,
+            check: brain::Params::check,
+            make: |t| boxed(t, brain::Brain::new),
+        },
+    ]
+};
+
+fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
 
 impl KindCatalog for Catalog {
     fn kinds(&self) -> Vec<&'static str> {
-        KINDS.to_vec()
+        KINDS.iter().map(|k| k.name).collect()
     }
 
-    fn default_time(&self, kind: &str) -> Option<twin_scenario::TimeMode> {
-        use twin_scenario::TimeMode as T;
-        match kind {
-            "moving-points" | "recorder" | "brain" => Some(T::Stepped),
-            "event-ticker" => Some(T::Event),
-            "logger" => Some(T::None),
-            _ => None,
-        }
+    fn default_time(&self, name: &str) -> Option<twin_scenario::TimeMode> {
+        kind(name).map(|k| k.time)
     }
 
-    fn check_params(&self, kind: &str, params: &toml::Table) -> Result<(), Vec<ParamIssue>> {
-        match kind {
-            "moving-points" => demo::points::Params::check(params),
-            "event-ticker" => demo::ticker::Params::check(params),
-            "recorder" => demo::recorder::Params::check(params),
-            "logger" => demo::logger::Params::check(params),
-            "brain" => brain::Params::check(params),
-            _ => Err(vec![ParamIssue::table(format!("unknown kind `{kind}`"))]),
+    fn check_params(&self, name: &str, params: &toml::Table) -> Result<(), Vec<ParamIssue>> {
+        match kind(name) {
+            Some(k) => (k.check)(params),
+            None => Err(vec![ParamIssue::table(format!("unknown kind `{name}`"))]),
         }
     }
 }
 
 fn make_member(spec: &twin_scenario::MemberSpec) -> Result<Box<dyn Member>, Vec<ParamIssue>> {
-    Ok(match spec.kind.as_str() {
-        "moving-points" => Box::new(demo::points::MovingPoints::new(parse_params(&spec.params)?)),
-        "event-ticker" => Box::new(demo::ticker::Ticker::new(parse_params(&spec.params)?)),
-        "recorder" => Box::new(demo::recorder::Recorder::new(parse_params(&spec.params)?)),
-        "logger" => Box::new(demo::logger::Logger::new(parse_params(&spec.params)?)),
-        "brain" => Box::new(brain::Brain::new(parse_params(&spec.params)?)),
-        other => return Err(vec![ParamIssue::table(format!("unknown kind `{other}`"))]),
-    })
+    match kind(&spec.kind) {
+        Some(k) => (k.make)(&spec.params),
+        None => Err(vec![ParamIssue::table(format!(
+            "unknown kind `{}`",
+            spec.kind
+        ))]),
+    }
 }
 
 /// Builds the federation a checked scenario describes, on `bus`.

@@ -27,7 +27,10 @@ fn bundled_demo_runs_with_every_member() {
     let summary = fed.run(&mut |_| {}).unwrap();
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
     let names: Vec<&str> = summary.steps.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["points", "ticker", "recorder", "brain", "logger"]);
+    assert_eq!(
+        names,
+        ["points", "ticker", "recorder", "network", "brain", "logger"]
+    );
     let brain_steps = summary.steps.iter().find(|(n, _)| n == "brain").unwrap().1;
     assert_eq!(brain_steps, 20, "2 s at 100 ms steps");
     let topics: Vec<String> = fed
@@ -47,4 +50,15 @@ fn bundled_demo_runs_with_every_member() {
         .find(|t| t.descriptor.name == "twin/brain/monitor/tavg")
         .unwrap();
     assert_eq!(tavg.samples_written, 200, "10 ms monitor over 2 s");
+    let pos = fed
+        .bus()
+        .topics()
+        .into_iter()
+        .find(|t| t.descriptor.name == "twin/net/node/position")
+        .unwrap();
+    assert_eq!(
+        pos.samples_written,
+        22 * 21,
+        "22 nodes at 10 Hz, t = 0 … 2 s"
+    );
 }

@@ -2,3 +2,4 @@
 
 mod brain;
 mod demo;
+mod net;
