@@ -71,8 +71,8 @@ fn check_errors(src: &str) -> Vec<(usize, usize, String, String)> {
 const HEAD: &str = "[federation]\nname = \"x\"\nend = \"1s\"\n";
 
 #[test]
-fn bundled_demo_passes_check() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/demo.toml");
+fn demo_fixture_passes_check() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/demo-fixture.toml");
     let s = Scenario::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
     s.check(&Demo).unwrap_or_else(|e| panic!("{e}"));
     let modes: Vec<_> = s.members.iter().map(|m| m.time_mode(&Demo)).collect();
