@@ -30,6 +30,53 @@ pub(crate) struct RunOpts {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Port of the dashboard on 127.0.0.1 (0 = pick a free one).
+    #[arg(long, default_value_t = twin_dashboard::DEFAULT_PORT)]
+    dashboard_port: u16,
+    /// Do not start the dashboard.
+    #[arg(long)]
+    no_dashboard: bool,
+}
+
+/// Starts the dashboard on 127.0.0.1 and prints its URL; a failure to start
+/// is a warning, not an error (the run does not need it).
+fn start_dashboard(bus: &Bus, opts: &RunOpts) -> Option<twin_dashboard::DashboardHandle> {
+    use twin_dashboard::{DashboardConfig, Projector, Role};
+    use twin_federates::{brain, demo, net};
+    if opts.no_dashboard {
+        return None;
+    }
+    let mut cfg = DashboardConfig::new((std::net::Ipv4Addr::LOCALHOST, opts.dashboard_port).into());
+    let proj = Projector::new();
+    let node = move |p: &net::NetNodePosition| {
+        let name = Some(p.name.clone());
+        proj.node(
+            p.node,
+            name,
+            p.lat_lon_deg,
+            p.altitude_m,
+            p.xyz_m,
+            p.velocity_mps,
+        )
+    };
+    cfg.registry
+        .register_durable::<demo::PointPosition>(Role::Positions)
+        .register::<demo::Tick>(Role::Data)
+        .register_mapped(Role::Positions, true, node)
+        .register_durable::<net::NetRoute>(Role::Routes)
+        .register_durable::<net::NetStats>(Role::Data)
+        .register_durable::<brain::BrainRegions>(Role::Data)
+        .register_durable::<brain::BrainSample>(Role::Data);
+    match twin_dashboard::serve_with(bus.clone(), cfg) {
+        Ok(d) => {
+            println!("dashboard: {}", d.url());
+            Some(d)
+        }
+        Err(e) => {
+            eprintln!("twin: warning: dashboard not started: {e:#} (try --dashboard-port 0)");
+            None
+        }
+    }
 }
 
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
@@ -50,6 +97,7 @@ pub(crate) fn run(mut scenario: Scenario, opts: &RunOpts) -> Result<()> {
     let f = &scenario.federation;
     let (name, end, epoch) = (f.name.clone(), f.end, f.epoch);
     let bus = Bus::in_memory();
+    let _dashboard = start_dashboard(&bus, opts);
     let mut fed = build(
         &scenario,
         bus,

@@ -162,9 +162,21 @@ fn missing_file_is_a_clear_error() {
 /// so far is complete JSON lines and the exit is clean.
 #[test]
 fn ctrl_c_ends_cleanly_and_keeps_the_recording() {
+    // A light scenario (3 points and a recorder): the full demo's brain
+    // network runs slower than real time in debug builds.
     let d = tempfile::tempdir().unwrap();
+    let s = write(d.path(), "good.toml", GOOD);
     let mut child = Command::new(env!("CARGO_BIN_EXE_twin"))
-        .args(["demo", "--pacing", "1", "--end", "120s", "--quiet"])
+        .args([
+            "run",
+            &s,
+            "--pacing",
+            "1",
+            "--end",
+            "120s",
+            "--quiet",
+            "--no-dashboard",
+        ])
         .current_dir(d.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -195,12 +207,92 @@ fn ctrl_c_ends_cleanly_and_keeps_the_recording() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("ended early by Ctrl-C"), "{stdout}");
-    let rec = fs::read_to_string(d.path().join("out/demo-record.jsonl")).unwrap();
+    let rec = fs::read_to_string(d.path().join("out/rec.jsonl")).unwrap();
     for l in rec.lines() {
         serde_json::from_str::<serde_json::Value>(l).expect("every line is complete JSON");
     }
     let n = rec.lines().count();
-    // Paced at real time for ~1.5 s: roughly 15 steps of 12 points.
-    assert!(n >= 12 * 5, "only {n} records");
-    assert!(n < 12 * 200, "{n} records: the run did not stop early");
+    // Paced at real time for ~1.5 s: roughly 15 steps of 3 points.
+    assert!(n >= 3 * 5, "only {n} records");
+    assert!(n < 3 * 200, "{n} records: the run did not stop early");
+}
+
+/// Sends one HTTP/1.1 request to the dashboard; returns status and body.
+fn http(addr: &str, method: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the dashboard");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    (head[9..12].parse().unwrap(), body.to_owned())
+}
+
+#[test]
+fn demo_serves_the_dashboard_and_ends_from_it() {
+    use std::io::BufRead;
+    let d = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twin"))
+        .args([
+            "demo",
+            "--pacing",
+            "1",
+            "--end",
+            "60s",
+            "--dashboard-port",
+            "0",
+        ])
+        .current_dir(d.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line
+        .strip_prefix("dashboard: http://")
+        .and_then(|r| r.trim().strip_suffix('/'))
+        .unwrap_or_else(|| panic!("first line names the dashboard: {line:?}"))
+        .to_owned();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    // The dashboard starts before the federation publishes its state.
+    let start = std::time::Instant::now();
+    loop {
+        let (status, body) = http(&addr, "GET", "/api/federation");
+        assert_eq!(status, 200, "{body}");
+        if body.contains(r#""state":"running""#) {
+            assert!(body.contains(r#""federation":"demo""#), "{body}");
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 10, "never running: {body}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (status, body) = http(&addr, "POST", "/api/control/end");
+    assert_eq!(status, 202, "{body}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(rest.contains("federation `demo` ended"), "{rest}");
+    assert!(
+        !rest.contains("sim time     60.000 s"),
+        "ended early: {rest}"
+    );
+}
+
+#[test]
+fn no_dashboard_skips_it() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = twin(
+        d.path(),
+        &["demo", "--end", "1s", "--quiet", "--no-dashboard"],
+    );
+    assert_eq!(code, 0);
+    assert!(!stdout.contains("dashboard:"), "{stdout}");
 }

@@ -1,0 +1,128 @@
+//! A synthetic network for the dashboard: `N` nodes moving on circles at
+//! different altitudes, published at `R` Hz, and `F` flows whose routes
+//! change every two seconds. Used by the browser tests (routes, 1,000-node
+//! frame rate) and to try the page without a simulator.
+//!
+//! ```text
+//! fixture ── twin/net/node/position (NodePosition, keyed by id) ──┐
+//!         └─ twin/net/route (Route, keyed by flow) ───────────────┴─► dashboard ─► page
+//! ```
+//!
+//! `cargo run -p twin-dashboard --example fixture -- [nodes] [rate_hz] [flows] [seconds]`
+//! prints `dashboard: http://127.0.0.1:PORT/` and runs for `seconds` (default 60).
+
+use std::{
+    f64::consts::TAU,
+    time::{Duration, Instant},
+};
+
+use serde::{Deserialize, Serialize};
+use twin_bus::{Bus, TopicType, WriterQos};
+use twin_dashboard::{DashboardConfig, Role};
+
+/// A node's position in local east-north-up metres.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct NodePosition {
+    id: u32,
+    x_m: f64,
+    y_m: f64,
+    z_m: f64,
+    vx_mps: f64,
+    vy_mps: f64,
+}
+
+impl TopicType for NodePosition {
+    const TYPE_NAME: &'static str = "fixture::NodePosition";
+    type Key = u32;
+    fn key(&self) -> u32 {
+        self.id
+    }
+}
+
+/// The current route of one flow: the nodes its packets pass, in order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Route {
+    flow: u32,
+    hops: Vec<u32>,
+}
+
+impl TopicType for Route {
+    const TYPE_NAME: &'static str = "fixture::Route";
+    type Key = u32;
+    fn key(&self) -> u32 {
+        self.flow
+    }
+}
+
+fn arg(i: usize, default: f64) -> f64 {
+    std::env::args()
+        .nth(i)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Hops of `flow` in route epoch `epoch`: a deterministic walk.
+fn hops(flow: u32, epoch: u32, nodes: u32) -> Vec<u32> {
+    let len = 3 + (flow + epoch) % 4;
+    (0..len)
+        .map(|k| (flow * 7 + k * (epoch * 13 + 5)) % nodes)
+        .collect()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let nodes = arg(1, 50.0).max(1.0) as u32;
+    let rate = arg(2, 10.0).clamp(0.1, 100.0);
+    let flows = arg(3, 5.0) as u32;
+    let seconds = arg(4, 60.0);
+    let bus = Bus::in_memory();
+    let mut cfg = DashboardConfig::new("127.0.0.1:0".parse()?);
+    cfg.registry
+        .register_durable::<NodePosition>(Role::Positions)
+        .register_durable::<Route>(Role::Routes);
+    let dash = twin_dashboard::serve_with(bus.clone(), cfg)?;
+    println!("dashboard: {}", dash.url());
+    let p = bus.participant("fixture");
+    let qos = WriterQos::default().transient_local().keep_last(1);
+    let pos = p.writer(
+        &p.topic::<NodePosition>("twin/net/node/position")?,
+        qos.clone(),
+    )?;
+    let routes = p.writer(&p.topic::<Route>("twin/net/route")?, qos)?;
+    let start = Instant::now();
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let mut epoch = u32::MAX;
+    let mut next = start;
+    while start.elapsed().as_secs_f64() < seconds {
+        let t = start.elapsed().as_secs_f64();
+        for id in 0..nodes {
+            let ring = 1.0 + (id % 10) as f64;
+            let r = 300.0 * ring;
+            let w = 0.2 / ring.sqrt() * if id % 2 == 0 { 1.0 } else { -1.0 };
+            let a = w * t + TAU * id as f64 / nodes as f64;
+            pos.write(NodePosition {
+                id,
+                x_m: r * a.cos(),
+                y_m: r * a.sin(),
+                z_m: 200.0 + 150.0 * (id % 7) as f64,
+                vx_mps: -r * w * a.sin(),
+                vy_mps: r * w * a.cos(),
+            })
+            .map_err(|e| e.to_string())?;
+        }
+        let e = (t / 2.0) as u32;
+        if e != epoch {
+            epoch = e;
+            for flow in 0..flows {
+                routes
+                    .write(Route {
+                        flow,
+                        hops: hops(flow, e, nodes),
+                    })
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        next += period;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    Ok(())
+}

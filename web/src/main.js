@@ -1,0 +1,133 @@
+// Twin dashboard entry point: theme, REST polling of the federation panel,
+// topic discovery, and the WebSocket feed into the network view.
+// For tests and debugging, live state is exposed as `window.twin`.
+import { Feed } from "./feed.js";
+import { NetworkView } from "./network.js";
+import { FederationPanel } from "./panel.js";
+
+const $ = (id) => document.getElementById(id);
+
+// Theme: the system's unless picked; the pick is remembered.
+function currentDark() {
+  const t = document.documentElement.dataset.theme;
+  if (t) return t === "dark";
+  return window.matchMedia("(prefers-color-scheme: dark)").matches;
+}
+const saved = localStorage.getItem("twin-theme");
+if (saved) document.documentElement.dataset.theme = saved;
+
+const net = new NetworkView($("network"), $("labels-layer"));
+net.setTheme(currentDark());
+$("theme").addEventListener("click", () => {
+  const next = currentDark() ? "light" : "dark";
+  document.documentElement.dataset.theme = next;
+  localStorage.setItem("twin-theme", next);
+  net.setTheme(next === "dark");
+});
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => net.setTheme(currentDark()));
+$("labels").addEventListener("change", (e) => (net.showLabels = e.target.checked));
+$("follow").addEventListener("change", (e) => (net.follow = e.target.checked));
+$("fit").addEventListener("click", () => net.fit());
+
+const feed = new Feed((ok) => {
+  $("conn").dataset.ok = String(ok);
+  $("conn").textContent = ok ? "live" : "disconnected — retrying";
+});
+const panel = new FederationPanel();
+
+// Topics: subscribe to those the page can draw, list all.
+// Frames are sent only when something changed, so asking above the
+// publishers' rate costs nothing and avoids aliasing with their period.
+const RATE = { positions: 20, routes: 10 };
+let topics = [];
+
+// Layers: position topics grouped by their first two name segments
+// (`twin/net/node/position` and `twin/net/route` are one layer).
+const group = (name) => name.split("/").slice(0, 2).join("/");
+let chosen = new URLSearchParams(location.search).get("layer");
+function updateLayers() {
+  const groups = [...new Set(topics.filter((t) => t.role === "positions" && t.writers > 0).map((t) => group(t.name)))].sort();
+  const sel = $("layer");
+  if (sel.options.length !== groups.length || groups.some((g, i) => sel.options[i].value !== g)) {
+    sel.replaceChildren(...groups.map((g) => new Option(g, g)));
+  }
+  sel.hidden = groups.length < 2;
+  // Default: the layer with routes, else the first.
+  const withRoutes = groups.find((g) => topics.some((t) => t.role === "routes" && group(t.name) === g));
+  const want = groups.includes(chosen) ? chosen : withRoutes ?? groups[0];
+  if (want && net.layer !== want) net.setLayer(want);
+  if (want) sel.value = want;
+}
+$("layer").addEventListener("change", (e) => {
+  chosen = e.target.value;
+  net.setLayer(chosen);
+});
+async function pollTopics() {
+  try {
+    const r = await fetch("/api/topics");
+    topics = await r.json();
+    panel.renderTopics(topics);
+    for (const t of topics) {
+      const g = group(t.name);
+      if (t.role === "positions" && t.writers > 0) feed.subscribe(t.name, RATE.positions, (s) => net.onPositions(s, g));
+      if (t.role === "routes" && t.writers > 0) feed.subscribe(t.name, RATE.routes, (s) => net.onRoutes(s, g));
+    }
+    updateLayers();
+  } catch {
+    /* server gone; the connection badge says so */
+  }
+}
+pollTopics();
+setInterval(pollTopics, 2000);
+
+async function pollFederation() {
+  try {
+    const [f, m] = await Promise.all([fetch("/api/federation"), fetch("/api/members")]);
+    panel.render(await f.json(), await m.json());
+  } catch {
+    /* retried on the next tick */
+  }
+}
+pollFederation();
+setInterval(pollFederation, 250);
+
+// Status line of the network view.
+setInterval(() => {
+  const n = net.nodes.size;
+  $("net-empty").hidden = n > 0 || topics.some((t) => t.role === "positions" && t.writers > 0);
+  $("net-summary").textContent = n
+    ? `${n} node${n === 1 ? "" : "s"}${net.routes.size ? ` · ${net.routes.size} route${net.routes.size === 1 ? "" : "s"}` : ""}` +
+      (net.zScale > 1 ? ` · altitude ×${net.zScale}` : "")
+    : "waiting for positions…";
+  $("fps").textContent = `${net.fps.toFixed(0)} fps`;
+  const sel = net.selected !== null ? net.nodes.get(net.selected) : null;
+  $("selected").hidden = !sel;
+  if (sel) {
+    const t = sel.target;
+    $("selected").textContent = `node ${net.selected}: e ${t.x.toFixed(0)} m, n ${t.y.toFixed(0)} m, ` +
+      `alt ${t.z.toFixed(0)} m, ${sel.speed.toFixed(1)} m/s, hdg ${(90 - (sel.heading * 180) / Math.PI + 360) % 360 | 0}°`;
+  }
+}, 250);
+
+window.twin = {
+  get nodes() { return net.snapshot(); },
+  get nodeCount() { return net.nodes.size; },
+  get routes() { return Object.fromEntries(net.routes); },
+  get routeLines() {
+    // Vertices actually drawn (0 for a route of fewer than two known hops).
+    return net.routeGroup.children.map((l) => ({ flow: l.userData.flow, points: l.geometry.attributes.position?.count ?? 0 }));
+  },
+  get layer() { return net.layer; },
+  setLayer(g) {
+    chosen = g;
+    updateLayers();
+  },
+  get fps() { return net.fps; },
+  get pixelRatio() { return net.renderer.getPixelRatio(); },
+  get framesRendered() { return net.frames; },
+  get positionUpdates() { return net.positionUpdates; },
+  get feedFrames() { return feed.frames; },
+  get feedErrors() { return feed.errors.slice(); },
+  get federation() { return panel.last; },
+  net,
+};
