@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 2 invalid input (scenario errors are printed as
 //! `file:line:column: field: message`), 1 a run that failed.
 
+mod llm;
 mod run;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -46,6 +47,9 @@ enum Cmd {
         /// Scenario file (TOML).
         scenario: PathBuf,
     },
+    /// The local model service (OpenAI- and Ollama-compatible HTTP APIs).
+    #[command(subcommand)]
+    Llm(llm::LlmCmd),
 }
 
 /// An error that has already been printed in full; exit with this code.
@@ -125,6 +129,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             let s = load(Some(&scenario))?;
             run::run(s, &opts).context("federation run failed")
         }
+        Cmd::Llm(cmd) => llm::dispatch(cmd),
         Cmd::Demo { opts } => {
             let s = load(None)?;
             run::run(s, &opts).context("demo run failed")

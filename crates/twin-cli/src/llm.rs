@@ -1,0 +1,177 @@
+//! `twin llm …`: the local model service.
+//!
+//! `twin llm serve --model FILE` serves a GGUF model over the OpenAI- and Ollama-compatible
+//! APIs on 127.0.0.1 (the llama.cpp engine needs a build with the `llama` feature);
+//! `--mock` serves the scripted test engine instead. `twin llm info --model FILE` prints the
+//! file's metadata or says exactly why the file is unusable.
+
+use std::{path::PathBuf, sync::Arc};
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use twin_llm::{Engine, GgufInfo, MockConfig, MockEngine};
+use twin_llm_server::{AccessLog, ServerConfig};
+
+/// `twin llm` subcommands.
+#[derive(Subcommand, Debug)]
+pub(crate) enum LlmCmd {
+    /// Serve a GGUF model over HTTP on 127.0.0.1.
+    Serve(ServeOpts),
+    /// Print a GGUF file's metadata (architecture, context, quantisation, template).
+    Info {
+        /// GGUF model file.
+        #[arg(long)]
+        model: PathBuf,
+    },
+}
+
+/// Options of `twin llm serve`.
+#[derive(Args, Debug)]
+pub(crate) struct ServeOpts {
+    /// GGUF model file.
+    #[arg(long, required_unless_present = "mock")]
+    model: Option<PathBuf>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Sequence slots decoded together (concurrent generations).
+    #[arg(long, alias = "parallel", default_value_t = 4)]
+    slots: u32,
+    /// Context window per slot [tokens].
+    #[arg(long, default_value_t = 4096)]
+    ctx: u32,
+    /// Compute threads (default: all cores).
+    #[arg(long)]
+    threads: Option<u32>,
+    /// Requests that may wait beyond the slots; more get 429.
+    #[arg(long, default_value_t = 64)]
+    max_queue: usize,
+    /// Require `Authorization: Bearer KEY` (repeatable). Also TWIN_LLM_API_KEY.
+    #[arg(long = "api-key")]
+    api_keys: Vec<String>,
+    /// Browser origin allowed by CORS (repeatable; `*` allows any). Default: none.
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
+    /// Model id reported to clients (default: the file stem).
+    #[arg(long)]
+    id: Option<String>,
+    /// Serve the scripted mock engine (no model; for client tests).
+    #[arg(long)]
+    mock: bool,
+    /// Do not write one JSON line per request to stderr.
+    #[arg(long)]
+    no_access_log: bool,
+}
+
+pub(crate) fn dispatch(cmd: LlmCmd) -> Result<()> {
+    match cmd {
+        LlmCmd::Info { model } => info(&model),
+        LlmCmd::Serve(opts) => serve(opts),
+    }
+}
+
+fn info(path: &std::path::Path) -> Result<()> {
+    let g = GgufInfo::read(path)?;
+    println!(
+        "file:          {} ({} bytes, GGUF v{})",
+        path.display(),
+        g.file_len,
+        g.version
+    );
+    println!("name:          {}", g.name().unwrap_or("-"));
+    println!("architecture:  {}", g.architecture().unwrap_or("-"));
+    println!(
+        "context:       {}",
+        g.context_length().map_or("-".into(), |c| c.to_string())
+    );
+    println!("quantization:  {}", g.quantization());
+    println!("parameters:    {}", g.parameter_count());
+    println!("tensors:       {}", g.tensors.len());
+    match g.chat_template() {
+        Some(t) => println!("chat template: {} chars", t.len()),
+        None => println!("chat template: none (ChatML is used)"),
+    }
+    Ok(())
+}
+
+fn load_engine(opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
+    if opts.mock {
+        let id = opts.id.clone().unwrap_or_else(|| "mock".into());
+        let cfg = MockConfig {
+            id,
+            slots: opts.slots,
+            slot_context: opts.ctx,
+            ..MockConfig::default()
+        };
+        return Ok(Arc::new(MockEngine::new(cfg)));
+    }
+    let model = opts.model.as_ref().context("--model is required")?;
+    load_llama(model, opts)
+}
+
+#[cfg(feature = "llama")]
+fn load_llama(model: &std::path::Path, opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
+    let o = twin_llm::LlamaOptions {
+        slots: opts.slots,
+        slot_context: opts.ctx,
+        threads: opts.threads,
+        id: opts.id.clone(),
+        ..Default::default()
+    };
+    let e = twin_llm::LlamaEngine::load(model, &o)
+        .with_context(|| format!("cannot load {}", model.display()))?;
+    Ok(Arc::new(e))
+}
+
+#[cfg(not(feature = "llama"))]
+fn load_llama(model: &std::path::Path, _opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
+    // Check the file anyway so that a bad file is reported as such.
+    GgufInfo::read(model)?;
+    Err(twin_llm::LoadError::NoBackend.into())
+}
+
+fn serve(opts: ServeOpts) -> Result<()> {
+    let engine = load_engine(&opts)?;
+    let mut api_keys = opts.api_keys.clone();
+    if let Ok(k) = std::env::var("TWIN_LLM_API_KEY") {
+        api_keys.extend(
+            k.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
+        );
+    }
+    let config = ServerConfig {
+        max_queue: opts.max_queue,
+        api_keys,
+        cors_origins: opts.cors_origins.clone(),
+        access_log: if opts.no_access_log {
+            AccessLog::Off
+        } else {
+            AccessLog::Stderr
+        },
+        ..ServerConfig::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let listener = twin_llm_server::bind_local(opts.port)
+            .await
+            .with_context(|| format!("cannot bind 127.0.0.1:{}", opts.port))?;
+        let addr = listener.local_addr()?;
+        let m = engine.model();
+        println!(
+            "serving {} ({}, {}, {} slots × {} tokens) on http://{addr}",
+            m.id, m.architecture, m.quantization, m.slots, m.slot_context
+        );
+        let app = twin_llm_server::router(engine, config);
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        twin_llm_server::serve(listener, app, shutdown)
+            .await
+            .context("server failed")
+    })
+}

