@@ -9,6 +9,8 @@
 //! | `twin/federation/report` | [`MemberReport`] | each member → controller |
 //! | `twin/time/grant` | [`TimeGrant`] | controller → one member (partition `member/<name>`) |
 //! | `twin/federation/status` | [`FederationStatus`] | controller → observers |
+//! | `twin/assistant/ask` | [`AssistantQuestion`] | anyone → the assistant member |
+//! | `twin/assistant/answer` | [`AssistantAnswer`] | the assistant member → askers |
 
 use std::{sync::Arc, time::Duration};
 
@@ -250,4 +252,65 @@ pub(crate) fn state_reader() -> ReaderQos {
 /// The partition of one member's grants.
 pub(crate) fn grant_partition(member: &str) -> String {
     format!("member/{member}")
+}
+
+/// Topic of [`AssistantQuestion`]: anyone → the assistant member.
+pub const ASK_TOPIC: &str = "twin/assistant/ask";
+/// Topic of [`AssistantAnswer`]: the assistant member → whoever asked.
+pub const ANSWER_TOPIC: &str = "twin/assistant/answer";
+
+/// A question to the federation's assistant. Keyed by `id`, which the asker
+/// picks (unique per asker, e.g. a counter prefixed with its name).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssistantQuestion {
+    /// Question id (the instance key), echoed in the answer.
+    pub id: Arc<str>,
+    /// Who asks (a member, `dashboard`, `cli`).
+    pub asked_by: String,
+    /// The question in plain language.
+    pub text: String,
+}
+
+impl TopicType for AssistantQuestion {
+    const TYPE_NAME: &'static str = "twin::assistant::Question";
+    type Key = Arc<str>;
+    fn key(&self) -> Arc<str> {
+        Arc::clone(&self.id)
+    }
+}
+
+/// One piece of federation data an answer relied on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Citation {
+    /// Topic it came from.
+    pub topic: String,
+    /// Simulation time of the sample.
+    pub sim_time: SimTime,
+    /// A short rendering of the value used.
+    pub excerpt: String,
+}
+
+/// The assistant's answer to an [`AssistantQuestion`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssistantAnswer {
+    /// The question's id (the instance key).
+    pub id: Arc<str>,
+    /// The answer (final text, reasoning removed).
+    pub text: String,
+    /// Data the answer used.
+    pub citations: Vec<Citation>,
+    /// Model that answered.
+    pub model: String,
+    /// Federation time when the answer was made.
+    pub sim_time: SimTime,
+    /// Set when no answer could be made (model missing, timeout); `text` then explains.
+    pub error: bool,
+}
+
+impl TopicType for AssistantAnswer {
+    const TYPE_NAME: &'static str = "twin::assistant::Answer";
+    type Key = Arc<str>;
+    fn key(&self) -> Arc<str> {
+        Arc::clone(&self.id)
+    }
 }
