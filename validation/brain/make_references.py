@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from tvb.simulator.lab import connectivity, coupling, integrators, models, monitors, noise, simulator
+from tvb.datatypes import equations, patterns
 import tvb
 import tvb_data
 
@@ -85,6 +86,26 @@ def make_integrator(spec, dt):
     return getattr(integrators, kind)(dt=dt, noise=nz)
 
 
+def make_stimulus(spec, conn):
+    """TVB StimuliRegion from twin-brain's stimulus spec (same keys as `RegionStimulus`)."""
+    n = conn.weights.shape[0]
+    if "weights" in spec:
+        w = np.array(spec["weights"], dtype=float)
+    else:
+        w = np.zeros(n)
+        w[spec["regions"]] = spec.get("weight", 1.0)
+    temporal = dict(spec["temporal"])
+    eq = getattr(equations, temporal.pop("kind"))(parameters=temporal)
+    return patterns.StimuliRegion(temporal=eq, connectivity=conn, weight=w)
+
+
+def stim_weights(n):
+    """A deterministic weight vector: a few regions driven with different strengths."""
+    w = np.zeros(n)
+    w[[3, 40, 47, 62]] = [1.0, 0.5, 0.25, 2.0]
+    return w.tolist()
+
+
 def run(cfg):
     conn = connectivity.Connectivity.from_file(CONN)
     conn.speed = np.array([cfg["speed"]])
@@ -105,9 +126,10 @@ def run(cfg):
     if cfg["ic"] == "constant":
         state = initial_state(m, n)
         ic = np.repeat(state[np.newaxis, :, :, np.newaxis], horizon, axis=0)
+    stim = make_stimulus(cfg["stimulus"], conn) if cfg.get("stimulus") else None
     sim = simulator.Simulator(model=m, connectivity=conn, coupling=make_coupling(cfg["coupling"]),
                               integrator=make_integrator(cfg["integrator"], dt), monitors=mons,
-                              initial_conditions=ic)
+                              initial_conditions=ic, stimulus=stim)
     sim.configure()
     t0 = time.perf_counter()
     (t, d), = sim.run(simulation_length=cfg["steps"] * dt)
@@ -154,6 +176,17 @@ def configs():
         # Long horizons: 1 s of the Epileptor demo network, 1 s of stochastic G2D.
         dict(g2d, name="Epileptor_heun_difference_1s", model="Epileptor", dt=0.05, steps=20000, stride=200,
              model_params=MODELS["Epileptor"][3], coupling={"kind": "Difference", "a": 1.0}),
+        # Stimuli (TVB StimuliRegion): a pulse train, a sinusoid on both Epileptor cvars, an alpha.
+        dict(g2d, name="Generic2dOscillator_heun_pulsetrain",
+             stimulus={"temporal": {"kind": "PulseTrain", "T": 5.0, "tau": 1.0, "amp": 0.5, "onset": 3.0},
+                       "weights": stim_weights(76)}),
+        dict(g2d, name="Epileptor_heun_sinusoid", model="Epileptor", dt=0.05,
+             model_params=MODELS["Epileptor"][3], coupling={"kind": "Difference", "a": 1.0},
+             stimulus={"temporal": {"kind": "Sinusoid", "amp": 0.3, "frequency": 0.05},
+                       "regions": [10, 62], "weight": 1.5}),
+        dict(g2d, name="Generic2dOscillator_euler_alpha", integrator={"scheme": "EulerDeterministic"},
+             stimulus={"temporal": {"kind": "Alpha", "onset": 2.0, "alpha": 1.0, "beta": 2.0},
+                       "weights": stim_weights(76)}),
         dict(g2d, name="Generic2dOscillator_heunsto_1s", steps=10000, stride=100, ic="random",
              integrator={"scheme": "HeunStochastic", "nsig": [1e-3], "seed": 1234}),
     ]
@@ -173,9 +206,16 @@ def main():
                             config=np.array(json.dumps(cfg)))
         index.append(cfg)
         print(f"{cfg['name']}: {d.shape} in {wall:.2f}s, finite={np.isfinite(d).all()}", flush=True)
+    if only:
+        # Merge into the existing index, keeping the order of `configs()`.
+        with open(os.path.join(OUT, "index.json")) as f:
+            old = {c["name"]: c for c in json.load(f)}
+        old.update({c["name"]: c for c in index})
+        order = [c["name"] for c in configs()]
+        index = [old[k] for k in order if k in old]
+    with open(os.path.join(OUT, "index.json"), "w") as f:
+        json.dump(index, f, indent=1)
     if not only:
-        with open(os.path.join(OUT, "index.json"), "w") as f:
-            json.dump(index, f, indent=1)
         with open(os.path.join(OUT, "versions.json"), "w") as f:
             json.dump({"tvb-library": getattr(tvb, "__version__", "2.10.0"), "numpy": np.__version__,
                        "tvb-data": getattr(tvb_data, "__version__", "3.0.0"),

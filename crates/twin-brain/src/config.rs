@@ -26,6 +26,10 @@
 //! [[monitors]]
 //! kind = "TemporalAverage"
 //! period = 1.0
+//!
+//! [[stimulus]]                          # optional, repeatable: they add up
+//! temporal = { kind = "PulseTrain", T = 7.7, tau = 0.2, amp = 2.0, onset = 100.0 }
+//! regions = [62]                        # or weights = [...] / labels = ["rHC"]
 //! ```
 //!
 //! Parsing the text is left to the caller (any serde format); this module only
@@ -51,6 +55,7 @@ use crate::{
     npy::read_npy,
     param::Param,
     simulator::{InitialConditions, Simulator, SimulatorBuilder},
+    stimulus::RegionStimulus,
 };
 
 /// The model: TVB class name and parameter overrides.
@@ -183,6 +188,9 @@ pub struct SimulationConfig {
     /// Monitors.
     #[serde(default)]
     pub monitors: Vec<MonitorConfig>,
+    /// Region stimuli (`[[stimulus]]` tables in TOML); they add up.
+    #[serde(default)]
+    pub stimulus: Vec<RegionStimulus>,
     /// Simulated time \[ms\].
     pub duration_ms: f64,
 }
@@ -355,6 +363,9 @@ impl SimulationConfig {
         }
         for m in &self.monitors {
             b = b.boxed_monitor(m.build(base)?);
+        }
+        for s in &self.stimulus {
+            b = b.stimulus(s.clone());
         }
         b.build()
     }

@@ -49,6 +49,7 @@
 //! * [`config`]: a serialisable description of a whole simulation (for `twin brain simulate`).
 //! * [`models`]: one neural mass per file, with equations, references and TVB defaults.
 //! * [`coupling`], [`history`], [`integrator`], [`noise`]: the pieces of one step.
+//! * [`stimulus`]: region stimuli (pulse trains, sinusoids, tables × spatial weights).
 //! * [`monitors`]: Raw, SubSample, TemporalAverage, SpatialAverage, Bold, Projection.
 //! * [`output`]: incremental `.npy` + JSON writers for monitor samples.
 //! * [`npy`]: a small `.npy`/`.npz` reader and writer.
@@ -70,6 +71,7 @@ pub mod numpy_sum;
 pub mod output;
 pub mod param;
 pub mod simulator;
+pub mod stimulus;
 
 pub use config::SimulationConfig;
 pub use connectome::Connectome;
@@ -80,3 +82,4 @@ pub use models::NeuralMass;
 pub use noise::Noise;
 pub use param::Param;
 pub use simulator::{InitialConditions, Simulator, SimulatorBuilder};
+pub use stimulus::{RegionStimulus, Temporal};

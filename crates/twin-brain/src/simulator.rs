@@ -23,6 +23,7 @@ use crate::{
     models::{Bound, NeuralMass},
     monitors::{Monitor, MonitorContext, Sample},
     noise::{Noise, RandomState},
+    stimulus::{CompiledStimulus, RegionStimulus},
 };
 
 /// How the delay history (and so the initial state) is filled.
@@ -64,6 +65,7 @@ pub struct SimulatorBuilder {
     initial: InitialConditions,
     voi: Option<Vec<String>>,
     monitors: Vec<Box<dyn Monitor>>,
+    stimuli: Vec<RegionStimulus>,
 }
 
 impl SimulatorBuilder {
@@ -85,6 +87,7 @@ impl SimulatorBuilder {
             initial: InitialConditions::Random { seed: 42 },
             voi: None,
             monitors: Vec::new(),
+            stimuli: Vec::new(),
         }
     }
 
@@ -143,6 +146,12 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Adds a region stimulus (several add up; see [`crate::stimulus`]).
+    pub fn stimulus(mut self, s: RegionStimulus) -> Self {
+        self.stimuli.push(s);
+        self
+    }
+
     /// Validates everything and builds the simulator.
     pub fn build(self) -> Result<Simulator, BrainError> {
         let SimulatorBuilder {
@@ -156,6 +165,7 @@ impl SimulatorBuilder {
             initial,
             voi,
             mut monitors,
+            stimuli,
         } = self;
         if !(dt.is_finite() && dt > 0.0) {
             return Err(BrainError::Invalid {
@@ -281,6 +291,11 @@ impl SimulatorBuilder {
         for m in &mut monitors {
             m.configure(&ctx)?;
         }
+        let stimuli = stimuli
+            .iter()
+            .enumerate()
+            .map(|(k, s)| s.compile(k, &connectome, model.state_variables(), &cvar))
+            .collect::<Result<Vec<_>, _>>()?;
         let n_terms = coupling.n_terms(cvar.len());
         let stepper = Stepper::new(scheme, dt, nsv * n, gfun);
         let mut sim = Simulator {
@@ -304,7 +319,10 @@ impl SimulatorBuilder {
             voi: voi_idx,
             observed: vec![0.0; 0],
             monitors,
-            stimulus: None,
+            external: None,
+            stimuli,
+            stim_buf: vec![0.0; nsv * n],
+            stim_origin: current_step,
             connectome,
         };
         sim.observed = vec![0.0; sim.voi.len() * n];
@@ -343,7 +361,12 @@ pub struct Simulator {
     voi: Vec<Observable>,
     observed: Vec<f64>,
     monitors: Vec<Box<dyn Monitor>>,
-    stimulus: Option<Vec<f64>>,
+    /// Constant stimulus set from outside ([`Simulator::set_stimulus`]).
+    external: Option<Vec<f64>>,
+    /// Patterned stimuli; their time is `(step − stim_origin − 1) · dt`.
+    stimuli: Vec<CompiledStimulus>,
+    stim_buf: Vec<f64>,
+    stim_origin: u64,
     connectome: Connectome,
 }
 
@@ -424,8 +447,9 @@ impl Simulator {
     }
 
     /// Sets (or clears) a constant stimulus added as `dt · s` to the state
-    /// derivative in every step, `nsv × N` state-variable-major. Takes effect at
-    /// the next step, so an injection reaches the model within one step.
+    /// derivative in every step, `nsv × N` state-variable-major, on top of the
+    /// patterned stimuli given to the builder. Takes effect at the next step, so
+    /// an injection reaches the model within one step.
     pub fn set_stimulus(&mut self, stimulus: Option<Vec<f64>>) -> Result<(), BrainError> {
         if let Some(s) = &stimulus {
             if s.len() != self.state.len() {
@@ -436,8 +460,29 @@ impl Simulator {
                 });
             }
         }
-        self.stimulus = stimulus;
+        self.external = stimulus;
         Ok(())
+    }
+
+    /// The total stimulus that step `step` applies (`nsv × N`), or `None` when
+    /// there is none.
+    pub fn stimulus_at(&self, step: u64) -> Option<Vec<f64>> {
+        let mut buf = vec![0.0; self.state.len()];
+        self.fill_stimulus(step, &mut buf).then_some(buf)
+    }
+
+    /// Fills `buf` with the stimulus of step `s`; false if there is none.
+    fn fill_stimulus(&self, s: u64, buf: &mut [f64]) -> bool {
+        match &self.external {
+            Some(e) => buf.copy_from_slice(e),
+            None if self.stimuli.is_empty() => return false,
+            None => buf.fill(0.0),
+        }
+        let t = s.saturating_sub(self.stim_origin + 1) as f64 * self.dt;
+        for st in &self.stimuli {
+            st.add(t, buf, self.n);
+        }
+        true
     }
 
     /// Advances one step; returns the step number.
@@ -449,11 +494,19 @@ impl Simulator {
     fn advance(&mut self) {
         let s = self.step + 1;
         let n = self.n;
+        let stim = if self.stimuli.is_empty() {
+            self.external.as_deref()
+        } else {
+            let mut buf = std::mem::take(&mut self.stim_buf);
+            self.fill_stimulus(s, &mut buf);
+            self.stim_buf = buf;
+            Some(&self.stim_buf[..])
+        };
         self.stepper.step(
             self.model.as_ref(),
             &mut self.state,
             &self.c,
-            self.stimulus.as_deref(),
+            stim,
             n,
             &self.bounds,
             self.rng.as_mut(),

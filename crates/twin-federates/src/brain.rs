@@ -7,11 +7,16 @@
 //! ([`BrainStimulus`]) by any member are applied from the next step on.
 //! The region geometry is published once on `twin/brain/regions`
 //! (transient-local) for displays.
+//!
+//! Scheduled stimuli (pulse trains, sinusoids, tables × region weights; see
+//! [`twin_brain::stimulus`]) come from the scenario as `[[member.params.stimulus]]`
+//! tables; their time origin is the start of the run. A stimulus received on
+//! the bus is added on top of them.
 
 use serde::{Deserialize, Serialize};
 use twin_brain::{
     models::model_by_name, monitors::TemporalAverage, Connectome, Coupling, InitialConditions,
-    Scheme, Simulator, SimulatorBuilder,
+    RegionStimulus, Scheme, Simulator, SimulatorBuilder,
 };
 use twin_bus::{ReaderQos, TopicType, WriterQos};
 use twin_core::SimTime;
@@ -113,6 +118,9 @@ pub struct Params {
     /// Temporal-average monitor period [ms] (the publication period).
     #[serde(default = "default_period")]
     pub monitor_period_ms: f64,
+    /// Scheduled region stimuli (`[[member.params.stimulus]]`), added up.
+    #[serde(default)]
+    pub stimulus: Vec<RegionStimulus>,
 }
 
 impl Params {
@@ -147,6 +155,26 @@ impl Params {
                         if pos { " positive" } else { "" }
                     ),
                 ));
+            }
+        }
+        let synthetic_n = p
+            .connectome
+            .strip_prefix("synthetic:")
+            .and_then(|n| n.parse::<usize>().ok());
+        for (k, st) in p.stimulus.iter().enumerate() {
+            if let Err(e) = st.temporal.validate() {
+                v.push(ParamIssue::at(
+                    "stimulus",
+                    format!("stimulus {k}: temporal: {e}"),
+                ));
+            }
+            if let (Some(n), Some(rs)) = (synthetic_n, &st.regions) {
+                if let Some(r) = rs.iter().find(|&&r| r >= n) {
+                    v.push(ParamIssue::at(
+                        "stimulus",
+                        format!("stimulus {k}: region {r} is out of range (synthetic:{n})"),
+                    ));
+                }
             }
         }
         if p.monitor_period_ms < p.dt_ms {
@@ -273,7 +301,7 @@ impl Member for Brain {
             labels: conn.labels().to_vec(),
             centres_mm: conn.centres().to_vec(),
         };
-        let sim = SimulatorBuilder::new(conn, model)
+        let mut builder = SimulatorBuilder::new(conn, model)
             .coupling(Coupling::linear(self.p.coupling))
             .speed(self.p.speed_mm_per_ms)
             .dt(self.p.dt_ms)
@@ -281,9 +309,11 @@ impl Member for Brain {
             .initial(InitialConditions::Random {
                 seed: ctx.seed() as u32,
             })
-            .monitor(TemporalAverage::new(self.p.monitor_period_ms))
-            .build()
-            .map_err(|e| failed("brain simulator", e))?;
+            .monitor(TemporalAverage::new(self.p.monitor_period_ms));
+        for st in &self.p.stimulus {
+            builder = builder.stimulus(st.clone());
+        }
+        let sim = builder.build().map_err(|e| failed("brain simulator", e))?;
         self.sim = Some(sim);
         let tl = WriterQos::default()
             .reliable()

@@ -5,7 +5,7 @@ use serde_json::Value;
 use twin_brain::{
     models::{model_by_name, set_param},
     monitors::{Bold, Monitor, Raw, TemporalAverage},
-    Connectome, Coupling, InitialConditions, Noise, Scheme, SimulatorBuilder,
+    Connectome, Coupling, InitialConditions, Noise, RegionStimulus, Scheme, SimulatorBuilder,
 };
 
 use crate::common::{data, max_abs_diff, validation, Npz};
@@ -101,6 +101,11 @@ fn run_reference(cfg: &Value, conn: &Connectome) -> f64 {
             nsig,
             integ["seed"].as_u64().unwrap() as u32,
         ));
+    }
+    if !cfg["stimulus"].is_null() {
+        // The reference's stimulus spec is twin-brain's own format.
+        let s: RegionStimulus = serde_json::from_value(cfg["stimulus"].clone()).unwrap();
+        b = b.stimulus(s);
     }
     b = match cfg["ic"].as_str().unwrap() {
         "constant" => b.initial(InitialConditions::Constant(r.f64("initial_state"))),

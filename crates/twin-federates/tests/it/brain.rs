@@ -3,12 +3,15 @@ use std::{
     time::Duration,
 };
 
+use twin_brain::{RegionStimulus, Temporal};
 use twin_bus::{Bus, ReaderQos, WriterQos};
 use twin_core::{Epoch, SimDuration, SimTime};
 use twin_federates::brain::{
     Brain, BrainSample, BrainStimulus, Params, MONITOR_PREFIX, STIMULUS_TOPIC,
 };
+use twin_federates::Catalog;
 use twin_federation::*;
+use twin_scenario::KindCatalog as _;
 
 type Seen = Arc<Mutex<Vec<(SimTime, Vec<f32>)>>>;
 
@@ -50,7 +53,7 @@ impl Member for Probe {
     }
 }
 
-fn run(stim_at: Option<SimTime>) -> Vec<(SimTime, Vec<f32>)> {
+fn run(stim_at: Option<SimTime>, scheduled: Vec<RegionStimulus>) -> Vec<(SimTime, Vec<f32>)> {
     let seen: Seen = Arc::default();
     let dt = SimDuration::from_millis(100);
     let cfg = FederationConfig {
@@ -77,6 +80,7 @@ fn run(stim_at: Option<SimTime>) -> Vec<(SimTime, Vec<f32>)> {
         speed_mm_per_ms: 4.0,
         dt_ms: 0.1,
         monitor_period_ms: 10.0,
+        stimulus: scheduled,
     };
     let members = vec![
         MemberSpec {
@@ -107,7 +111,7 @@ fn run(stim_at: Option<SimTime>) -> Vec<(SimTime, Vec<f32>)> {
 #[test]
 fn brain_publishes_at_the_monitor_rate_and_reacts_to_a_stimulus_within_one_step() {
     let ms = |n: u64| SimTime::ZERO + SimDuration::from_millis(n);
-    let base = run(None);
+    let base = run(None, vec![]);
     // 10 ms monitor period: 10 samples per 100 ms step over 5 grants; the
     // temporal average is stamped mid-window (5, 15, …, 495 ms), so every
     // sample is visible to the probe by its last grant at 500 ms.
@@ -116,7 +120,7 @@ fn brain_publishes_at_the_monitor_rate_and_reacts_to_a_stimulus_within_one_step(
     assert!(base
         .windows(2)
         .all(|w| w[1].0 - w[0].0 == SimDuration::from_millis(10)));
-    let stim = run(Some(ms(200)));
+    let stim = run(Some(ms(200)), vec![]);
     assert_eq!(stim.len(), base.len());
     for (a, b) in base.iter().zip(&stim) {
         assert_eq!(a.0, b.0);
@@ -131,4 +135,44 @@ fn brain_publishes_at_the_monitor_rate_and_reacts_to_a_stimulus_within_one_step(
         base[first_after].1, stim[first_after].1,
         "no reaction within one step"
     );
+}
+
+#[test]
+fn scheduled_pulse_train_from_the_scenario_drives_its_region_from_onset() {
+    let ms = |n: u64| SimTime::ZERO + SimDuration::from_millis(n);
+    let base = run(None, vec![]);
+    // 1 ms pulses every 5 ms from 300 ms on, at region 3 only.
+    let pulse =
+        RegionStimulus::at_regions(Temporal::pulse_train(5.0, 1.0, 2.0, 300.0), vec![3], 1.0);
+    let stim = run(None, vec![pulse]);
+    assert_eq!(stim.len(), base.len());
+    for (a, b) in base.iter().zip(&stim) {
+        if a.0 < ms(300) {
+            assert_eq!(a.1, b.1, "changed before the onset at {}", a.0);
+        }
+    }
+    // The first window after onset: region 3 moved, uncoupled regions did not
+    // yet (delays of several ms separate them).
+    let k = stim.iter().position(|s| s.0 > ms(300)).unwrap();
+    assert_ne!(base[k].1[3], stim[k].1[3]);
+    let changed = (0..20).filter(|&i| base[k].1[i] != stim[k].1[i]).count();
+    assert!(changed < 20, "every region changed in the first window");
+}
+
+#[test]
+fn stimulus_params_are_checked_with_their_location() {
+    let table: toml::Table = toml::from_str(
+        r#"
+connectome = "synthetic:20"
+model = "Generic2dOscillator"
+coupling = 0.01
+[[stimulus]]
+temporal = { kind = "PulseTrain", T = 0.0, tau = 1.0 }
+regions = [25]
+"#,
+    )
+    .unwrap();
+    let issues = Catalog.check_params("brain", &table).unwrap_err();
+    let text = format!("{issues:?}");
+    assert!(text.contains("`T`") && text.contains("region 25"), "{text}");
 }
