@@ -23,57 +23,72 @@ use crate::{
     numpy_sum::{pairwise_sum, reduceat_segment, reduceat_with, F32x2},
 };
 
-/// A coupling function (TVB's `tvb.simulator.coupling`); parameters are scalars.
+/// A coupling function (TVB's `tvb.simulator.coupling`); parameters are scalars,
+/// and those left out of a configuration take TVB's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", deny_unknown_fields)]
 pub enum Coupling {
     /// `post = a·gx + b`, `pre = x_j`. TVB defaults: a = 2⁻⁸ = 0.00390625, b = 0.
     Linear {
         /// Scale.
+        #[serde(default = "d_2m8")]
         a: f64,
         /// Offset.
+        #[serde(default = "d0")]
         b: f64,
     },
     /// `post = a·gx`, `pre = x_j`. TVB default a = 2⁻⁸.
     Scaling {
         /// Scale.
+        #[serde(default = "d_2m8")]
         a: f64,
     },
     /// Diffusive: `pre = x_j − x_i`, `post = a·gx`. TVB default a = 0.1.
     Difference {
         /// Scale.
+        #[serde(default = "d01")]
         a: f64,
     },
     /// `pre = sin(x_j − x_i)`, `post = a / n_cvar · gx` (TVB divides by the
     /// number of coupling variables, not regions). TVB default a = 1.
     Kuramoto {
         /// Scale.
+        #[serde(default = "d1")]
         a: f64,
     },
     /// `pre = a·(1 + tanh((b·x_j − midpoint)/σ))`, `post = gx`.
     /// TVB defaults: a = 1, b = 1, midpoint = 0, σ = 1.
     HyperbolicTangent {
         /// Amplitude.
+        #[serde(default = "d1")]
         a: f64,
         /// Input scale.
+        #[serde(default = "d1")]
         b: f64,
         /// Midpoint.
+        #[serde(default = "d0")]
         midpoint: f64,
         /// Width σ.
+        #[serde(default = "d1")]
         sigma: f64,
     },
     /// `post = cmin + (cmax − cmin) / (1 + exp(−a·((gx − midpoint)/σ)))`, `pre = x_j`.
     /// TVB defaults: cmin = −1, cmax = 1, midpoint = 0, a = 1, σ = 230.
     Sigmoidal {
         /// Minimum.
+        #[serde(default = "dm1")]
         cmin: f64,
         /// Maximum.
+        #[serde(default = "d1")]
         cmax: f64,
         /// Midpoint.
+        #[serde(default = "d0")]
         midpoint: f64,
         /// Steepness.
+        #[serde(default = "d1")]
         a: f64,
         /// Width σ.
+        #[serde(default = "d230")]
         sigma: f64,
     },
     /// Jansen–Rit sigmoid of the delayed PSP difference `y1_j − y2_j`:
@@ -82,16 +97,50 @@ pub enum Coupling {
     /// cmax = 0.005, midpoint = 6, r = 0.56, a = 1.
     SigmoidalJansenRit {
         /// Minimum.
+        #[serde(default = "d0")]
         cmin: f64,
         /// Maximum.
+        #[serde(default = "d0005")]
         cmax: f64,
         /// Midpoint \[mV\].
+        #[serde(default = "d6")]
         midpoint: f64,
         /// Steepness \[1/mV\].
+        #[serde(default = "d056")]
         r: f64,
         /// Scale.
+        #[serde(default = "d1")]
         a: f64,
     },
+}
+
+// TVB's defaults, for fields left out of a configuration.
+fn d0() -> f64 {
+    0.0
+}
+fn d1() -> f64 {
+    1.0
+}
+fn dm1() -> f64 {
+    -1.0
+}
+fn d01() -> f64 {
+    0.1
+}
+fn d_2m8() -> f64 {
+    0.00390625
+}
+fn d230() -> f64 {
+    230.0
+}
+fn d0005() -> f64 {
+    0.005
+}
+fn d6() -> f64 {
+    6.0
+}
+fn d056() -> f64 {
+    0.56
 }
 
 impl Coupling {

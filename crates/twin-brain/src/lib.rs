@@ -51,6 +51,7 @@
 //! * [`coupling`], [`history`], [`integrator`], [`noise`]: the pieces of one step.
 //! * [`stimulus`]: region stimuli (pulse trains, sinusoids, tables × spatial weights).
 //! * [`monitors`]: Raw, SubSample, TemporalAverage, SpatialAverage, Bold, Projection.
+//! * [`sweep`]: parameter sweeps over every core.
 //! * [`output`]: incremental `.npy` + JSON writers for monitor samples.
 //! * [`npy`]: a small `.npy`/`.npz` reader and writer.
 
@@ -72,6 +73,7 @@ pub mod output;
 pub mod param;
 pub mod simulator;
 pub mod stimulus;
+pub mod sweep;
 
 pub use config::SimulationConfig;
 pub use connectome::Connectome;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 2 invalid input (scenario errors are printed as
 //! `file:line:column: field: message`), 1 a run that failed.
 
+mod brain;
 mod llm;
 mod run;
 
@@ -50,6 +51,9 @@ enum Cmd {
     /// The local model service (OpenAI- and Ollama-compatible HTTP APIs).
     #[command(subcommand)]
     Llm(llm::LlmCmd),
+    /// The whole-brain simulator: single runs and parameter sweeps.
+    #[command(subcommand)]
+    Brain(brain::BrainCmd),
 }
 
 /// An error that has already been printed in full; exit with this code.
@@ -130,6 +134,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             run::run(s, &opts).context("federation run failed")
         }
         Cmd::Llm(cmd) => llm::dispatch(cmd),
+        Cmd::Brain(cmd) => brain::dispatch(cmd),
         Cmd::Demo { opts } => {
             let s = load(None)?;
             run::run(s, &opts).context("demo run failed")

@@ -1,8 +1,10 @@
 //! End-to-end tests of the `twin` binary.
 
+mod brain;
+
 use std::{fs, path::Path, process::Command};
 
-fn twin(dir: &Path, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn twin(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_twin"))
         .args(args)
         .current_dir(dir)
