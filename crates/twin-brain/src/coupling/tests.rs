@@ -60,5 +60,12 @@ fn sigmoidal_and_tanh_and_jansen_rit_shapes() {
 fn serde_uses_tvb_names() {
     let c: Coupling = serde_json::from_str(r#"{"kind": "Linear", "a": 0.0154, "b": 0.0}"#).unwrap();
     assert_eq!(c, Coupling::linear(0.0154));
-    assert!(serde_json::from_str::<Coupling>(r#"{"kind": "Linear", "a": 1}"#).is_err());
+    // Fields left out take TVB's defaults; unknown fields are errors.
+    let c: Coupling = serde_json::from_str(r#"{"kind": "Linear", "a": 1}"#).unwrap();
+    assert_eq!(c, Coupling::linear(1.0));
+    let c: Coupling = serde_json::from_str(r#"{"kind": "Sigmoidal"}"#).unwrap();
+    assert_eq!(c, Coupling::sigmoidal_default());
+    let c: Coupling = serde_json::from_str(r#"{"kind": "SigmoidalJansenRit"}"#).unwrap();
+    assert_eq!(c, Coupling::sigmoidal_jansen_rit_default());
+    assert!(serde_json::from_str::<Coupling>(r#"{"kind": "Linear", "c": 1}"#).is_err());
 }
