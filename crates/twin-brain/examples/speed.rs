@@ -2,19 +2,21 @@
 //! busy shared machine inflates the numbers as little as possible.
 //!
 //! ```text
-//! cargo run --release -p twin-brain --example speed
+//! cargo run --release -p twin-brain --example speed [-- LABEL_SUBSTRING]
 //! ```
 //!
 //! Prints wall seconds per simulated second for Generic2dOscillator (dt 0.1 ms)
 //! and Epileptor (dt 0.05 ms) on the 76- and 192-region connectomes (the 76-region
-//! cases are those of `benches/brain.rs`). The 192-region TVB figures were
-//! measured with a stochastic Heun; these runs are deterministic.
+//! cases are those of `benches/brain.rs`), and MontbrioPazoRoxin with noise
+//! (dt 0.01 ms, 76 regions), the one model of TVB's numba backend
+//! (`validation/brain/bench_tvb_mpr.py` times TVB on the same case).
 
 use std::{path::PathBuf, time::Instant};
 
 use twin_brain::{
-    models::{Epileptor, EpileptorParams, Generic2dOscillator},
-    Connectome, Coupling, InitialConditions, Simulator, SimulatorBuilder,
+    models::{Epileptor, EpileptorParams, Generic2dOscillator, MontbrioPazoRoxin},
+    monitors::Raw,
+    Connectome, Coupling, InitialConditions, Noise, Simulator, SimulatorBuilder,
 };
 
 /// A tvb-data connectome shipped with the tests.
@@ -73,6 +75,21 @@ fn epileptor(n: usize) -> Simulator {
     .expect("epileptor")
 }
 
+/// MontbrioPazoRoxin, stochastic Heun (nsig 0.01, 0.02; seed 42), Linear(0.01),
+/// speed 4 mm/ms, dt 0.01 ms, TVB's random initial history, Raw monitor: the
+/// configuration of `validation/brain/bench_tvb_mpr.py`.
+fn mpr(n: usize) -> Simulator {
+    SimulatorBuilder::new(connectome(n), Box::new(MontbrioPazoRoxin::default()))
+        .coupling(Coupling::linear(0.01))
+        .speed(4.0)
+        .dt(0.01)
+        .noise(Noise::per_state_variable(vec![0.01, 0.02], 42))
+        .initial(InitialConditions::Random { seed: 42 })
+        .monitor(Raw::new())
+        .build()
+        .expect("mpr")
+}
+
 /// Best wall time per simulated second over `reps` runs of `sim_ms` each.
 fn best_of(mut sim: Simulator, sim_ms: f64, reps: usize) -> f64 {
     let steps = (sim_ms / sim.dt()).round() as u64;
@@ -97,6 +114,7 @@ fn main() {
             2.6,
         ),
         ("Generic2dOscillator 192 dt 0.1 ms ", g2d(192), 100.0, 1.25),
+        ("MontbrioPazoRoxin    76 dt 0.01 ms", mpr(76), 20.0, 3.9),
         (
             "Epileptor           192 dt 0.05 ms",
             epileptor(192),
@@ -104,7 +122,12 @@ fn main() {
             5.5,
         ),
     ];
+    // Optional filter: only the cases whose label contains the argument.
+    let only = std::env::args().nth(1).unwrap_or_default();
     for (label, sim, ms, tvb) in cases {
+        if !label.contains(&only) {
+            continue;
+        }
         let t = best_of(sim, ms, 30);
         println!(
             "{label}: {t:.4} s per simulated s ({:.0}x TVB's {tvb} CPU-s)",
