@@ -4,4 +4,5 @@ mod common;
 mod connectomes;
 mod output;
 mod parity;
+mod stochastic;
 mod tvb_references;
