@@ -4,8 +4,9 @@
 //!   several starts (the prior mean, and the regions the onset pattern points
 //!   at raised towards the EZ), keeping the best.
 //! * **Laplace**: the Hessian of `U` at the MAP by central differences of the
-//!   exact gradient, eigen-decomposed; eigenvalues are floored at
-//!   [`MIN_CURVATURE`] so the covariance `V Λ⁻¹ Vᵀ` is positive definite.
+//!   exact gradient, eigen-decomposed; eigenvalues are floored at the prior
+//!   precision `1/s²` (the curvature the prior alone contributes), so the
+//!   covariance `V Λ⁻¹ Vᵀ` is positive definite and no wider than the prior.
 //! * **HMC** ([`crate::hmc`]) preconditioned with the Laplace factor, several
 //!   chains, split R-hat and effective sample size.
 //!
@@ -23,9 +24,6 @@ use crate::optim::{lbfgs, sym_eigen, Minimum};
 use crate::patient::Patient;
 use crate::rng::Rng;
 use crate::VepError;
-
-/// Smallest curvature kept in the Laplace approximation.
-pub const MIN_CURVATURE: f64 = 0.25;
 
 /// Settings of a fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,7 +58,7 @@ impl Default for FitSettings {
             features: FeatureParams::default(),
             sigma: 0.5,
             prior_mean: -2.5,
-            prior_sd: 1.0,
+            prior_sd: 0.5,
             hypothesis: vec![],
             hypothesis_mean: -1.8,
             k_prior: 2.0,
@@ -220,10 +218,16 @@ pub fn laplace(p: &Problem, theta: &[f64]) -> Laplace {
         }
     }
     let (lam, v) = sym_eigen(&hess, d);
+    let min_curv = p
+        .prior_sd
+        .iter()
+        .map(|s| 1.0 / (s * s))
+        .chain([1.0 / (p.k_log_sd * p.k_log_sd)])
+        .fold(f64::INFINITY, f64::min);
     let mut factor = vec![0.0; d * d];
     for i in 0..d {
         for k in 0..d {
-            factor[i * d + k] = v[i * d + k] / lam[k].max(MIN_CURVATURE).sqrt();
+            factor[i * d + k] = v[i * d + k] / lam[k].max(min_curv).sqrt();
         }
     }
     let sd = (0..d)

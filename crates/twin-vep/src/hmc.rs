@@ -5,10 +5,12 @@
 //! ([`Laplace::factor`]), so a unit mass matrix fits the posterior's scales
 //! and correlations. Each iteration draws a momentum, runs
 //! `⌈ℓ / ε⌉` leapfrog steps (trajectory length `ℓ` jittered uniformly in
-//! `[0.5, 1.5]·ℓ`, at most `max_leapfrog`) and accepts by Metropolis. The step
-//! size `ε` is tuned during warm-up by dual averaging to a target acceptance
-//! (Hoffman & Gelman 2014, JMLR 15:1593, alg. 5) and then frozen. This is
-//! static-length HMC, not NUTS (no tree doubling).
+//! `[0.5, 1.5]·ℓ`, at most `max_leapfrog`) and accepts by Metropolis. During
+//! warm-up the step size `ε` is tuned by dual averaging to a target acceptance
+//! (Hoffman & Gelman 2014, JMLR 15:1593, alg. 5), and a diagonal mass matrix
+//! (in whitened units) is estimated from the draws of the 15–75 % window, as
+//! Stan does; both are then frozen. This is static-length HMC, not NUTS (no
+//! tree doubling).
 //!
 //! Diagnostics follow Gelman et al. (2013) and Vehtari et al. (2021): split
 //! R-hat, and the effective sample size from the multi-chain autocorrelation
@@ -43,10 +45,10 @@ impl Default for HmcSettings {
     fn default() -> Self {
         HmcSettings {
             chains: 4,
-            warmup: 150,
-            draws: 150,
-            path_length: 1.5,
-            max_leapfrog: 24,
+            warmup: 200,
+            draws: 200,
+            path_length: 3.0,
+            max_leapfrog: 64,
             target_accept: 0.8,
             seed: 11,
         }
@@ -75,15 +77,19 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
     let mut rng = Rng::new(s.seed, 100 + chain as u64);
     let mut u: Vec<f64> = (0..d).map(|_| 0.5 * rng.normal()).collect();
     let (mut uv, mut ug) = potential(p, lap, &u);
+    // Diagonal inverse mass in whitened units, re-estimated once mid-warm-up.
+    let mut minv = vec![1.0f64; d];
+    let (w_start, w_end) = (s.warmup * 15 / 100, s.warmup * 75 / 100);
+    let mut window: Vec<Vec<f64>> = Vec::new();
     let mut eps: f64 = 0.3;
-    let (mu, gamma, t0, kappa) = ((10.0 * eps).ln(), 0.05, 10.0, 0.75);
-    let (mut hbar, mut log_eps_bar) = (0.0, 0.0);
+    let mut da = DualAveraging::new(eps, s.target_accept);
     let mut draws = Vec::with_capacity(s.draws);
     let mut acc_sum = 0.0;
     for it in 0..(s.warmup + s.draws) {
         let mut q = u.clone();
-        let mut r: Vec<f64> = (0..d).map(|_| rng.normal()).collect();
-        let h0 = uv + 0.5 * r.iter().map(|x| x * x).sum::<f64>();
+        let mut r: Vec<f64> = (0..d).map(|k| rng.normal() / minv[k].sqrt()).collect();
+        let kinetic = |r: &[f64]| 0.5 * r.iter().zip(&minv).map(|(x, m)| x * x * m).sum::<f64>();
+        let h0 = uv + kinetic(&r);
         let len = s.path_length * rng.range(0.5, 1.5);
         let steps = ((len / eps).ceil() as usize).clamp(1, s.max_leapfrog);
         let mut g = ug.clone();
@@ -92,7 +98,7 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
         for _ in 0..steps {
             for k in 0..d {
                 r[k] -= 0.5 * eps * g[k];
-                q[k] += eps * r[k];
+                q[k] += eps * minv[k] * r[k];
             }
             let (nv, ng) = potential(p, lap, &q);
             if !nv.is_finite() || ng.iter().any(|x| !x.is_finite()) {
@@ -105,7 +111,7 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
                 r[k] -= 0.5 * eps * g[k];
             }
         }
-        let h1 = v + 0.5 * r.iter().map(|x| x * x).sum::<f64>();
+        let h1 = v + kinetic(&r);
         let a = if ok { (h0 - h1).exp().min(1.0) } else { 0.0 };
         let a = if a.is_finite() { a } else { 0.0 };
         if rng.uniform() < a {
@@ -114,14 +120,21 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
             ug = g;
         }
         if it < s.warmup {
-            let m = (it + 1) as f64;
-            hbar = (1.0 - 1.0 / (m + t0)) * hbar + (s.target_accept - a) / (m + t0);
-            let log_eps = mu - m.sqrt() / gamma * hbar;
-            let w = m.powf(-kappa);
-            log_eps_bar = w * log_eps + (1.0 - w) * log_eps_bar;
-            eps = log_eps.exp().clamp(1e-3, 2.0);
+            eps = da.update(a);
+            if (w_start..w_end).contains(&it) {
+                window.push(u.clone());
+            }
+            if it + 1 == w_end && window.len() > 10 {
+                let nw = window.len() as f64;
+                for k in 0..d {
+                    let m = window.iter().map(|w| w[k]).sum::<f64>() / nw;
+                    let var = window.iter().map(|w| (w[k] - m).powi(2)).sum::<f64>() / (nw - 1.0);
+                    minv[k] = (nw / (nw + 5.0)) * var + 1e-3 * 5.0 / (nw + 5.0);
+                }
+                da = DualAveraging::new(eps, s.target_accept);
+            }
             if it + 1 == s.warmup {
-                eps = log_eps_bar.exp().clamp(1e-3, 2.0);
+                eps = da.final_step();
             }
         } else {
             acc_sum += a;
@@ -132,6 +145,42 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
         draws,
         accept: acc_sum / s.draws.max(1) as f64,
         step: eps,
+    }
+}
+
+/// Dual averaging of the log step size (Hoffman & Gelman 2014, alg. 5).
+struct DualAveraging {
+    mu: f64,
+    target: f64,
+    hbar: f64,
+    log_bar: f64,
+    m: f64,
+}
+
+impl DualAveraging {
+    fn new(eps: f64, target: f64) -> Self {
+        DualAveraging {
+            mu: (10.0 * eps).ln(),
+            target,
+            hbar: 0.0,
+            log_bar: eps.ln(),
+            m: 0.0,
+        }
+    }
+
+    fn update(&mut self, accept: f64) -> f64 {
+        let (gamma, t0, kappa) = (0.05, 10.0, 0.75);
+        self.m += 1.0;
+        let m = self.m;
+        self.hbar = (1.0 - 1.0 / (m + t0)) * self.hbar + (self.target - accept) / (m + t0);
+        let log_eps = self.mu - m.sqrt() / gamma * self.hbar;
+        let w = m.powf(-kappa);
+        self.log_bar = w * log_eps + (1.0 - w) * self.log_bar;
+        log_eps.exp().clamp(1e-4, 5.0)
+    }
+
+    fn final_step(&self) -> f64 {
+        self.log_bar.exp().clamp(1e-4, 5.0)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod model;
 pub mod objective;
 pub mod optim;
 pub mod patient;
+pub mod predict;
 pub mod rng;
 pub mod sensors;
 

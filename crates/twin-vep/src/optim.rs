@@ -30,13 +30,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// Stops when the gradient's max-norm is below `gtol`, when the relative
 /// decrease of one iteration is below 1e-10, or after `max_iter` iterations.
 /// Non-finite values are treated as +∞ (the line search backs off).
-pub fn lbfgs(
-    f: &mut Objective<'_>,
-    x0: &[f64],
-    m: usize,
-    max_iter: usize,
-    gtol: f64,
-) -> Minimum {
+pub fn lbfgs(f: &mut Objective<'_>, x0: &[f64], m: usize, max_iter: usize, gtol: f64) -> Minimum {
     let n = x0.len();
     let mut x = x0.to_vec();
     let (mut fx, mut g) = f(&x);

@@ -252,8 +252,8 @@ impl Default for SyntheticSpec {
             sampling_rate_hz: 100.0,
             measurement_noise: 0.02,
             process_noise: ProcessNoise {
-                sigma_x: 0.02,
-                sigma_z: 0.01,
+                sigma_x: 0.01,
+                sigma_z: 0.003,
             },
             beta: 3.0,
             model: ModelParams::default(),
@@ -451,4 +451,41 @@ impl Synthetic {
         )?;
         Ok(())
     }
+}
+
+/// A reproducible toy connectome of `n` regions for tests and demos: centres
+/// on an ellipsoid of brain size, symmetric weights decaying with distance
+/// (each pair connected with probability ½), tract lengths = distance \[mm\].
+pub fn toy_connectome(n: usize, seed: u64) -> Connectome {
+    let mut rng = Rng::new(seed, 0xC0);
+    let centres: Vec<[f64; 3]> = (0..n)
+        .map(|_| {
+            let u = rng.range(0.0, std::f64::consts::TAU);
+            let v: f64 = rng.range(-1.0, 1.0);
+            let r = (1.0 - v * v).sqrt();
+            [60.0 * r * u.cos(), 50.0 * r * u.sin(), 40.0 * v]
+        })
+        .collect();
+    let mut w = vec![0.0; n * n];
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let d = (0..3)
+                .map(|k| (centres[i][k] - centres[j][k]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let wij = if rng.uniform() < 0.5 || j == i + 1 {
+                (-d / 40.0).exp()
+            } else {
+                0.0
+            };
+            w[i * n + j] = wij;
+            w[j * n + i] = wij;
+            l[i * n + j] = d;
+            l[j * n + i] = d;
+        }
+    }
+    Connectome::new(n, w, l)
+        .and_then(|c| c.with_centres(centres))
+        .expect("generated matrices are valid")
 }
