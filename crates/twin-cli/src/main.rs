@@ -4,8 +4,10 @@
 //! Exit codes: 0 success, 2 invalid input (scenario errors are printed as
 //! `file:line:column: field: message`), 1 a run that failed.
 
+mod brain;
 mod llm;
 mod run;
+mod vep;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -50,6 +52,9 @@ enum Cmd {
     /// The local model service (OpenAI- and Ollama-compatible HTTP APIs).
     #[command(subcommand)]
     Llm(llm::LlmCmd),
+    /// The whole-brain simulator and the virtual epileptic patient.
+    #[command(subcommand)]
+    Brain(brain::BrainCmd),
 }
 
 /// An error that has already been printed in full; exit with this code.
@@ -130,6 +135,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             run::run(s, &opts).context("federation run failed")
         }
         Cmd::Llm(cmd) => llm::dispatch(cmd),
+        Cmd::Brain(cmd) => brain::dispatch(cmd),
         Cmd::Demo { opts } => {
             let s = load(None)?;
             run::run(s, &opts).context("demo run failed")

@@ -163,3 +163,27 @@ pub fn bipolar_pairs(c: &Contacts) -> Vec<(usize, usize)> {
 pub fn pair_name(c: &Contacts, p: (usize, usize)) -> String {
     format!("{}-{}", c.names[p.0], c.names[p.1])
 }
+
+/// Contacts from names alone (`A1, A2, B1, …`): the shaft is the name without
+/// its trailing digits, in order of first appearance; positions unknown (zero).
+pub fn contacts_from_names(names: &[String]) -> Contacts {
+    let mut shafts: Vec<String> = Vec::new();
+    let shaft = names
+        .iter()
+        .map(|n| {
+            let stem = n.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+            match shafts.iter().position(|s| *s == stem) {
+                Some(k) => k,
+                None => {
+                    shafts.push(stem);
+                    shafts.len() - 1
+                }
+            }
+        })
+        .collect();
+    Contacts {
+        names: names.to_vec(),
+        shaft,
+        positions: vec![[0.0; 3]; names.len()],
+    }
+}
