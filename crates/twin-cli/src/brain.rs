@@ -31,6 +31,9 @@ pub(crate) enum BrainCmd {
     Simulate(Box<SimulateOpts>),
     /// Run a parameter grid over every core and summarise each run.
     Sweep(Box<SweepOpts>),
+    /// The virtual epileptic patient workflow (synthetic patients, fit, predictions, report).
+    #[command(subcommand)]
+    Vep(crate::vep::VepCmd),
 }
 
 /// The simulation: a config file and flags that override its fields.
@@ -118,6 +121,7 @@ pub(crate) fn dispatch(cmd: BrainCmd) -> Result<()> {
     match cmd {
         BrainCmd::Simulate(o) => simulate(*o),
         BrainCmd::Sweep(o) => run_sweep(*o),
+        BrainCmd::Vep(c) => crate::vep::dispatch(c),
     }
 }
 

@@ -7,6 +7,7 @@
 mod brain;
 mod llm;
 mod run;
+mod vep;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -51,7 +52,7 @@ enum Cmd {
     /// The local model service (OpenAI- and Ollama-compatible HTTP APIs).
     #[command(subcommand)]
     Llm(llm::LlmCmd),
-    /// The whole-brain simulator: single runs and parameter sweeps.
+    /// The whole-brain simulator: single runs, parameter sweeps and the virtual epileptic patient.
     #[command(subcommand)]
     Brain(brain::BrainCmd),
 }

@@ -16,11 +16,13 @@
 //! | `logger` | none | logs progress as data arrives |
 //! | `network` | stepped | `twin/net/node/position`, `twin/net/route`, `twin/net/stats`; reads `twin/net/node/external` |
 //! | `brain` | stepped | `twin/brain/monitor/tavg` ([`brain::BrainSample`]), `twin/brain/regions`; reads `twin/brain/stimulus` |
+//! | `seizure-controller` | stepped | `twin/brain/stimulus` ([`brain::BrainStimulus`]); reads `twin/brain/monitor/<monitor>` |
 
 pub mod brain;
 pub mod demo;
 pub mod net;
 mod params;
+pub mod seizure;
 
 use std::time::Duration;
 
@@ -118,6 +120,12 @@ const KINDS: &[Kind] = {
             time: Stepped,
             check: brain::Params::check,
             make: |t| boxed(t, brain::Brain::new),
+        },
+        Kind {
+            name: "seizure-controller",
+            time: Stepped,
+            check: seizure::Params::check,
+            make: |t| boxed(t, seizure::SeizureController::new),
         },
     ]
 };

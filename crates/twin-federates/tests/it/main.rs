@@ -3,3 +3,4 @@
 mod brain;
 mod demo;
 mod net;
+mod seizure;

@@ -1,0 +1,166 @@
+//! End-to-end tests of the VEP workflow on small synthetic patients.
+
+use std::path::Path;
+
+use twin_vep::fit::{fit_hmc, fit_laplace, FitSettings};
+use twin_vep::hmc::HmcSettings;
+use twin_vep::patient::{
+    default_truth_dir, synthesize, toy_connectome, Patient, Synthetic, SyntheticSpec,
+};
+use twin_vep::predict::{recruitment, Intervention};
+
+fn small_patient(dir: &Path, seed: u64) -> Synthetic {
+    let conn = toy_connectome(12, 3);
+    let spec = SyntheticSpec {
+        seed,
+        n_ez: 2,
+        n_pz: 2,
+        n_shafts: 6,
+        contacts_per_shaft: 8,
+        duration_s: 24.0,
+        ..Default::default()
+    };
+    let syn = synthesize(&conn, &spec).unwrap();
+    syn.write(dir, &default_truth_dir(dir)).unwrap();
+    syn
+}
+
+fn sorted(mut v: Vec<usize>) -> Vec<usize> {
+    v.sort();
+    v
+}
+
+#[test]
+fn two_region_ez_is_recovered_by_map_and_laplace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    let syn = small_patient(&dir, 5);
+    assert_eq!(syn.truth.ez.len(), 2);
+    let pat = Patient::load(&dir).unwrap();
+    let (fit, _) = fit_laplace(&pat, &FitSettings::default()).unwrap();
+    assert_eq!(sorted(fit.ez()), syn.truth.ez, "{:#?}", fit.regions);
+    for r in &fit.regions {
+        assert!(r.q05 <= r.mean && r.mean <= r.q95);
+    }
+}
+
+#[test]
+fn two_region_ez_is_recovered_by_hmc_with_converged_chains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    let syn = small_patient(&dir, 5);
+    let pat = Patient::load(&dir).unwrap();
+    let hs = HmcSettings {
+        chains: 2,
+        warmup: 150,
+        draws: 80,
+        ..Default::default()
+    };
+    let (fit, draws) = fit_hmc(&pat, &FitSettings::default(), &hs).unwrap();
+    assert_eq!(draws.len(), 160);
+    assert_eq!(sorted(fit.ez()), syn.truth.ez);
+    let d = fit.diagnostics.unwrap();
+    assert!(d.max_rhat < 1.1, "R-hat {}", d.max_rhat);
+    assert!(d.min_ess > 10.0, "ESS {}", d.min_ess);
+    assert!(d.accept > 0.3, "acceptance {}", d.accept);
+}
+
+#[test]
+fn resecting_the_true_ez_stops_recruitment_and_a_healthy_region_does_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    let syn = small_patient(&dir, 5);
+    let pat = Patient::load(&dir).unwrap();
+    let net = pat.network();
+    let t = &syn.truth;
+    let steps = 1200;
+    let model = &pat.meta.model;
+    let none = recruitment(model, &net, &t.x0, t.k, steps, &Intervention::default());
+    let mut seized = none.seized();
+    assert!(t.ez.iter().all(|e| seized.contains(e)));
+    let ez = Intervention {
+        name: "EZ".into(),
+        resect: t.ez.clone(),
+        ..Default::default()
+    };
+    assert!(recruitment(model, &net, &t.x0, t.k, steps, &ez)
+        .seized()
+        .is_empty());
+    let healthy = (0..t.x0.len()).find(|i| !seized.contains(i)).unwrap();
+    let h = Intervention {
+        name: "healthy".into(),
+        resect: vec![healthy],
+        ..Default::default()
+    };
+    let after = recruitment(model, &net, &t.x0, t.k, steps, &h).seized();
+    seized.retain(|&r| r != healthy);
+    assert!(t.ez.iter().all(|e| after.contains(e)), "{after:?}");
+}
+
+mod bad_input {
+    use super::*;
+    use twin_vep::io::{read_matrix_npy, write_matrix_npy};
+    use twin_vep::patient::load_truth;
+
+    fn patient() -> (tempfile::TempDir, std::path::PathBuf, Synthetic) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("p");
+        let syn = small_patient(&dir, 6);
+        (tmp, dir, syn)
+    }
+
+    #[test]
+    fn gain_of_the_wrong_shape_names_the_file_and_shape() {
+        let (_t, dir, syn) = patient();
+        let m = syn.contacts.names.len();
+        write_matrix_npy(&dir.join("gain.npy"), m, 11, &vec![0.1; m * 11]).unwrap();
+        let e = Patient::load(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("gain.npy")
+                && e.contains(&format!("[{m}, 11]"))
+                && e.contains(&format!("[{m}, 12]")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn nan_in_the_recording_names_the_file_and_entry() {
+        let (_t, dir, _) = patient();
+        let path = dir.join("seeg.npy");
+        let mut a = read_matrix_npy(&path, "seeg").unwrap();
+        a.data[10 * a.cols + 3] = f64::NAN;
+        write_matrix_npy(&path, a.rows, a.cols, &a.data).unwrap();
+        let e = Patient::load(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("seeg.npy") && e.contains("[10, 3]") && e.contains("NaN"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_sensor_outside_the_head_is_named() {
+        let (_t, dir, syn) = patient();
+        let path = dir.join("sensors.npy");
+        let mut a = read_matrix_npy(&path, "sensors").unwrap();
+        a.data[2 * 3] = 400.0;
+        write_matrix_npy(&path, a.rows, 3, &a.data).unwrap();
+        let e = Patient::load(&dir).unwrap_err().to_string();
+        let name = &syn.contacts.names[2];
+        assert!(
+            e.contains("sensors.npy") && e.contains("sensor 2") && e.contains(name.as_str()),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_truth_for_an_accuracy_run_names_the_path() {
+        let (t, dir, _) = patient();
+        let nowhere = t.path().join("no-truth");
+        let e = load_truth(&nowhere, &dir).unwrap_err().to_string();
+        assert!(
+            e.contains("no-truth/truth.json") && e.contains("no ground truth"),
+            "{e}"
+        );
+        assert!(load_truth(&default_truth_dir(&dir), &dir).is_ok());
+    }
+}

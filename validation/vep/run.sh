@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# EZ-recovery accuracy study of the virtual epileptic patient (issue 8):
+# synthetic patients on tvb-data's 76- and 192-region connectomes, varied EZ
+# size (1–3 regions), noise (× 0.5 … × 4 of the default measurement and
+# process noise) and sparse sensor coverage, each fitted by MAP + Laplace from
+# its patient folder and compared with its hidden truth. Writes results.json
+# (per patient) and results.md (per condition) next to this script.
+#
+# Needs the connectomes (scripts/fetch-tvb-data). About 10–20 minutes on the
+# project's 2-core VM. Not run by CI (the unit and end-to-end tests are).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+scripts/fetch-tvb-data
+cargo build --release -p twin-cli
+target_dir=${CARGO_TARGET_DIR:-target}
+"$target_dir/release/twin" brain vep study \
+  --tvb-data crates/twin-brain/tests/data/tvb-data \
+  --out validation/vep "$@"
