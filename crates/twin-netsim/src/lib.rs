@@ -96,6 +96,7 @@
 //! the list of transmissions on the air. This removes most of ns-3's
 //! per-receiver events. See `examples/manet_bench.rs` for the benchmark.
 
+pub mod arp;
 pub mod geo;
 pub mod mac;
 pub mod mobility;

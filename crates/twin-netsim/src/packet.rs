@@ -34,6 +34,8 @@ pub enum Body {
     Aodv(AodvMsg),
     /// An OLSR packet (one or more messages).
     Olsr(Arc<OlsrPacket>),
+    /// An ARP request or reply (link layer, below routing).
+    Arp(crate::arp::ArpMsg),
     /// A greedy-routing position beacon \[position in the simulation frame\].
     Beacon {
         /// Sender position when the beacon was built.

@@ -39,6 +39,8 @@ pub enum NetDrop {
     BufferTimeout,
     /// The MAC could not reach the next hop.
     LinkBreak,
+    /// Address resolution of the next hop failed or its queue was full.
+    Arp,
 }
 
 /// Outputs of a routing process.

@@ -293,6 +293,8 @@ pub struct MacSpec {
     /// timeout grows by the round-trip delay and the slot by the one-way
     /// delay beyond 300 m. Default: the radio's detection range.
     pub max_range_m: Option<f64>,
+    /// Address resolution below the network layer (`[mac.arp]`).
+    pub arp: crate::arp::ArpSpec,
 }
 
 impl Default for MacSpec {
@@ -307,6 +309,7 @@ impl Default for MacSpec {
             slot: None,
             sifs: None,
             max_range_m: None,
+            arp: crate::arp::ArpSpec::default(),
         }
     }
 }

@@ -28,6 +28,7 @@ mod purpose {
     pub(super) const ROUTING: u64 = 3;
     pub(super) const PHY: u64 = 4;
     pub(super) const FLOW: u64 = 5;
+    pub(super) const ARP: u64 = 6;
 }
 
 /// Interference below noise minus this margin is ignored \[dB\].
@@ -203,6 +204,9 @@ impl Simulation {
                     phy: Phy::new(ri),
                     mac: Dcf::new(id, &sc.mac, radio, timing, streams.stream(e, purpose::MAC)),
                     net,
+                    arp: sc.mac.arp.enabled.then(|| {
+                        crate::arp::Arp::new(id, &sc.mac.arp, streams.stream(e, purpose::ARP))
+                    }),
                     deferred: Vec::new(),
                     rng: streams.stream(e, purpose::PHY),
                     stack: ["udp", proto, "dcf", phy_name],

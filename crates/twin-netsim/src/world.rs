@@ -11,11 +11,12 @@ use twin_core::{NodeId, SimDuration, SimTime};
 use twin_des::{Scheduler, TraceHasher};
 
 use crate::{
+    arp::{ArpOut, ArpTimer},
     channel::{Channel, Transmission},
     mac::{MacCx, MacOut, MacTimer},
     mobility::{Mobility, Position},
     node::Node,
-    packet::{Body, Frame, Packet},
+    packet::{Body, Frame, Packet, BROADCAST},
     phy::{mw, Lock, Mode, Radio},
     propagation::Propagation,
     routing::{NetCx, NetOut, NetTimer, Routing},
@@ -38,6 +39,8 @@ pub(crate) enum Event {
     Mac { node: u32, timer: MacTimer },
     /// A routing timer of `node`.
     Net { node: u32, timer: NetTimer },
+    /// An ARP timer of `node`.
+    Arp { node: u32, timer: ArpTimer },
 }
 
 impl Event {
@@ -66,6 +69,14 @@ impl Event {
                     NetTimer::Aodv(t) => 1 << 32 | aodv_tag(*t),
                     NetTimer::Olsr(t) => 2 << 32 | *t as u64,
                     NetTimer::Greedy(_) => 3 << 32,
+                },
+            ),
+            Event::Arp { node, timer } => (
+                7,
+                *node,
+                match timer {
+                    ArpTimer::Request(t) => u64::from(*t),
+                    ArpTimer::WaitReply(t, e) => 1 << 63 | u64::from(*e) << 32 | u64::from(*t),
                 },
             ),
         };
@@ -213,6 +224,15 @@ impl World {
                 }
                 t => self.run_net(s, node, |net, cx| net.timer(cx, t)),
             },
+            Event::Arp { node, timer } => {
+                self.uid += 1;
+                let (now, uid) = (s.now().as_nanos(), self.uid);
+                let mut out = Vec::new();
+                if let Some(arp) = self.nodes[node as usize].arp.as_mut() {
+                    arp.timer(now, uid, timer, &mut out);
+                }
+                self.on_arp_out(s, node, out);
+            }
         }
     }
 
@@ -305,7 +325,31 @@ impl World {
             }
             _ => self.stats.control_tx(pkt.bytes),
         }
-        self.run_mac(s, node, |m, cx| m.enqueue(cx, pkt, next_hop));
+        let now = s.now().as_nanos();
+        match self.nodes[node as usize].arp.as_mut() {
+            Some(arp) if next_hop != BROADCAST => {
+                let mut out = Vec::new();
+                arp.send(now, pkt, next_hop, &mut out);
+                self.on_arp_out(s, node, out);
+            }
+            _ => self.run_mac(s, node, |m, cx| m.enqueue(cx, pkt, next_hop)),
+        }
+    }
+
+    /// Wiring of ARP outputs.
+    fn on_arp_out(&mut self, s: &mut Scheduler<Event>, node: u32, out: Vec<ArpOut>) {
+        for o in out {
+            match o {
+                ArpOut::Send(pkt, next_hop) => {
+                    self.run_mac(s, node, |m, cx| m.enqueue(cx, pkt, next_hop));
+                }
+                ArpOut::Timer(delay, timer) => {
+                    s.schedule_in(SimDuration::from_nanos(delay), Event::Arp { node, timer })
+                        .expect("ARP timers fit in SimTime");
+                }
+                ArpOut::Drop(pkt) => self.stats.arp_drop(!pkt.is_control()),
+            }
+        }
     }
 
     /// Calls the MAC of `node`, then routes its outputs.
@@ -336,9 +380,22 @@ impl World {
         match o {
             MacOut::Transmit(frame, mode) => self.transmit(s, node, frame, mode),
             MacOut::Deliver { pkt, from } => {
-                self.run_net(s, node, |n, cx| n.receive(cx, pkt, from))
+                if let Body::Arp(msg) = pkt.body {
+                    self.uid += 1;
+                    let (now, uid) = (s.now().as_nanos(), self.uid);
+                    let mut out = Vec::new();
+                    if let Some(arp) = self.nodes[node as usize].arp.as_mut() {
+                        arp.receive(now, uid, msg, from, &mut out);
+                    }
+                    self.on_arp_out(s, node, out);
+                } else {
+                    self.run_net(s, node, |n, cx| n.receive(cx, pkt, from));
+                }
             }
             MacOut::TxOk => {}
+            MacOut::TxFailed { pkt, .. } if matches!(pkt.body, Body::Arp(_)) => {
+                self.stats.mac_drop(crate::mac::MacDrop::RetryLimit, false);
+            }
             MacOut::TxFailed { pkt, next_hop } => {
                 self.run_net(s, node, |n, cx| n.tx_failed(cx, pkt, next_hop));
             }

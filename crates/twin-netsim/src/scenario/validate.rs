@@ -181,6 +181,13 @@ fn check_mac(s: &Scenario, p: &mut Vec<Problem>) {
     if let Some(r) = m.max_range_m {
         positive(p, "mac.max_range_m", r);
     }
+    if m.arp.enabled && m.arp.wait_reply_timeout.is_zero() {
+        p.push(Problem::new(
+            "mac.arp.wait_reply_timeout",
+            K::Range,
+            "must be > 0",
+        ));
+    }
     if m.slot.is_some_and(|d| d.is_zero()) {
         p.push(Problem::new("mac.slot", K::Range, "must be > 0"));
     }
