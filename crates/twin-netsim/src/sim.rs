@@ -456,6 +456,16 @@ impl Simulation {
             .snapshot(self.now(), self.events_executed(), mac)
     }
 
+    /// ARP counters of a node (all zero when ARP is off).
+    pub fn arp_counters(&self, id: NodeId) -> crate::arp::ArpCounters {
+        self.world
+            .nodes
+            .get(id.0 as usize)
+            .and_then(|n| n.arp.as_ref())
+            .map(|a| a.counters)
+            .unwrap_or_default()
+    }
+
     /// The AODV process of a node, if the scenario runs AODV.
     pub fn aodv(&self, id: NodeId) -> Option<&Aodv> {
         match &self.world.nodes.get(id.0 as usize)?.net {

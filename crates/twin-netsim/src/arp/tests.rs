@@ -109,3 +109,35 @@ fn requests_for_us_are_answered_without_caching_the_requester() {
     a.send(1, data(0), NodeId(3), &mut out);
     assert!(matches!(out[0], ArpOut::Timer(_, ArpTimer::Request(3))));
 }
+
+#[test]
+fn a_line_delivers_with_arp_and_counts_one_exchange_per_link_direction() {
+    use crate::testutil::{flow, id, line, run_to};
+    let extra = format!(
+        "{}\n[mac.arp]\nenabled = true\n",
+        flow(0, 2, 4.0, "1s", "5s")
+    );
+    let sc = line("aodv", 3, 200.0, "5s", &extra);
+    let mut sim = run_to(&sc, 5.0);
+    let st = sim.stats();
+    assert!(sim.routes()[0].complete);
+    let arp = |n: u32| sim.arp_counters(id(n));
+    // n0 resolves n1 (data); n1 resolves n2 (data) and n0 (RREP).
+    assert!(
+        arp(0).requests >= 1 && arp(1).replies >= 1,
+        "{:?} {:?}",
+        arp(0),
+        arp(1)
+    );
+    assert!(arp(1).requests >= 2, "{:?}", arp(1));
+    // At most three packets wait per unresolved neighbour: every packet not
+    // delivered was dropped by ARP, none elsewhere.
+    let arp_drops = arp(0).drops + arp(1).drops + arp(2).drops;
+    assert_eq!(
+        st.totals.rx_packets + arp_drops,
+        st.totals.tx_packets,
+        "{st:?}"
+    );
+    assert_eq!(st.net_drops.get("Arp").copied().unwrap_or(0), arp_drops);
+    assert!(st.totals.delivery_ratio > 0.75, "{:?}", st.totals);
+}
