@@ -5,6 +5,7 @@
 //! `file:line:column: field: message`), 1 a run that failed.
 
 mod llm;
+mod net;
 mod run;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -50,6 +51,9 @@ enum Cmd {
     /// The local model service (OpenAI- and Ollama-compatible HTTP APIs).
     #[command(subcommand)]
     Llm(llm::LlmCmd),
+    /// The packet-level network simulator standalone.
+    #[command(subcommand)]
+    Net(net::NetCmd),
 }
 
 /// An error that has already been printed in full; exit with this code.
@@ -130,6 +134,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             run::run(s, &opts).context("federation run failed")
         }
         Cmd::Llm(cmd) => llm::dispatch(cmd),
+        Cmd::Net(cmd) => net::dispatch(cmd),
         Cmd::Demo { opts } => {
             let s = load(None)?;
             run::run(s, &opts).context("demo run failed")

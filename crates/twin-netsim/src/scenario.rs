@@ -89,6 +89,9 @@ pub struct Scenario {
     /// Traffic flows (`[[flows]]`), numbered from 0 in file order.
     #[serde(default)]
     pub flows: Vec<FlowSpec>,
+    /// Declarative probes (`[[probes]]`): what to record, how often.
+    #[serde(default)]
+    pub probes: Vec<crate::probe::ProbeSpec>,
 }
 
 /// `[simulation]`: name, length, seeds and coordinate frame.

@@ -120,6 +120,7 @@ pub struct Simulation {
     end: SimTime,
     name: String,
     ids: BTreeMap<String, NodeId>,
+    probes: Vec<crate::probe::ProbeSpec>,
 }
 
 impl Simulation {
@@ -249,6 +250,7 @@ impl Simulation {
             end: SimTime::ZERO + sc.simulation.duration,
             name: sc.simulation.name.clone(),
             ids,
+            probes: sc.probes.clone(),
         })
     }
 
@@ -454,6 +456,68 @@ impl Simulation {
         self.world
             .stats
             .snapshot(self.now(), self.events_executed(), mac)
+    }
+
+    /// Captures every frame each node sends or receives from now on, in
+    /// `dir/<node name>.pcap` (radiotap + 802.11, see [`crate::pcap`]).
+    ///
+    /// # Errors
+    /// The directory or a file cannot be created.
+    pub fn enable_pcap(&mut self, dir: &std::path::Path) -> std::io::Result<()> {
+        self.world.pcap = Some(crate::pcap::PcapSink::create(dir, &self.world.names)?);
+        Ok(())
+    }
+
+    /// Flushes the capture files; reports the first write error, if any.
+    ///
+    /// # Errors
+    /// A capture file could not be written.
+    pub fn finish_pcap(&mut self) -> std::io::Result<()> {
+        if let Some(e) = self.world.pcap_error.take() {
+            return Err(e);
+        }
+        match self.world.pcap.as_mut() {
+            Some(p) => p.flush(),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens the scenario's `[[probes]]` as CSV files in `dir`; drive them
+    /// with [`Probes::advance`](crate::Probes::advance) instead of
+    /// [`step_until`](Self::step_until).
+    ///
+    /// # Errors
+    /// A probe file cannot be created.
+    pub fn probes(&self, dir: &std::path::Path) -> Result<crate::Probes, crate::ProbeError> {
+        crate::Probes::new(&self.probes, dir)
+    }
+
+    /// Pairs of nodes (a < b, sorted) that hear each other now above both
+    /// receivers' preamble-detection thresholds.
+    pub fn links_up(&mut self) -> Vec<(u32, u32)> {
+        let now = self.now();
+        let n = self.node_count();
+        let pos: Vec<Position> = (0..n).map(|i| self.world.position(i, now)).collect();
+        let w = &self.world;
+        let hears = |a: usize, b: usize| {
+            let (ra, rb) = (
+                &w.radios[w.nodes[a].phy.radio],
+                &w.radios[w.nodes[b].phy.radio],
+            );
+            ra.frequency == rb.frequency
+                && w.prop
+                    .rx_power_dbm(ra.tx_dbm + rb.rx_gain_db, ra.lambda, &pos[a], &pos[b])
+                    .is_some_and(|(p, _)| p >= rb.pd_rssi_dbm)
+        };
+        let mut up = Vec::new();
+        for a in 0..n {
+            for b in a + 1..n {
+                if hears(a, b) && hears(b, a) {
+                    up.push((a as u32, b as u32));
+                }
+            }
+        }
+        up
     }
 
     /// ARP counters of a node (all zero when ARP is off).

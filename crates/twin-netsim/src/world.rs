@@ -17,6 +17,7 @@ use crate::{
     mobility::{Mobility, Position},
     node::Node,
     packet::{Body, Frame, Packet, BROADCAST},
+    pcap::{PcapSink, RadioInfo},
     phy::{mw, Lock, Mode, Radio},
     propagation::Propagation,
     routing::{NetCx, NetOut, NetTimer, Routing},
@@ -140,6 +141,10 @@ pub(crate) struct World {
     mac_pool: Vec<Vec<MacOut>>,
     /// Reusable output buffers of routing calls (calls nest).
     net_pool: Vec<Vec<NetOut>>,
+    /// Frame capture, if enabled.
+    pub(crate) pcap: Option<PcapSink>,
+    /// The first capture write error (capture stops there).
+    pub(crate) pcap_error: Option<std::io::Error>,
 }
 
 impl World {
@@ -177,6 +182,8 @@ impl World {
             scratch: Vec::new(),
             mac_pool: Vec::new(),
             net_pool: Vec::new(),
+            pcap: None,
+            pcap_error: None,
         }
     }
 
@@ -403,6 +410,24 @@ impl World {
         }
     }
 
+    /// Writes `frame` to `node`'s capture, if capturing.
+    fn capture(&mut self, node: u32, t: u64, frame: &Frame, mode: Mode, dbm: f64) {
+        let Some(p) = self.pcap.as_mut() else {
+            return;
+        };
+        let r = &self.radios[self.nodes[node as usize].phy.radio];
+        let info = RadioInfo {
+            rate_mbps: mode.rate() / 1e6,
+            frequency_hz: r.frequency,
+            signal_dbm: dbm,
+            noise_dbm: 10.0 * r.noise_mw.log10(),
+        };
+        if let Err(e) = p.record(node, t, frame, info) {
+            self.pcap = None;
+            self.pcap_error = Some(e);
+        }
+    }
+
     /// Reports a carrier-sense edge of `node`'s PHY to its MAC.
     fn cca(&mut self, s: &mut Scheduler<Event>, node: u32) {
         let n = &mut self.nodes[node as usize];
@@ -435,6 +460,9 @@ impl World {
             frame,
         };
         let (tx_dbm, lambda, freq) = (r.tx_dbm, r.lambda, r.frequency);
+        if self.pcap.is_some() {
+            self.capture(node, now, &t.frame, mode, tx_dbm);
+        }
         let id = self.channel.push(t, now);
         if self.channel.grid.stale(now) {
             let World {
@@ -558,6 +586,10 @@ impl World {
                 self.stats.phy_rx(ok);
                 if ok {
                     let frame = t.frame.clone();
+                    if self.pcap.is_some() {
+                        let dbm = 10.0 * l.power_mw.log10();
+                        self.capture(rx, now, &frame, t.mode, dbm);
+                    }
                     self.run_mac(s, rx, |m, cx| m.on_rx(cx, &frame));
                 } else {
                     self.nodes[n].mac.on_rx_error();
