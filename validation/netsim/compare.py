@@ -55,8 +55,8 @@ def ci(values):
 def main():
     ns3 = load(RES / "ns3.jsonl")
     twin = load(RES / "twin.jsonl")
-    for r in twin:  # same definition as the ns-3 driver: rx bytes over the 175 s of traffic
-        r.setdefault("throughput_kbps", r["rx_pkts"] * 512 * 8 / 1000 / 175.0)
+    for r in twin:  # as the ns-3 driver: FlowMonitor rx bytes (IP datagrams, 540 B) over 175 s
+        r.setdefault("throughput_kbps", r["rx_pkts"] * 540 * 8 / 1000 / 175.0)
     groups = sorted({(r["protocol"].upper(), r["nodes"]) for r in ns3})
     out = []
     for proto, n in groups:

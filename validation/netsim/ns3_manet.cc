@@ -46,6 +46,9 @@ struct Counters
     std::map<int, uint64_t> ctrlByType; // first payload byte (AODV: 1 RREQ, 2 RREP/HELLO, 3 RERR)
     uint64_t ctrlBroadcast = 0;
     uint64_t rreqOriginated = 0; // AODV RREQs with hop count 0
+    uint64_t olsrHello = 0;
+    uint64_t olsrTcOriginated = 0;
+    uint64_t olsrTcForwarded = 0;
     std::map<int, uint64_t> ipDrop; // Ipv4L3Protocol::DropReason -> count
 } g;
 
@@ -111,6 +114,23 @@ MacTx(Ptr<const Packet> p)
     ArpHeader arp;
     c->PeekHeader(arp);
     ++(arp.IsRequest() ? g.arpRequests : g.arpReplies);
+}
+
+// OLSR packets as sent (several messages each).
+void
+OlsrTx(const olsr::PacketHeader&, const olsr::MessageList& msgs)
+{
+    for (const auto& m : msgs)
+    {
+        if (m.GetMessageType() == olsr::MessageHeader::HELLO_MESSAGE)
+        {
+            ++g.olsrHello;
+        }
+        else if (m.GetMessageType() == olsr::MessageHeader::TC_MESSAGE)
+        {
+            ++(m.GetHopCount() == 0 ? g.olsrTcOriginated : g.olsrTcForwarded);
+        }
+    }
 }
 
 void
@@ -263,6 +283,8 @@ main(int argc, char* argv[])
     Config::ConnectWithoutContext("/NodeList/*/$ns3::ArpL3Protocol/Drop", MakeCallback(&ArpDrop));
     Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/MacTx",
                                   MakeCallback(&MacTx));
+    Config::ConnectWithoutContext("/NodeList/*/$ns3::olsr::RoutingProtocol/Tx",
+                                  MakeCallback(&OlsrTx));
     FlowMonitorHelper fmh;
     Ptr<FlowMonitor> fm = fmh.InstallAll();
 
@@ -342,7 +364,9 @@ main(int argc, char* argv[])
               << ",\"mac_rx_drop\":" << g.macRxDrop << ",\"phy_rx_drop\":" << g.phyRxDrop
               << ",\"delay_p50_ms\":" << pct(0.5) << ",\"delay_p90_ms\":" << pct(0.9)
               << ",\"control_broadcast\":" << g.ctrlBroadcast << ",\"control_by_type\":{"
-              << types.str() << "},\"rreq_originated\":" << g.rreqOriginated << ",\"arp_requests\":" << g.arpRequests
+              << types.str() << "},\"rreq_originated\":" << g.rreqOriginated
+              << ",\"olsr_hello\":" << g.olsrHello << ",\"olsr_tc_originated\":" << g.olsrTcOriginated
+              << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
               << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "}}"
               << std::endl;
     return 0;

@@ -115,6 +115,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    let mut olsr = serde_json::Map::new();
+    for i in 0..sim.node_count() {
+        if let Some(o) = sim.olsr(twin_core::NodeId(i as u32)) {
+            if let serde_json::Value::Object(m) = serde_json::to_value(o.counters())? {
+                for (k, v) in m {
+                    let e = olsr.entry(k).or_insert(serde_json::json!(0));
+                    *e = serde_json::json!(e.as_u64().unwrap_or(0) + v.as_u64().unwrap_or(0));
+                }
+            }
+        }
+    }
     let result = serde_json::json!({
         "sim": "twin-netsim",
         "scenario": sc.simulation.name,
@@ -142,6 +153,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "net_drops": st.net_drops,
         "mac": st.mac,
         "aodv": aodv,
+        "olsr": olsr,
         "trace_digest": format!("{:016x}", sim.trace_digest()),
     });
     println!("RESULT {result}");
