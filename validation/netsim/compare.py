@@ -52,6 +52,28 @@ def ci(values):
     return m, t * statistics.stdev(values) / math.sqrt(n)
 
 
+def t_sf(t, df):
+    """Two-sided p-value of Student's t with `df` degrees of freedom
+    (Simpson integration of the density; standard library only)."""
+    t = abs(t)
+    c = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(df * math.pi)
+    f = lambda x: c * (1 + x * x / df) ** (-(df + 1) / 2)
+    n = 2000
+    h = t / n
+    area = f(0) + f(t) + sum((4 if k % 2 else 2) * f(k * h) for k in range(1, n))
+    return max(0.0, 1.0 - 2.0 * area * h / 3.0)
+
+
+def welch(a, b):
+    """Welch's t-test of equal means: p-value."""
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    if va + vb == 0:
+        return 1.0
+    t = (statistics.fmean(b) - statistics.fmean(a)) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    return t_sf(t, df)
+
+
 def main():
     ns3 = load(RES / "ns3.jsonl")
     twin = load(RES / "twin.jsonl")
@@ -70,7 +92,8 @@ def main():
             vb = [r[kb] * scale for r in b if kb in r]
             if not va or not vb:
                 continue
-            row[name] = {"unit": unit, "ns3": ci(va), "twin": ci(vb)}
+            row[name] = {"unit": unit, "ns3": ci(va), "twin": ci(vb),
+                         "welch_p": welch(va, vb) if len(va) > 1 and len(vb) > 1 else None}
         pa, pb = row["pdr"]["ns3"][0], row["pdr"]["twin"][0]
         da, db = row["delay_mean"]["ns3"][0], row["delay_mean"]["twin"][0]
         row["pdr_diff"] = pb - pa
@@ -79,12 +102,13 @@ def main():
         row["delay_ok"] = abs(db - da) <= 0.25 * da
         out.append(row)
     (RES / "summary.json").write_text(json.dumps(out, indent=1) + "\n")
-    lines = ["protocol,nodes,metric,unit,ns3_mean,ns3_ci95,twin_mean,twin_ci95"]
+    lines = ["protocol,nodes,metric,unit,ns3_mean,ns3_ci95,twin_mean,twin_ci95,welch_p"]
     for row in out:
         for name, unit, *_ in METRICS:
             if name in row:
                 (ma, ha), (mb, hb) = row[name]["ns3"], row[name]["twin"]
-                lines.append(f"{row['protocol']},{row['nodes']},{name},{unit},{ma:.4g},{ha:.3g},{mb:.4g},{hb:.3g}")
+                lines.append(f"{row['protocol']},{row['nodes']},{name},{unit},{ma:.4g},{ha:.3g},{mb:.4g},{hb:.3g},"
+                             f"{row[name]['welch_p']:.3f}")
     (RES / "summary.csv").write_text("\n".join(lines) + "\n")
     md = ["| routing | N | metric | ns-3 mean ± 95 % CI | Twin mean ± 95 % CI |", "|---|---|---|---|---|"]
     for row in out:
@@ -94,11 +118,13 @@ def main():
                 u = f" {unit}" if unit else ""
                 md.append(f"| {row['protocol']} | {row['nodes']} | {name} | {ma:.3g} ± {ha:.2g}{u} | {mb:.3g} ± {hb:.2g}{u} |")
     md.append("")
-    md.append("| routing | N | PDR Twin − ns-3 | within ±0.05 | delay (Twin − ns-3)/ns-3 | within ±25 % |")
-    md.append("|---|---|---|---|---|---|")
+    md.append("| routing | N | PDR Twin − ns-3 | within ±0.05 | Welch p | delay (Twin − ns-3)/ns-3 | within ±25 % | Welch p |")
+    md.append("|---|---|---|---|---|---|---|---|")
     for row in out:
         md.append(f"| {row['protocol']} | {row['nodes']} | {row['pdr_diff']:+.3f} | {'yes' if row['pdr_ok'] else 'no'} "
-                  f"| {100 * row['delay_rel_diff']:+.0f} % | {'yes' if row['delay_ok'] else 'no'} |")
+                  f"| {row['pdr']['welch_p']:.2f} "
+                  f"| {100 * row['delay_rel_diff']:+.0f} % | {'yes' if row['delay_ok'] else 'no'} "
+                  f"| {row['delay_mean']['welch_p']:.2f} |")
     (RES / "summary.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     return 0

@@ -20,6 +20,8 @@
 #include "ns3/network-module.h"
 #include "ns3/olsr-module.h"
 #include "ns3/llc-snap-header.h"
+#include "ns3/wifi-mac.h"
+#include "ns3/wifi-mpdu.h"
 #include "ns3/yans-wifi-helper.h"
 
 #include <ctime>
@@ -46,6 +48,7 @@ struct Counters
     std::map<int, uint64_t> ctrlByType; // first payload byte (AODV: 1 RREQ, 2 RREP/HELLO, 3 RERR)
     uint64_t ctrlBroadcast = 0;
     uint64_t rreqOriginated = 0; // AODV RREQs with hop count 0
+    std::map<int, uint64_t> droppedMpdu; // WifiMacDropReason -> count (data frames only)
     uint64_t olsrHello = 0;
     uint64_t olsrTcOriginated = 0;
     uint64_t olsrTcForwarded = 0;
@@ -130,6 +133,16 @@ OlsrTx(const olsr::PacketHeader&, const olsr::MessageList& msgs)
         {
             ++(m.GetHopCount() == 0 ? g.olsrTcOriginated : g.olsrTcForwarded);
         }
+    }
+}
+
+// MPDUs the Wi-Fi MAC gave up on (retry limit, queue), data frames only.
+void
+DroppedMpdu(WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
+{
+    if (mpdu->GetHeader().IsData())
+    {
+        ++g.droppedMpdu[int(reason)];
     }
 }
 
@@ -283,7 +296,9 @@ main(int argc, char* argv[])
     Config::ConnectWithoutContext("/NodeList/*/$ns3::ArpL3Protocol/Drop", MakeCallback(&ArpDrop));
     Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/MacTx",
                                   MakeCallback(&MacTx));
-    Config::ConnectWithoutContext("/NodeList/*/$ns3::olsr::RoutingProtocol/Tx",
+    Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/DroppedMpdu",
+                                  MakeCallback(&DroppedMpdu));
+    Config::ConnectWithoutContextFailSafe("/NodeList/*/$ns3::olsr::RoutingProtocol/Tx",
                                   MakeCallback(&OlsrTx));
     FlowMonitorHelper fmh;
     Ptr<FlowMonitor> fm = fmh.InstallAll();
@@ -342,6 +357,13 @@ main(int argc, char* argv[])
         drops << (first ? "" : ",") << "\"" << r << "\":" << n;
         first = false;
     }
+    std::ostringstream mpdu;
+    first = true;
+    for (auto& [r, n] : g.droppedMpdu)
+    {
+        mpdu << (first ? "" : ",") << "\"" << r << "\":" << n;
+        first = false;
+    }
     std::ostringstream types;
     first = true;
     for (auto& [t, n] : g.ctrlByType)
@@ -367,7 +389,7 @@ main(int argc, char* argv[])
               << types.str() << "},\"rreq_originated\":" << g.rreqOriginated
               << ",\"olsr_hello\":" << g.olsrHello << ",\"olsr_tc_originated\":" << g.olsrTcOriginated
               << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
-              << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "}}"
+              << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}}"
               << std::endl;
     return 0;
 }

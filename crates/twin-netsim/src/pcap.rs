@@ -151,10 +151,17 @@ fn encode_frame(f: &Frame, out: &mut Vec<u8>) {
     let dur = (f.nav.as_nanos() / 1_000).min(32_767) as u16;
     let retry = if f.retry { 0x08 } else { 0 };
     match f.kind {
-        FrameKind::Ack => {
-            out.extend_from_slice(&[0xd4, 0]);
+        FrameKind::Ack | FrameKind::Cts => {
+            let fc = if f.kind == FrameKind::Ack { 0xd4 } else { 0xc4 };
+            out.extend_from_slice(&[fc, 0]);
             out.extend_from_slice(&dur.to_le_bytes());
             out.extend_from_slice(&mac_of(f.dst));
+        }
+        FrameKind::Rts => {
+            out.extend_from_slice(&[0xb4, 0]);
+            out.extend_from_slice(&dur.to_le_bytes());
+            out.extend_from_slice(&mac_of(f.dst));
+            out.extend_from_slice(&mac_of(f.src));
         }
         FrameKind::Data => {
             out.extend_from_slice(&[0x08, retry]);

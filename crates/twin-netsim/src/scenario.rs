@@ -296,6 +296,10 @@ pub struct MacSpec {
     /// timeout grows by the round-trip delay and the slot by the one-way
     /// delay beyond 300 m. Default: the radio's detection range.
     pub max_range_m: Option<f64>,
+    /// Unicast frames longer than this \[bytes, MAC frame\] are preceded by
+    /// an RTS/CTS exchange; default 65535 (never, as ns-3's
+    /// `RtsCtsThreshold`).
+    pub rts_threshold: u32,
     /// Address resolution below the network layer (`[mac.arp]`).
     pub arp: crate::arp::ArpSpec,
 }
@@ -312,6 +316,7 @@ impl Default for MacSpec {
             slot: None,
             sifs: None,
             max_range_m: None,
+            rts_threshold: 65_535,
             arp: crate::arp::ArpSpec::default(),
         }
     }

@@ -449,6 +449,8 @@ impl Simulation {
             mac.retries += c.retries;
             mac.acks += c.acks;
             mac.duplicates += c.duplicates;
+            mac.rts += c.rts;
+            mac.cts += c.cts;
             mac.drop_queue_full += c.drop_queue_full;
             mac.drop_expired += c.drop_expired;
             mac.drop_retry += c.drop_retry;

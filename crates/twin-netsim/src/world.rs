@@ -60,6 +60,9 @@ impl Event {
                     MacTimer::AckTimeout => 1,
                     MacTimer::SendAck { to } => 2 | u64::from(*to) << 8,
                     MacTimer::NavEnd => 3,
+                    MacTimer::SendCts { to } => 4 | u64::from(*to) << 8,
+                    MacTimer::CtsTimeout => 5,
+                    MacTimer::SendData => 6,
                 },
             ),
             Event::Net { node, timer } => (
