@@ -6,6 +6,7 @@
 
 mod brain;
 mod llm;
+mod net;
 mod run;
 mod vep;
 
@@ -55,6 +56,9 @@ enum Cmd {
     /// The whole-brain simulator: single runs, parameter sweeps and the virtual epileptic patient.
     #[command(subcommand)]
     Brain(brain::BrainCmd),
+    /// The packet-level network simulator standalone.
+    #[command(subcommand)]
+    Net(net::NetCmd),
 }
 
 /// An error that has already been printed in full; exit with this code.
@@ -136,6 +140,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
         }
         Cmd::Llm(cmd) => llm::dispatch(cmd),
         Cmd::Brain(cmd) => brain::dispatch(cmd),
+        Cmd::Net(cmd) => net::dispatch(cmd),
         Cmd::Demo { opts } => {
             let s = load(None)?;
             run::run(s, &opts).context("demo run failed")

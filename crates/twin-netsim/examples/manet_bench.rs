@@ -104,6 +104,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let wall = w0.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - c0;
     let st = sim.stats();
+    let mut aodv = serde_json::Map::new();
+    for i in 0..sim.node_count() {
+        if let Some(a) = sim.aodv(twin_core::NodeId(i as u32)) {
+            if let serde_json::Value::Object(m) = serde_json::to_value(a.counters())? {
+                for (k, v) in m {
+                    let e = aodv.entry(k).or_insert(serde_json::json!(0));
+                    *e = serde_json::json!(e.as_u64().unwrap_or(0) + v.as_u64().unwrap_or(0));
+                }
+            }
+        }
+    }
+    let mut olsr = serde_json::Map::new();
+    for i in 0..sim.node_count() {
+        if let Some(o) = sim.olsr(twin_core::NodeId(i as u32)) {
+            if let serde_json::Value::Object(m) = serde_json::to_value(o.counters())? {
+                for (k, v) in m {
+                    let e = olsr.entry(k).or_insert(serde_json::json!(0));
+                    *e = serde_json::json!(e.as_u64().unwrap_or(0) + v.as_u64().unwrap_or(0));
+                }
+            }
+        }
+    }
     let result = serde_json::json!({
         "sim": "twin-netsim",
         "scenario": sc.simulation.name,
@@ -124,6 +146,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "pdr_nominal": st.totals.delivery_ratio_nominal,
         "mean_delay_ms": st.totals.mean_delay_ms,
         "control_pkts": st.routing.control_packets,
+        "control_bytes": st.routing.control_bytes,
+        "delay_p50_ms": st.totals.delay_p50_ms,
+        "delay_p90_ms": st.totals.delay_p90_ms,
+        "hops_mean": st.totals.hops_mean,
+        "net_drops": st.net_drops,
+        "mac": st.mac,
+        "aodv": aodv,
+        "olsr": olsr,
         "trace_digest": format!("{:016x}", sim.trace_digest()),
     });
     println!("RESULT {result}");

@@ -96,12 +96,15 @@
 //! the list of transmissions on the air. This removes most of ns-3's
 //! per-receiver events. See `examples/manet_bench.rs` for the benchmark.
 
+pub mod arp;
 pub mod geo;
 pub mod mac;
 pub mod mobility;
 pub mod node;
 pub mod packet;
+pub mod pcap;
 pub mod phy;
+pub mod probe;
 pub mod propagation;
 pub mod routing;
 pub mod scenario;
@@ -119,6 +122,7 @@ pub use mac::{DcfState, MacCounters};
 pub use mobility::Position;
 pub use node::NodeState;
 pub use phy::PhyState;
+pub use probe::{ProbeError, ProbeKind, ProbeSpec, ProbeSummary, Probes};
 pub use routing::RoutingState;
 pub use scenario::{Diagnostic, ProblemKind, Scenario, ScenarioError};
 pub use sim::{BuildError, FlowRoute, NodePosition, SimError, Simulation};

@@ -27,6 +27,13 @@
 //!   timeout the frame is retransmitted up to `retry_limit` times, then
 //!   dropped and reported to routing as a link failure. Retransmissions
 //!   carry the retry bit and receivers drop duplicates (but still ACK).
+//! * **RTS/CTS** (unicast frames longer than `rts_threshold`): the sender
+//!   first sends an RTS whose duration field reserves the medium for CTS,
+//!   data and ACK (`3 SIFS + CTS + DATA + ACK`); the receiver answers with
+//!   a CTS after SIFS unless its NAV is set; the data follows SIFS after the
+//!   CTS. Nodes that hear either frame set their NAV, which silences hidden
+//!   terminals of the sender. No CTS within the CTS timeout counts as a
+//!   failed attempt (same retry counter and back-off as a missing ACK).
 //! * **Broadcast**: sent once, never acknowledged.
 //! * **Long links** (802.11 coverage class): the ACK timeout is
 //!   `SIFS + ACK + slot + 2 × max_range / c`, and the slot grows by the
@@ -43,7 +50,9 @@ use twin_des::{EventId, Rng, Scheduler};
 
 use crate::{
     geo::SPEED_OF_LIGHT,
-    packet::{Frame, FrameKind, Packet, ACK_BYTES, BROADCAST, MAC_DATA_OVERHEAD},
+    packet::{
+        Frame, FrameKind, Packet, ACK_BYTES, BROADCAST, CTS_BYTES, MAC_DATA_OVERHEAD, RTS_BYTES,
+    },
     phy::{Mode, Radio},
     scenario::MacSpec,
     world::Event,
@@ -61,8 +70,12 @@ pub enum DcfState {
     TxData,
     /// Waiting for the ACK of a unicast frame.
     WaitAck,
-    /// Sending an ACK.
+    /// Sending an ACK or a CTS.
     TxAck,
+    /// An RTS is on the air.
+    TxRts,
+    /// Waiting for the CTS that answers our RTS.
+    WaitCts,
 }
 
 /// Timers of the DCF.
@@ -79,6 +92,15 @@ pub(crate) enum MacTimer {
     },
     /// The NAV ran out.
     NavEnd,
+    /// SIFS after an RTS for us: answer with a CTS.
+    SendCts {
+        /// Who asked.
+        to: u32,
+    },
+    /// No CTS arrived in time.
+    CtsTimeout,
+    /// SIFS after the CTS: send the data frame.
+    SendData,
 }
 
 /// Why a packet never left the MAC.
@@ -135,6 +157,10 @@ pub(crate) struct Timing {
     pub(crate) ack_timeout: u64,
     /// Air time of an ACK \[ns\].
     pub(crate) ack: u64,
+    /// Air time of a CTS \[ns\].
+    pub(crate) cts: u64,
+    /// Wait for a CTS after the end of our RTS \[ns\].
+    pub(crate) cts_timeout: u64,
 }
 
 impl Timing {
@@ -145,7 +171,10 @@ impl Timing {
         let slot = base_slot + prop.saturating_sub(1_000);
         let difs = sifs + 2 * slot;
         let ack = radio.duration(radio.basic, ACK_BYTES);
+        let cts = radio.duration(radio.basic, CTS_BYTES);
         Timing {
+            cts,
+            cts_timeout: sifs + cts + slot + 2 * prop,
             slot,
             sifs,
             difs,
@@ -175,6 +204,10 @@ pub struct MacCounters {
     pub acks: u64,
     /// Duplicates received and discarded.
     pub duplicates: u64,
+    /// RTS frames sent.
+    pub rts: u64,
+    /// CTS frames sent.
+    pub cts: u64,
     /// Packets dropped: queue full.
     pub drop_queue_full: u64,
     /// Packets dropped: too old.
@@ -190,6 +223,14 @@ pub(crate) struct Dcf {
     t: Timing,
     data_mode: Mode,
     basic_mode: Mode,
+    /// The radio profile (frame air times for RTS durations).
+    radio: Radio,
+    rts_threshold: u32,
+    /// NAV our pending CTS will carry \[ns\].
+    cts_nav: u64,
+    cts_timer: Option<EventId>,
+    /// Whether the current frame's data has been on the air (retry bit).
+    data_sent: bool,
     retry_limit: u32,
     queue_limit: usize,
     max_delay: u64,
@@ -225,6 +266,11 @@ impl Dcf {
             t: timing,
             data_mode: radio.data,
             basic_mode: radio.basic,
+            radio: radio.clone(),
+            rts_threshold: spec.rts_threshold,
+            cts_nav: 0,
+            cts_timer: None,
+            data_sent: false,
             retry_limit: spec.retry_limit,
             queue_limit: spec.queue_limit as usize,
             max_delay: spec.queue_max_delay.as_nanos(),
@@ -299,6 +345,9 @@ impl Dcf {
             }
             self.current = Some(q);
             self.retries = 0;
+            // One sequence number per packet, whatever its attempts.
+            self.seq = self.seq.wrapping_add(1);
+            self.data_sent = false;
             self.state = DcfState::Contend;
             self.try_access(cx);
             return;
@@ -386,7 +435,54 @@ impl Dcf {
                     return;
                 }
                 self.backoff = 0;
-                self.transmit_current(cx);
+                if self.needs_rts() {
+                    self.transmit_rts(cx);
+                } else {
+                    self.transmit_current(cx);
+                }
+            }
+            MacTimer::CtsTimeout => {
+                self.cts_timer = None;
+                if self.state == DcfState::WaitCts {
+                    self.retry(cx);
+                } else if self.state == DcfState::TxAck && self.resume == DcfState::WaitCts {
+                    self.resume = DcfState::Contend;
+                    self.retry_bookkeeping(cx);
+                }
+            }
+            MacTimer::SendData => {
+                if self.state == DcfState::WaitCts {
+                    self.transmit_current(cx);
+                } else if self.state == DcfState::TxAck && self.resume == DcfState::WaitCts {
+                    // Busy acknowledging someone else: the slot is lost.
+                    self.resume = DcfState::Contend;
+                    self.retry_bookkeeping(cx);
+                }
+            }
+            MacTimer::SendCts { to } => {
+                // Only if idle enough to answer, and the NAV does not
+                // forbid it (802.11: a CTS is not sent while the NAV is set).
+                let now = cx.now.as_nanos();
+                if matches!(self.state, DcfState::Idle | DcfState::Contend) && now >= self.nav_until
+                {
+                    self.resume = self.state;
+                    if let Some(id) = self.access.take() {
+                        cx.sched.cancel(id);
+                    }
+                    self.state = DcfState::TxAck;
+                    self.counters.cts += 1;
+                    let frame = Frame {
+                        kind: FrameKind::Cts,
+                        src: self.me,
+                        dst: NodeId(to),
+                        seq: 0,
+                        retry: false,
+                        nav: SimDuration::from_nanos(self.cts_nav),
+                        bytes: CTS_BYTES,
+                        packet: None,
+                    };
+                    cx.out.push(MacOut::Transmit(frame, self.basic_mode));
+                }
             }
             MacTimer::AckTimeout => {
                 self.ack_timer = None;
@@ -399,7 +495,10 @@ impl Dcf {
                 }
             }
             MacTimer::SendAck { to } => {
-                if self.state == DcfState::TxData || self.state == DcfState::TxAck {
+                if matches!(
+                    self.state,
+                    DcfState::TxData | DcfState::TxAck | DcfState::TxRts
+                ) {
                     return; // cannot: already transmitting
                 }
                 self.resume = self.state;
@@ -431,6 +530,40 @@ impl Dcf {
         }
     }
 
+    /// Whether the current frame is unicast and longer than the RTS threshold.
+    fn needs_rts(&self) -> bool {
+        self.current.as_ref().is_some_and(|q| {
+            q.next_hop != BROADCAST && q.pkt.bytes + MAC_DATA_OVERHEAD > self.rts_threshold
+        })
+    }
+
+    /// Sends an RTS for the current frame, reserving CTS + data + ACK.
+    fn transmit_rts(&mut self, cx: &mut MacCx<'_>) {
+        let Some(q) = &self.current else {
+            return;
+        };
+        let data = self
+            .radio
+            .duration(self.data_mode, q.pkt.bytes + MAC_DATA_OVERHEAD);
+        let nav = 3 * self.t.sifs + self.t.cts + data + self.t.ack;
+        self.counters.rts += 1;
+        if self.retries > 0 {
+            self.counters.retries += 1;
+        }
+        let frame = Frame {
+            kind: FrameKind::Rts,
+            src: self.me,
+            dst: q.next_hop,
+            seq: 0,
+            retry: self.retries > 0,
+            nav: SimDuration::from_nanos(nav),
+            bytes: RTS_BYTES,
+            packet: None,
+        };
+        self.state = DcfState::TxRts;
+        cx.out.push(MacOut::Transmit(frame, self.basic_mode));
+    }
+
     fn transmit_current(&mut self, cx: &mut MacCx<'_>) {
         let Some(q) = &self.current else {
             self.state = DcfState::Idle;
@@ -442,18 +575,18 @@ impl Dcf {
         } else {
             self.basic_mode
         };
-        if self.retries == 0 {
-            self.seq = self.seq.wrapping_add(1);
-        } else {
+        let retry = self.data_sent;
+        if retry {
             self.counters.retries += 1;
         }
+        self.data_sent = true;
         self.counters.tx_frames += 1;
         let frame = Frame {
             kind: FrameKind::Data,
             src: self.me,
             dst: q.next_hop,
             seq: self.seq,
-            retry: self.retries > 0,
+            retry,
             nav: if unicast {
                 SimDuration::from_nanos(self.t.sifs + self.t.ack)
             } else {
@@ -479,6 +612,11 @@ impl Dcf {
                         self.next_packet(cx);
                     }
                 }
+            }
+            DcfState::TxRts => {
+                self.state = DcfState::WaitCts;
+                let at = cx.now.as_nanos() + self.t.cts_timeout;
+                self.cts_timer = Some(cx.at(at, MacTimer::CtsTimeout));
             }
             DcfState::TxData => {
                 let unicast = self
@@ -548,6 +686,27 @@ impl Dcf {
                     cx.out.push(MacOut::TxOk);
                     self.finish(cx);
                 }
+            }
+            FrameKind::Cts if frame.dst == self.me => {
+                let waited = self.current.as_ref().map(|q| q.next_hop);
+                if self.state == DcfState::WaitCts && waited == Some(frame.src) {
+                    if let Some(id) = self.cts_timer.take() {
+                        cx.sched.cancel(id);
+                    }
+                    cx.at(now + self.t.sifs, MacTimer::SendData);
+                }
+            }
+            FrameKind::Rts if frame.dst == self.me => {
+                let to = frame.src.0;
+                self.cts_nav = frame
+                    .nav
+                    .as_nanos()
+                    .saturating_sub(self.t.sifs + self.t.cts);
+                cx.at(now + self.t.sifs, MacTimer::SendCts { to });
+            }
+            FrameKind::Rts | FrameKind::Cts => {
+                // Overheard reservation: defer for the whole exchange.
+                self.set_nav(cx, now + frame.nav.as_nanos());
             }
             FrameKind::Data if frame.dst == self.me => {
                 let to = frame.src.0;

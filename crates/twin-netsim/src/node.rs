@@ -30,6 +30,8 @@ pub(crate) struct Node {
     pub(crate) phy: Phy,
     pub(crate) mac: Dcf,
     pub(crate) net: Routing,
+    /// Address resolution, if the scenario enables it.
+    pub(crate) arp: Option<crate::arp::Arp>,
     /// Jittered sends waiting for their timer.
     pub(crate) deferred: Vec<Option<(Packet, NodeId)>>,
     /// Stream for reception draws.

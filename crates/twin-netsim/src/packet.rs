@@ -19,6 +19,10 @@ pub const IP_UDP_HEADER: u32 = 28;
 pub const MAC_DATA_OVERHEAD: u32 = 36;
 /// 802.11 ACK frame size \[bytes\].
 pub const ACK_BYTES: u32 = 14;
+/// 802.11 RTS frame size \[bytes\].
+pub const RTS_BYTES: u32 = 20;
+/// 802.11 CTS frame size \[bytes\].
+pub const CTS_BYTES: u32 = 14;
 
 /// What a packet carries.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +38,8 @@ pub enum Body {
     Aodv(AodvMsg),
     /// An OLSR packet (one or more messages).
     Olsr(Arc<OlsrPacket>),
+    /// An ARP request or reply (link layer, below routing).
+    Arp(crate::arp::ArpMsg),
     /// A greedy-routing position beacon \[position in the simulation frame\].
     Beacon {
         /// Sender position when the beacon was built.
@@ -76,6 +82,10 @@ pub(crate) enum FrameKind {
     Data,
     /// An acknowledgement.
     Ack,
+    /// Request to send (reserves the medium for CTS, data and ACK).
+    Rts,
+    /// Clear to send (answers an RTS).
+    Cts,
 }
 
 /// A MAC frame on the air.

@@ -39,6 +39,8 @@ pub enum NetDrop {
     BufferTimeout,
     /// The MAC could not reach the next hop.
     LinkBreak,
+    /// Address resolution of the next hop failed or its queue was full.
+    Arp,
 }
 
 /// Outputs of a routing process.
@@ -112,8 +114,20 @@ impl NetCx<'_> {
     }
 
     /// Broadcasts `pkt` after a uniform jitter in `[0, max_jitter)` \[ns\].
-    pub(crate) fn broadcast_jittered(&mut self, pkt: Packet, max_jitter: u64, rng: &mut Rng) {
-        let delay = if max_jitter > 0 {
+    /// Broadcasts `pkt` after a uniform delay in \[0, `max_jitter`) ns, or,
+    /// with `step` > 0, after a whole number of steps in \[0, `max_jitter`\]
+    /// (ns-3's AODV draws integer milliseconds 0..=10, so neighbours that
+    /// draw the same value transmit together and collide).
+    pub(crate) fn broadcast_jittered(
+        &mut self,
+        pkt: Packet,
+        max_jitter: u64,
+        step: u64,
+        rng: &mut Rng,
+    ) {
+        let delay = if step > 0 {
+            step * rng.below(max_jitter / step + 1)
+        } else if max_jitter > 0 {
             rng.below(max_jitter)
         } else {
             0

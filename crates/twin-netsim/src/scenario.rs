@@ -89,6 +89,9 @@ pub struct Scenario {
     /// Traffic flows (`[[flows]]`), numbered from 0 in file order.
     #[serde(default)]
     pub flows: Vec<FlowSpec>,
+    /// Declarative probes (`[[probes]]`): what to record, how often.
+    #[serde(default)]
+    pub probes: Vec<crate::probe::ProbeSpec>,
 }
 
 /// `[simulation]`: name, length, seeds and coordinate frame.
@@ -293,6 +296,12 @@ pub struct MacSpec {
     /// timeout grows by the round-trip delay and the slot by the one-way
     /// delay beyond 300 m. Default: the radio's detection range.
     pub max_range_m: Option<f64>,
+    /// Unicast frames longer than this \[bytes, MAC frame\] are preceded by
+    /// an RTS/CTS exchange; default 65535 (never, as ns-3's
+    /// `RtsCtsThreshold`).
+    pub rts_threshold: u32,
+    /// Address resolution below the network layer (`[mac.arp]`).
+    pub arp: crate::arp::ArpSpec,
 }
 
 impl Default for MacSpec {
@@ -307,6 +316,8 @@ impl Default for MacSpec {
             slot: None,
             sifs: None,
             max_range_m: None,
+            rts_threshold: 65_535,
+            arp: crate::arp::ArpSpec::default(),
         }
     }
 }

@@ -28,6 +28,7 @@ mod purpose {
     pub(super) const ROUTING: u64 = 3;
     pub(super) const PHY: u64 = 4;
     pub(super) const FLOW: u64 = 5;
+    pub(super) const ARP: u64 = 6;
 }
 
 /// Interference below noise minus this margin is ignored \[dB\].
@@ -119,6 +120,7 @@ pub struct Simulation {
     end: SimTime,
     name: String,
     ids: BTreeMap<String, NodeId>,
+    probes: Vec<crate::probe::ProbeSpec>,
 }
 
 impl Simulation {
@@ -203,6 +205,9 @@ impl Simulation {
                     phy: Phy::new(ri),
                     mac: Dcf::new(id, &sc.mac, radio, timing, streams.stream(e, purpose::MAC)),
                     net,
+                    arp: sc.mac.arp.enabled.then(|| {
+                        crate::arp::Arp::new(id, &sc.mac.arp, streams.stream(e, purpose::ARP))
+                    }),
                     deferred: Vec::new(),
                     rng: streams.stream(e, purpose::PHY),
                     stack: ["udp", proto, "dcf", phy_name],
@@ -245,6 +250,7 @@ impl Simulation {
             end: SimTime::ZERO + sc.simulation.duration,
             name: sc.simulation.name.clone(),
             ids,
+            probes: sc.probes.clone(),
         })
     }
 
@@ -443,6 +449,8 @@ impl Simulation {
             mac.retries += c.retries;
             mac.acks += c.acks;
             mac.duplicates += c.duplicates;
+            mac.rts += c.rts;
+            mac.cts += c.cts;
             mac.drop_queue_full += c.drop_queue_full;
             mac.drop_expired += c.drop_expired;
             mac.drop_retry += c.drop_retry;
@@ -450,6 +458,78 @@ impl Simulation {
         self.world
             .stats
             .snapshot(self.now(), self.events_executed(), mac)
+    }
+
+    /// Captures every frame each node sends or receives from now on, in
+    /// `dir/<node name>.pcap` (radiotap + 802.11, see [`crate::pcap`]).
+    ///
+    /// # Errors
+    /// The directory or a file cannot be created.
+    pub fn enable_pcap(&mut self, dir: &std::path::Path) -> std::io::Result<()> {
+        self.world.pcap = Some(crate::pcap::PcapSink::create(dir, &self.world.names)?);
+        Ok(())
+    }
+
+    /// Flushes the capture files; reports the first write error, if any.
+    ///
+    /// # Errors
+    /// A capture file could not be written.
+    pub fn finish_pcap(&mut self) -> std::io::Result<()> {
+        if let Some(e) = self.world.pcap_error.take() {
+            return Err(e);
+        }
+        match self.world.pcap.as_mut() {
+            Some(p) => p.flush(),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens the scenario's `[[probes]]` as CSV files in `dir`; drive them
+    /// with [`Probes::advance`](crate::Probes::advance) instead of
+    /// [`step_until`](Self::step_until).
+    ///
+    /// # Errors
+    /// A probe file cannot be created.
+    pub fn probes(&self, dir: &std::path::Path) -> Result<crate::Probes, crate::ProbeError> {
+        crate::Probes::new(&self.probes, dir)
+    }
+
+    /// Pairs of nodes (a < b, sorted) that hear each other now above both
+    /// receivers' preamble-detection thresholds.
+    pub fn links_up(&mut self) -> Vec<(u32, u32)> {
+        let now = self.now();
+        let n = self.node_count();
+        let pos: Vec<Position> = (0..n).map(|i| self.world.position(i, now)).collect();
+        let w = &self.world;
+        let hears = |a: usize, b: usize| {
+            let (ra, rb) = (
+                &w.radios[w.nodes[a].phy.radio],
+                &w.radios[w.nodes[b].phy.radio],
+            );
+            ra.frequency == rb.frequency
+                && w.prop
+                    .rx_power_dbm(ra.tx_dbm + rb.rx_gain_db, ra.lambda, &pos[a], &pos[b])
+                    .is_some_and(|(p, _)| p >= rb.pd_rssi_dbm)
+        };
+        let mut up = Vec::new();
+        for a in 0..n {
+            for b in a + 1..n {
+                if hears(a, b) && hears(b, a) {
+                    up.push((a as u32, b as u32));
+                }
+            }
+        }
+        up
+    }
+
+    /// ARP counters of a node (all zero when ARP is off).
+    pub fn arp_counters(&self, id: NodeId) -> crate::arp::ArpCounters {
+        self.world
+            .nodes
+            .get(id.0 as usize)
+            .and_then(|n| n.arp.as_ref())
+            .map(|a| a.counters)
+            .unwrap_or_default()
     }
 
     /// The AODV process of a node, if the scenario runs AODV.

@@ -161,6 +161,15 @@ impl Stats {
         }
     }
 
+    /// Counts a packet lost in address resolution.
+    pub(crate) fn arp_drop(&mut self, data: bool) {
+        if data {
+            *self.net_drops.entry(NetDrop::Arp).or_default() += 1;
+        } else {
+            self.control_drops += 1;
+        }
+    }
+
     pub(crate) fn phy_rx(&mut self, ok: bool) {
         if ok {
             self.phy_rx_ok += 1;
@@ -182,6 +191,13 @@ impl Stats {
         let rx: u64 = flows.iter().map(|f| f.rx_packets).sum();
         let offered: f64 = self.flows.iter().map(|f| f.offered_nominal).sum();
         let delay_sum: u128 = self.flows.iter().map(|f| f.delay_sum).sum();
+        let hops_sum: u64 = self.flows.iter().map(|f| f.hops_sum).sum();
+        let mut all: Vec<u64> = self
+            .flows
+            .iter()
+            .flat_map(|f| f.delays.iter().copied())
+            .collect();
+        all.sort_unstable();
         StatsSnapshot {
             time_s: now.as_secs_f64(),
             events,
@@ -199,6 +215,13 @@ impl Stats {
                 },
                 mean_delay_ms: if rx > 0 {
                     delay_sum as f64 / rx as f64 / 1e6
+                } else {
+                    0.0
+                },
+                delay_p50_ms: percentile(&all, 50.0),
+                delay_p90_ms: percentile(&all, 90.0),
+                hops_mean: if rx > 0 {
+                    hops_sum as f64 / rx as f64
                 } else {
                     0.0
                 },
@@ -351,6 +374,12 @@ pub struct Totals {
     pub delivery_ratio_nominal: f64,
     /// Mean delay of all received packets \[ms\].
     pub mean_delay_ms: f64,
+    /// Median delay of all received packets \[ms\].
+    pub delay_p50_ms: f64,
+    /// 90th percentile delay of all received packets \[ms\].
+    pub delay_p90_ms: f64,
+    /// Mean path length of all received packets \[hops\].
+    pub hops_mean: f64,
 }
 
 /// Routing overhead.

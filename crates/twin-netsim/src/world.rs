@@ -11,11 +11,13 @@ use twin_core::{NodeId, SimDuration, SimTime};
 use twin_des::{Scheduler, TraceHasher};
 
 use crate::{
+    arp::{ArpOut, ArpTimer},
     channel::{Channel, Transmission},
     mac::{MacCx, MacOut, MacTimer},
     mobility::{Mobility, Position},
     node::Node,
-    packet::{Body, Frame, Packet},
+    packet::{Body, Frame, Packet, BROADCAST},
+    pcap::{PcapSink, RadioInfo},
     phy::{mw, Lock, Mode, Radio},
     propagation::Propagation,
     routing::{NetCx, NetOut, NetTimer, Routing},
@@ -38,6 +40,8 @@ pub(crate) enum Event {
     Mac { node: u32, timer: MacTimer },
     /// A routing timer of `node`.
     Net { node: u32, timer: NetTimer },
+    /// An ARP timer of `node`.
+    Arp { node: u32, timer: ArpTimer },
 }
 
 impl Event {
@@ -56,6 +60,9 @@ impl Event {
                     MacTimer::AckTimeout => 1,
                     MacTimer::SendAck { to } => 2 | u64::from(*to) << 8,
                     MacTimer::NavEnd => 3,
+                    MacTimer::SendCts { to } => 4 | u64::from(*to) << 8,
+                    MacTimer::CtsTimeout => 5,
+                    MacTimer::SendData => 6,
                 },
             ),
             Event::Net { node, timer } => (
@@ -66,6 +73,14 @@ impl Event {
                     NetTimer::Aodv(t) => 1 << 32 | aodv_tag(*t),
                     NetTimer::Olsr(t) => 2 << 32 | *t as u64,
                     NetTimer::Greedy(_) => 3 << 32,
+                },
+            ),
+            Event::Arp { node, timer } => (
+                7,
+                *node,
+                match timer {
+                    ArpTimer::Request(t) => u64::from(*t),
+                    ArpTimer::WaitReply(t, e) => 1 << 63 | u64::from(*e) << 32 | u64::from(*t),
                 },
             ),
         };
@@ -129,6 +144,10 @@ pub(crate) struct World {
     mac_pool: Vec<Vec<MacOut>>,
     /// Reusable output buffers of routing calls (calls nest).
     net_pool: Vec<Vec<NetOut>>,
+    /// Frame capture, if enabled.
+    pub(crate) pcap: Option<PcapSink>,
+    /// The first capture write error (capture stops there).
+    pub(crate) pcap_error: Option<std::io::Error>,
 }
 
 impl World {
@@ -166,6 +185,8 @@ impl World {
             scratch: Vec::new(),
             mac_pool: Vec::new(),
             net_pool: Vec::new(),
+            pcap: None,
+            pcap_error: None,
         }
     }
 
@@ -213,6 +234,15 @@ impl World {
                 }
                 t => self.run_net(s, node, |net, cx| net.timer(cx, t)),
             },
+            Event::Arp { node, timer } => {
+                self.uid += 1;
+                let (now, uid) = (s.now().as_nanos(), self.uid);
+                let mut out = Vec::new();
+                if let Some(arp) = self.nodes[node as usize].arp.as_mut() {
+                    arp.timer(now, uid, timer, &mut out);
+                }
+                self.on_arp_out(s, node, out);
+            }
         }
     }
 
@@ -305,7 +335,31 @@ impl World {
             }
             _ => self.stats.control_tx(pkt.bytes),
         }
-        self.run_mac(s, node, |m, cx| m.enqueue(cx, pkt, next_hop));
+        let now = s.now().as_nanos();
+        match self.nodes[node as usize].arp.as_mut() {
+            Some(arp) if next_hop != BROADCAST => {
+                let mut out = Vec::new();
+                arp.send(now, pkt, next_hop, &mut out);
+                self.on_arp_out(s, node, out);
+            }
+            _ => self.run_mac(s, node, |m, cx| m.enqueue(cx, pkt, next_hop)),
+        }
+    }
+
+    /// Wiring of ARP outputs.
+    fn on_arp_out(&mut self, s: &mut Scheduler<Event>, node: u32, out: Vec<ArpOut>) {
+        for o in out {
+            match o {
+                ArpOut::Send(pkt, next_hop) => {
+                    self.run_mac(s, node, |m, cx| m.enqueue(cx, pkt, next_hop));
+                }
+                ArpOut::Timer(delay, timer) => {
+                    s.schedule_in(SimDuration::from_nanos(delay), Event::Arp { node, timer })
+                        .expect("ARP timers fit in SimTime");
+                }
+                ArpOut::Drop(pkt) => self.stats.arp_drop(!pkt.is_control()),
+            }
+        }
     }
 
     /// Calls the MAC of `node`, then routes its outputs.
@@ -336,13 +390,44 @@ impl World {
         match o {
             MacOut::Transmit(frame, mode) => self.transmit(s, node, frame, mode),
             MacOut::Deliver { pkt, from } => {
-                self.run_net(s, node, |n, cx| n.receive(cx, pkt, from))
+                if let Body::Arp(msg) = pkt.body {
+                    self.uid += 1;
+                    let (now, uid) = (s.now().as_nanos(), self.uid);
+                    let mut out = Vec::new();
+                    if let Some(arp) = self.nodes[node as usize].arp.as_mut() {
+                        arp.receive(now, uid, msg, from, &mut out);
+                    }
+                    self.on_arp_out(s, node, out);
+                } else {
+                    self.run_net(s, node, |n, cx| n.receive(cx, pkt, from));
+                }
             }
             MacOut::TxOk => {}
+            MacOut::TxFailed { pkt, .. } if matches!(pkt.body, Body::Arp(_)) => {
+                self.stats.mac_drop(crate::mac::MacDrop::RetryLimit, false);
+            }
             MacOut::TxFailed { pkt, next_hop } => {
                 self.run_net(s, node, |n, cx| n.tx_failed(cx, pkt, next_hop));
             }
             MacOut::Dropped { pkt, reason } => self.stats.mac_drop(reason, !pkt.is_control()),
+        }
+    }
+
+    /// Writes `frame` to `node`'s capture, if capturing.
+    fn capture(&mut self, node: u32, t: u64, frame: &Frame, mode: Mode, dbm: f64) {
+        let Some(p) = self.pcap.as_mut() else {
+            return;
+        };
+        let r = &self.radios[self.nodes[node as usize].phy.radio];
+        let info = RadioInfo {
+            rate_mbps: mode.rate() / 1e6,
+            frequency_hz: r.frequency,
+            signal_dbm: dbm,
+            noise_dbm: 10.0 * r.noise_mw.log10(),
+        };
+        if let Err(e) = p.record(node, t, frame, info) {
+            self.pcap = None;
+            self.pcap_error = Some(e);
         }
     }
 
@@ -378,6 +463,9 @@ impl World {
             frame,
         };
         let (tx_dbm, lambda, freq) = (r.tx_dbm, r.lambda, r.frequency);
+        if self.pcap.is_some() {
+            self.capture(node, now, &t.frame, mode, tx_dbm);
+        }
         let id = self.channel.push(t, now);
         if self.channel.grid.stale(now) {
             let World {
@@ -501,6 +589,10 @@ impl World {
                 self.stats.phy_rx(ok);
                 if ok {
                     let frame = t.frame.clone();
+                    if self.pcap.is_some() {
+                        let dbm = 10.0 * l.power_mw.log10();
+                        self.capture(rx, now, &frame, t.mode, dbm);
+                    }
                     self.run_mac(s, rx, |m, cx| m.on_rx(cx, &frame));
                 } else {
                     self.nodes[n].mac.on_rx_error();

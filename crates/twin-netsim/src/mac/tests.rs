@@ -81,3 +81,62 @@ fn long_link_without_coverage_timing_times_out_every_ack() {
         st.mac
     );
 }
+
+/// Hidden terminals: n0 and n2 are 500 m apart (out of each other's
+/// preamble-detection range, ≈ 300 m) and both send 1000-byte packets to
+/// n1 in the middle; `mac` is extra TOML.
+fn hidden(mac: &str) -> crate::Scenario {
+    let flows = format!(
+        "{}{}",
+        flow(0, 1, 150.0, "1s", "10s").replace("size = 512", "size = 1000"),
+        flow(2, 1, 150.0, "1s", "10s").replace("size = 512", "size = 1000")
+    );
+    line("greedy", 3, 250.0, "10s", &format!("{flows}\n{mac}\n"))
+}
+
+#[test]
+fn rts_cts_protects_against_hidden_terminals() {
+    let plain = run_to(&hidden(""), 10.0).stats();
+    let rts = run_to(&hidden("[mac]\nrts_threshold = 500\n"), 10.0).stats();
+    assert_eq!((plain.mac.rts, plain.mac.cts), (0, 0), "{:?}", plain.mac);
+    // Without RTS/CTS the long data frames of n0 and n2 collide at n1; with
+    // it only the short RTSs do, and data goes out once per packet.
+    assert!(
+        rts.totals.delivery_ratio > plain.totals.delivery_ratio + 0.1,
+        "with RTS {:?}\nwithout {:?}",
+        rts.totals,
+        plain.totals
+    );
+    assert!(rts.totals.delivery_ratio > 0.95, "{:?}", rts.totals);
+    let data_frames = |st: &crate::StatsSnapshot| st.mac.tx_frames;
+    assert!(
+        data_frames(&rts) < data_frames(&plain),
+        "data frames with RTS {} vs without {}",
+        data_frames(&rts),
+        data_frames(&plain)
+    );
+    // Each data frame followed a CTS; each CTS answered an RTS.
+    assert!(
+        rts.mac.rts >= rts.mac.cts && rts.mac.cts >= rts.mac.acks,
+        "{:?}",
+        rts.mac
+    );
+    assert_eq!(rts.mac.duplicates, 0, "{:?}", rts.mac);
+}
+
+#[test]
+fn short_frames_skip_rts() {
+    let sc = line(
+        "greedy",
+        2,
+        100.0,
+        "5s",
+        &format!(
+            "{}\n[mac]\nrts_threshold = 1000\n",
+            flow(0, 1, 20.0, "1s", "5s")
+        ),
+    );
+    let st = run_to(&sc, 5.0).stats();
+    assert_eq!((st.mac.rts, st.mac.cts), (0, 0));
+    assert_eq!(st.totals.delivery_ratio, 1.0, "{:?}", st.totals);
+}

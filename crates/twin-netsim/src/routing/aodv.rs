@@ -275,7 +275,11 @@ impl Aodv {
     fn broadcast(&mut self, cx: &mut NetCx<'_>, ttl: u8, msg: AodvMsg) {
         let pkt = self.control(cx, BROADCAST, ttl, msg);
         self.last_bcast = cx.ns();
-        cx.broadcast_jittered(pkt, self.p.broadcast_jitter.as_nanos(), &mut self.rng);
+        let step = self
+            .p
+            .broadcast_jitter_step
+            .map_or(0, SimDuration::as_nanos);
+        cx.broadcast_jittered(pkt, self.p.broadcast_jitter.as_nanos(), step, &mut self.rng);
     }
 
     /// A data packet from the local application.
@@ -541,6 +545,16 @@ impl Aodv {
             cx.send(pkt, rev_next);
             return;
         }
+        if self.p.drop_rreq_via_sender
+            && self
+                .routes
+                .get(&r.dst.0)
+                .is_some_and(|e| e.next_hop == from)
+        {
+            // ns-3: answering or forwarding would route back through the
+            // sender, so the RREQ is dropped.
+            return;
+        }
         let fresh = self.valid_route(r.dst.0, now).and_then(|route| {
             (route.valid_seq && (r.unknown_seq || !seq_newer(r.dst_seq, route.seq)))
                 .then(|| route.clone())
@@ -592,7 +606,11 @@ impl Aodv {
             pkt.src = r.origin;
             self.last_bcast = now;
             self.counters.rreq_forwarded += 1;
-            cx.broadcast_jittered(pkt, self.p.broadcast_jitter.as_nanos(), &mut self.rng);
+            let step = self
+                .p
+                .broadcast_jitter_step
+                .map_or(0, SimDuration::as_nanos);
+            cx.broadcast_jittered(pkt, self.p.broadcast_jitter.as_nanos(), step, &mut self.rng);
         }
     }
 
@@ -701,7 +719,7 @@ impl Aodv {
         for (&dst, r) in self.routes.iter_mut() {
             if r.state == RouteState::Valid && r.next_hop == next_hop {
                 r.state = RouteState::Invalid;
-                if r.valid_seq {
+                if r.valid_seq && self.p.increment_seq_on_break {
                     r.seq = r.seq.wrapping_add(1);
                 }
                 r.expires = now + self.delete_period;

@@ -56,6 +56,10 @@ pub struct OlsrParams {
     pub max_jitter: SimDuration,
     /// Willingness to relay, 0 ..= 7.
     pub willingness: u8,
+    /// Start every node's HELLO and TC timers at time zero (ns-3 does;
+    /// messages then bunch up and share packets). Default: a random
+    /// phase within each interval.
+    pub synchronized_start: bool,
 }
 
 impl Default for OlsrParams {
@@ -68,6 +72,7 @@ impl Default for OlsrParams {
             duplicate_hold: SimDuration::from_secs(30),
             max_jitter: SimDuration::from_millis(500),
             willingness: 3,
+            synchronized_start: false,
         }
     }
 }
@@ -243,9 +248,29 @@ pub struct Olsr {
     flush_pending: bool,
     /// Jitter stream.
     rng: Rng,
+    /// Message counters.
+    counters: OlsrCounters,
+}
+
+/// Message counters of one OLSR node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OlsrCounters {
+    /// HELLOs generated.
+    pub hello_sent: u64,
+    /// TCs generated.
+    pub tc_originated: u64,
+    /// TCs retransmitted for others (MPR flooding).
+    pub tc_forwarded: u64,
+    /// Packets sent (each carries one or more messages).
+    pub packets_sent: u64,
 }
 
 impl Olsr {
+    /// Message counters.
+    pub fn counters(&self) -> OlsrCounters {
+        self.counters
+    }
+
     pub(crate) fn new(me: NodeId, p: &OlsrParams, rng: Rng) -> Olsr {
         Olsr {
             me,
@@ -268,13 +293,20 @@ impl Olsr {
             queue: Vec::new(),
             flush_pending: false,
             rng,
+            counters: OlsrCounters::default(),
         }
     }
 
     pub(crate) fn start(&mut self, cx: &mut NetCx<'_>) {
-        let h = self.rng.below(self.p.hello_interval.as_nanos().max(1));
+        let (h, t) = if self.p.synchronized_start {
+            (0, 0)
+        } else {
+            (
+                self.rng.below(self.p.hello_interval.as_nanos().max(1)),
+                self.rng.below(self.p.tc_interval.as_nanos().max(1)),
+            )
+        };
         cx.timer_in(h, NetTimer::Olsr(Timer::Hello));
-        let t = self.rng.below(self.p.tc_interval.as_nanos().max(1));
         cx.timer_in(t, NetTimer::Olsr(Timer::Tc));
     }
 
@@ -516,6 +548,7 @@ impl Olsr {
         if self.queue.is_empty() {
             return;
         }
+        self.counters.packets_sent += 1;
         let msgs = std::mem::take(&mut self.queue);
         self.pkt_seq = self.pkt_seq.wrapping_add(1);
         let bytes = IP_UDP_HEADER + 4 + msgs.iter().map(OlsrMsg::size).sum::<u32>();
@@ -565,6 +598,7 @@ impl Olsr {
             links,
         };
         let msg = self.new_msg(1, self.p.neighbor_hold.as_nanos(), body);
+        self.counters.hello_sent += 1;
         self.queue(cx, msg);
     }
 
@@ -586,6 +620,7 @@ impl Olsr {
             advertised: sel.into_iter().map(NodeId).collect(),
         };
         let msg = self.new_msg(255, self.p.topology_hold.as_nanos(), body);
+        self.counters.tc_originated += 1;
         self.queue(cx, msg);
     }
 
@@ -723,22 +758,25 @@ impl Olsr {
             if seen.is_none() {
                 self.on_tc(now, from.0, m, ansn, advertised);
             }
-            // Default forwarding algorithm (§3.4.1).
-            let mut retransmitted = seen.is_some_and(|s| s.1);
-            let relay = !retransmitted
-                && self.sym(from.0, now)
-                && self.selectors.get(&from.0).is_some_and(|&e| e > now)
-                && m.ttl > 1;
+            // Default forwarding algorithm (§3.4.1): a message from a node
+            // that is not a symmetric neighbour is ignored (no duplicate
+            // tuple); one already considered for forwarding on this, the
+            // only, interface is never retransmitted, even if the first copy
+            // came from a node that had not selected us as MPR.
+            if seen.is_some() || !self.sym(from.0, now) {
+                continue;
+            }
+            let relay = self.selectors.get(&from.0).is_some_and(|&e| e > now) && m.ttl > 1;
             if relay {
-                retransmitted = true;
                 let fwd = OlsrMsg {
                     ttl: m.ttl - 1,
                     hops: m.hops + 1,
                     ..m.clone()
                 };
+                self.counters.tc_forwarded += 1;
                 self.queue(cx, fwd);
             }
-            self.dup.insert(key, (now + hold, retransmitted));
+            self.dup.insert(key, (now + hold, relay));
         }
     }
 

@@ -59,6 +59,7 @@ pub(super) fn check(s: &Scenario) -> Vec<Problem> {
     s.routing.greedy.check("routing.greedy", &mut p);
     check_nodes(s, &mut p);
     check_flows(s, &mut p);
+    check_probes(s, &mut p);
     p
 }
 
@@ -180,6 +181,13 @@ fn check_mac(s: &Scenario, p: &mut Vec<Problem>) {
     }
     if let Some(r) = m.max_range_m {
         positive(p, "mac.max_range_m", r);
+    }
+    if m.arp.enabled && m.arp.wait_reply_timeout.is_zero() {
+        p.push(Problem::new(
+            "mac.arp.wait_reply_timeout",
+            K::Range,
+            "must be > 0",
+        ));
     }
     if m.slot.is_some_and(|d| d.is_zero()) {
         p.push(Problem::new("mac.slot", K::Range, "must be > 0"));
@@ -409,6 +417,35 @@ fn check_nodes(s: &Scenario, p: &mut Vec<Problem>) {
 }
 
 /// Checks flows: endpoints exist and differ, rate, size, times.
+/// Checks `[[probes]]`: period > 0, a plain and unique file name.
+fn check_probes(s: &Scenario, p: &mut Vec<Problem>) {
+    let mut files = BTreeSet::new();
+    for (i, pr) in s.probes.iter().enumerate() {
+        if pr.every.is_zero() {
+            p.push(Problem::new(
+                format!("probes[{i}].every"),
+                K::Range,
+                "must be > 0",
+            ));
+        }
+        let f = pr.file_name();
+        let plain = !f.is_empty() && !f.contains(['/', '\\']) && f != "." && f != "..";
+        if !plain {
+            p.push(Problem::new(
+                format!("probes[{i}].file"),
+                K::Range,
+                "must be a plain file name (no folders)",
+            ));
+        } else if !files.insert(f.to_owned()) {
+            p.push(Problem::new(
+                format!("probes[{i}].file"),
+                K::Duplicate,
+                format!("another probe already writes `{f}`"),
+            ));
+        }
+    }
+}
+
 fn check_flows(s: &Scenario, p: &mut Vec<Problem>) {
     let names: BTreeSet<String> = s.node_names().into_iter().collect();
     for (i, f) in s.flows.iter().enumerate() {

@@ -63,7 +63,7 @@ impl AodvMsg {
     /// ns-3's one-byte type header).
     pub(crate) fn size(&self) -> u32 {
         1 + match self {
-            AodvMsg::Rreq(_) => 24,
+            AodvMsg::Rreq(_) => 23,
             AodvMsg::Rrep(_) | AodvMsg::Hello { .. } => 19,
             AodvMsg::Rerr(l) => 3 + 8 * l.len() as u32,
         }

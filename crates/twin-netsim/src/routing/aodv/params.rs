@@ -45,6 +45,15 @@ pub struct AodvParams {
     pub buffer_timeout: SimDuration,
     /// Maximum random delay of broadcasts.
     pub broadcast_jitter: SimDuration,
+    /// If set, broadcast delays are whole multiples of this step (ns-3: 1 ms).
+    pub broadcast_jitter_step: Option<SimDuration>,
+    /// Drop an RREQ when our entry for its destination (valid or not) has
+    /// the sender as next hop (ns-3's loop check; not in RFC 3561).
+    pub drop_rreq_via_sender: bool,
+    /// Increment the destination sequence number of routes broken by a
+    /// link failure (RFC 3561 §6.11; ns-3 does not, so intermediate nodes
+    /// with the old number may still answer).
+    pub increment_seq_on_break: bool,
 }
 
 impl Default for AodvParams {
@@ -68,6 +77,9 @@ impl Default for AodvParams {
             buffer_size: 64,
             buffer_timeout: SimDuration::from_secs(30),
             broadcast_jitter: SimDuration::from_millis(10),
+            broadcast_jitter_step: None,
+            drop_rreq_via_sender: false,
+            increment_seq_on_break: true,
         }
     }
 }

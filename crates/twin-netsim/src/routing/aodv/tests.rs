@@ -90,3 +90,65 @@ fn hello_keeps_neighbour_routes_and_sequence_numbers() {
     // Nodes two hops apart do not hear each other.
     assert!(!a1.routes().is_empty() && !sim.aodv(id(0)).unwrap().routes().contains_key(&2));
 }
+
+#[test]
+fn link_break_keeps_sequence_number_when_configured_like_ns3() {
+    let run = |increment: bool| {
+        let extra = format!(
+            "{}\n[routing.aodv]\nincrement_seq_on_break = {increment}\n",
+            flow(0, 4, 4.0, "1s", "12s")
+        );
+        let sc = line("aodv", 5, 200.0, "12s", &extra);
+        let mut sim = run_to(&sc, 5.0);
+        let before = sim.aodv(id(1)).unwrap().routes()[&4].seq;
+        sim.set_position(id(2), [400.0, 5_000.0, 0.0], [0.0; 3])
+            .unwrap();
+        sim.step_until(secs(5.5)).unwrap();
+        let r = sim.aodv(id(1)).unwrap().routes()[&4].clone();
+        assert_eq!(r.state, RouteState::Invalid, "{r:?}");
+        r.seq.wrapping_sub(before)
+    };
+    assert_eq!(run(true), 1, "RFC 3561 §6.11 increments");
+    assert_eq!(run(false), 0, "ns-3 keeps the number");
+}
+
+#[test]
+fn jitter_step_quantises_broadcast_delays() {
+    let mut out = Vec::new();
+    let mut sched = twin_des::Scheduler::with_capacity(8);
+    let mut uid = 0;
+    let mut pos = |_| crate::Position::local(0.0, 0.0, 0.0);
+    let mut cx = NetCx {
+        now: SimTime::ZERO,
+        me: id(0),
+        sched: &mut sched,
+        out: &mut out,
+        uid: &mut uid,
+        positions: &mut pos,
+    };
+    let mut rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
+    let pkt = |uid| Packet {
+        uid,
+        src: id(0),
+        dst: BROADCAST,
+        ttl: 1,
+        hops: 0,
+        bytes: 48,
+        created: SimTime::ZERO,
+        body: Body::Aodv(AodvMsg::Hello { seq: 0 }),
+    };
+    for u in 0..200 {
+        cx.broadcast_jittered(pkt(u), 10_000_000, 1_000_000, &mut rng);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for o in &out {
+        let crate::routing::NetOut::SendLater { delay, .. } = o else {
+            panic!("{o:?}");
+        };
+        let ns = delay.as_nanos();
+        assert_eq!(ns % 1_000_000, 0, "{ns}");
+        seen.insert(ns / 1_000_000);
+    }
+    // Whole milliseconds 0..=10, all of them drawn.
+    assert_eq!(seen, (0..=10).collect());
+}

@@ -1,0 +1,395 @@
+// ns-3 side of the netsim validation: the manet-routing-compare-like MANET of
+// scenarios/net/manet-ns3.toml, built against the ns3 PyPI wheel (3.44).
+//
+//   N nodes, 802.11b ad hoc (DSSS 11 Mb/s for data and broadcast, constant
+//   rate), YANS channel, Friis loss (its own default 5.15 GHz), speed-of-light
+//   delay, 7.5 dBm; random waypoint U(0, 20) m/s, pause 0, 1500 x 300 m;
+//   10 CBR UDP flows node(i+10) -> node(i), 4 x 512 B/s, start U(20, 21) s,
+//   stop T - 5 s; AODV or OLSR with ns-3 defaults; T = 200 s.
+//
+// Prints one line "RESULT {json}" with delivery, delay, throughput, routing
+// overhead (control packets and bytes sent at the IP layer, every hop
+// counted), mean hop count and drop counters by layer, so that differences
+// against Twin can be traced to a layer. Build and run: see run_ns3.sh.
+#include "ns3/aodv-module.h"
+#include "ns3/applications-module.h"
+#include "ns3/core-module.h"
+#include "ns3/flow-monitor-module.h"
+#include "ns3/internet-module.h"
+#include "ns3/mobility-module.h"
+#include "ns3/network-module.h"
+#include "ns3/olsr-module.h"
+#include "ns3/llc-snap-header.h"
+#include "ns3/wifi-mac.h"
+#include "ns3/wifi-mpdu.h"
+#include "ns3/yans-wifi-helper.h"
+
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+using namespace ns3;
+
+namespace
+{
+struct Counters
+{
+    uint64_t appTx = 0;
+    uint64_t ctrlPkts = 0;
+    uint64_t ctrlBytes = 0;
+    uint64_t dataIpTx = 0;
+    uint64_t macTxDrop = 0;
+    uint64_t macRxDrop = 0;
+    uint64_t phyRxDrop = 0;
+    uint64_t arpDrop = 0;
+    uint64_t arpRequests = 0;
+    uint64_t arpReplies = 0;
+    std::map<int, uint64_t> ctrlByType; // first payload byte (AODV: 1 RREQ, 2 RREP/HELLO, 3 RERR)
+    uint64_t ctrlBroadcast = 0;
+    uint64_t rreqOriginated = 0; // AODV RREQs with hop count 0
+    std::map<int, uint64_t> droppedMpdu; // WifiMacDropReason -> count (data frames only)
+    uint64_t olsrHello = 0;
+    uint64_t olsrTcOriginated = 0;
+    uint64_t olsrTcForwarded = 0;
+    std::map<int, uint64_t> ipDrop; // Ipv4L3Protocol::DropReason -> count
+} g;
+
+uint16_t g_ctrlPort = 654;
+
+void
+AppTx(Ptr<const Packet>)
+{
+    ++g.appTx;
+}
+
+// Every packet sent by an IP layer (originated or forwarded).
+void
+IpTx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t)
+{
+    Ptr<Packet> c = p->Copy();
+    Ipv4Header ip;
+    c->RemoveHeader(ip);
+    if (ip.GetProtocol() != UdpL4Protocol::PROT_NUMBER)
+    {
+        return;
+    }
+    UdpHeader udp;
+    c->RemoveHeader(udp);
+    if (udp.GetDestinationPort() == g_ctrlPort)
+    {
+        ++g.ctrlPkts;
+        g.ctrlBytes += p->GetSize();
+        uint8_t type = 0;
+        if (c->GetSize() > 0)
+        {
+            c->CopyData(&type, 1);
+        }
+        ++g.ctrlByType[type];
+        uint8_t head[4] = {0, 0, 0, 0};
+        if (type == 1 && c->GetSize() >= 4)
+        {
+            c->CopyData(head, 4);
+            g.rreqOriginated += head[3] == 0;
+        }
+        if (ip.GetDestination().IsBroadcast() || ip.GetDestination().IsSubnetDirectedBroadcast(Ipv4Mask("255.255.0.0")))
+        {
+            ++g.ctrlBroadcast;
+        }
+    }
+    else if (udp.GetDestinationPort() == 9)
+    {
+        ++g.dataIpTx;
+    }
+}
+
+// Every frame handed to a Wi-Fi MAC (LLC/SNAP header on top): counts ARP.
+void
+MacTx(Ptr<const Packet> p)
+{
+    Ptr<Packet> c = p->Copy();
+    LlcSnapHeader llc;
+    c->RemoveHeader(llc);
+    if (llc.GetType() != ArpL3Protocol::PROT_NUMBER)
+    {
+        return;
+    }
+    ArpHeader arp;
+    c->PeekHeader(arp);
+    ++(arp.IsRequest() ? g.arpRequests : g.arpReplies);
+}
+
+// OLSR packets as sent (several messages each).
+void
+OlsrTx(const olsr::PacketHeader&, const olsr::MessageList& msgs)
+{
+    for (const auto& m : msgs)
+    {
+        if (m.GetMessageType() == olsr::MessageHeader::HELLO_MESSAGE)
+        {
+            ++g.olsrHello;
+        }
+        else if (m.GetMessageType() == olsr::MessageHeader::TC_MESSAGE)
+        {
+            ++(m.GetHopCount() == 0 ? g.olsrTcOriginated : g.olsrTcForwarded);
+        }
+    }
+}
+
+// MPDUs the Wi-Fi MAC gave up on (retry limit, queue), data frames only.
+void
+DroppedMpdu(WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
+{
+    if (mpdu->GetHeader().IsData())
+    {
+        ++g.droppedMpdu[int(reason)];
+    }
+}
+
+void
+IpDrop(const Ipv4Header&, Ptr<const Packet>, Ipv4L3Protocol::DropReason r, Ptr<Ipv4>, uint32_t)
+{
+    ++g.ipDrop[int(r)];
+}
+
+void
+MacTxDrop(Ptr<const Packet>)
+{
+    ++g.macTxDrop;
+}
+
+void
+MacRxDrop(Ptr<const Packet>)
+{
+    ++g.macRxDrop;
+}
+
+void
+PhyRxDrop(Ptr<const Packet>, WifiPhyRxfailureReason)
+{
+    ++g.phyRxDrop;
+}
+
+void
+ArpDrop(Ptr<const Packet>)
+{
+    ++g.arpDrop;
+}
+} // namespace
+
+int
+main(int argc, char* argv[])
+{
+    uint32_t nNodes = 50;
+    uint32_t nFlows = 10;
+    uint32_t pktSize = 512;
+    uint32_t seed = 1;
+    uint32_t run = 1;
+    double simTime = 200;
+    double pps = 4;
+    double txp = 7.5;
+    std::string protocol = "AODV";
+    CommandLine cmd(__FILE__);
+    cmd.AddValue("nodes", "number of nodes", nNodes);
+    cmd.AddValue("flows", "number of CBR flows", nFlows);
+    cmd.AddValue("time", "simulated seconds", simTime);
+    cmd.AddValue("protocol", "AODV or OLSR", protocol);
+    cmd.AddValue("txp", "transmit power [dBm]", txp);
+    cmd.AddValue("seed", "RngSeedManager seed", seed);
+    cmd.AddValue("run", "RngSeedManager run", run);
+    cmd.Parse(argc, argv);
+    RngSeedManager::SetSeed(seed);
+    RngSeedManager::SetRun(run);
+    g_ctrlPort = protocol == "OLSR" ? 698 : 654;
+
+    const std::string mode = "DsssRate11Mbps";
+    Config::SetDefault("ns3::OnOffApplication::PacketSize", UintegerValue(pktSize));
+    Config::SetDefault("ns3::OnOffApplication::DataRate",
+                       StringValue(std::to_string(uint64_t(pps * pktSize * 8)) + "bps"));
+    Config::SetDefault("ns3::WifiRemoteStationManager::NonUnicastMode", StringValue(mode));
+
+    NodeContainer nodes;
+    nodes.Create(nNodes);
+    WifiHelper wifi;
+    wifi.SetStandard(WIFI_STANDARD_80211b);
+    wifi.SetRemoteStationManager("ns3::ConstantRateWifiManager",
+                                 "DataMode",
+                                 StringValue(mode),
+                                 "ControlMode",
+                                 StringValue(mode));
+    YansWifiChannelHelper chan;
+    chan.SetPropagationDelay("ns3::ConstantSpeedPropagationDelayModel");
+    chan.AddPropagationLoss("ns3::FriisPropagationLossModel");
+    YansWifiPhyHelper phy;
+    phy.SetChannel(chan.Create());
+    phy.Set("TxPowerStart", DoubleValue(txp));
+    phy.Set("TxPowerEnd", DoubleValue(txp));
+    WifiMacHelper mac;
+    mac.SetType("ns3::AdhocWifiMac");
+    NetDeviceContainer devs = wifi.Install(phy, mac, nodes);
+
+    auto uni = [](double hi) {
+        std::ostringstream s;
+        s << "ns3::UniformRandomVariable[Min=0.0|Max=" << hi << "]";
+        return StringValue(s.str());
+    };
+    auto alloc = CreateObject<RandomRectanglePositionAllocator>();
+    alloc->SetAttribute("X", uni(1500));
+    alloc->SetAttribute("Y", uni(300));
+    int64_t stream = alloc->AssignStreams(0);
+    MobilityHelper mob;
+    mob.SetMobilityModel("ns3::RandomWaypointMobilityModel",
+                         "Speed",
+                         uni(20),
+                         "Pause",
+                         StringValue("ns3::ConstantRandomVariable[Constant=0.0]"),
+                         "PositionAllocator",
+                         PointerValue(alloc));
+    mob.SetPositionAllocator(alloc);
+    mob.Install(nodes);
+    mob.AssignStreams(nodes, stream + 1);
+
+    Ipv4ListRoutingHelper list;
+    AodvHelper aodv;
+    OlsrHelper olsr;
+    if (protocol == "OLSR")
+    {
+        list.Add(olsr, 100);
+    }
+    else
+    {
+        list.Add(aodv, 100);
+    }
+    InternetStackHelper internet;
+    internet.SetRoutingHelper(list);
+    internet.Install(nodes);
+    Ipv4AddressHelper addr;
+    addr.SetBase("10.1.0.0", "255.255.0.0");
+    Ipv4InterfaceContainer ifs = addr.Assign(devs);
+
+    auto startRv = CreateObject<UniformRandomVariable>();
+    double offered = 0;
+    for (uint32_t i = 0; i < nFlows; ++i)
+    {
+        PacketSinkHelper sink("ns3::UdpSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), 9));
+        sink.Install(nodes.Get(i)).Start(Seconds(0));
+        OnOffHelper src("ns3::UdpSocketFactory", InetSocketAddress(ifs.GetAddress(i), 9));
+        src.SetAttribute("OnTime", StringValue("ns3::ConstantRandomVariable[Constant=1.0]"));
+        src.SetAttribute("OffTime", StringValue("ns3::ConstantRandomVariable[Constant=0.0]"));
+        ApplicationContainer app = src.Install(nodes.Get(i + nFlows));
+        double t0 = startRv->GetValue(20.0, 21.0);
+        offered += (simTime - 5.0 - t0) * pps;
+        app.Start(Seconds(t0));
+        app.Stop(Seconds(simTime - 5.0));
+    }
+
+    Config::ConnectWithoutContext("/NodeList/*/ApplicationList/*/$ns3::OnOffApplication/Tx",
+                                  MakeCallback(&AppTx));
+    Config::ConnectWithoutContext("/NodeList/*/$ns3::Ipv4L3Protocol/Tx", MakeCallback(&IpTx));
+    Config::ConnectWithoutContext("/NodeList/*/$ns3::Ipv4L3Protocol/Drop", MakeCallback(&IpDrop));
+    Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/MacTxDrop",
+                                  MakeCallback(&MacTxDrop));
+    Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/MacRxDrop",
+                                  MakeCallback(&MacRxDrop));
+    Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Phy/PhyRxDrop",
+                                  MakeCallback(&PhyRxDrop));
+    Config::ConnectWithoutContext("/NodeList/*/$ns3::ArpL3Protocol/Drop", MakeCallback(&ArpDrop));
+    Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/MacTx",
+                                  MakeCallback(&MacTx));
+    Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/DroppedMpdu",
+                                  MakeCallback(&DroppedMpdu));
+    Config::ConnectWithoutContextFailSafe("/NodeList/*/$ns3::olsr::RoutingProtocol/Tx",
+                                  MakeCallback(&OlsrTx));
+    FlowMonitorHelper fmh;
+    Ptr<FlowMonitor> fm = fmh.InstallAll();
+
+    Simulator::Stop(Seconds(simTime));
+    std::clock_t c0 = std::clock();
+    Simulator::Run();
+    double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
+    uint64_t events = Simulator::GetEventCount();
+
+    fm->CheckForLostPackets();
+    auto cls = DynamicCast<Ipv4FlowClassifier>(fmh.GetClassifier());
+    uint64_t tx = 0, rx = 0, rxBytes = 0, fwd = 0;
+    double delaySum = 0, jitterSum = 0;
+    std::vector<uint64_t> hist; // delay histogram, FlowMonitor's 1 ms bins
+    for (auto& [id, st] : fm->GetFlowStats())
+    {
+        if (cls->FindFlow(id).destinationPort != 9)
+        {
+            continue;
+        }
+        tx += st.txPackets;
+        rx += st.rxPackets;
+        rxBytes += st.rxBytes;
+        fwd += st.timesForwarded;
+        delaySum += st.delaySum.GetSeconds();
+        jitterSum += st.jitterSum.GetSeconds();
+        const Histogram& h = st.delayHistogram;
+        if (hist.size() < h.GetNBins())
+        {
+            hist.resize(h.GetNBins(), 0);
+        }
+        for (uint32_t b = 0; b < h.GetNBins(); ++b)
+        {
+            hist[b] += h.GetBinCount(b);
+        }
+    }
+    auto pct = [&](double q) {
+        uint64_t want = uint64_t(q * rx), acc = 0;
+        for (size_t b = 0; b < hist.size(); ++b)
+        {
+            acc += hist[b];
+            if (acc > want)
+            {
+                return double(b) + 0.5; // ms (bin centre)
+            }
+        }
+        return 0.0;
+    };
+    Simulator::Destroy();
+
+    std::ostringstream drops;
+    bool first = true;
+    for (auto& [r, n] : g.ipDrop)
+    {
+        drops << (first ? "" : ",") << "\"" << r << "\":" << n;
+        first = false;
+    }
+    std::ostringstream mpdu;
+    first = true;
+    for (auto& [r, n] : g.droppedMpdu)
+    {
+        mpdu << (first ? "" : ",") << "\"" << r << "\":" << n;
+        first = false;
+    }
+    std::ostringstream types;
+    first = true;
+    for (auto& [t, n] : g.ctrlByType)
+    {
+        types << (first ? "" : ",") << "\"" << t << "\":" << n;
+        first = false;
+    }
+    std::cout << "RESULT {\"sim\":\"ns-3.44\",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
+              << ",\"seed\":" << seed << ",\"run\":" << run << ",\"events\":" << events
+              << ",\"cpu_s\":" << cpu << ",\"offered_pkts\":" << uint64_t(offered + 0.5)
+              << ",\"app_tx_pkts\":" << g.appTx << ",\"tx_pkts\":" << tx << ",\"rx_pkts\":" << rx
+              << ",\"pdr_nominal\":" << (offered > 0 ? rx / offered : 0)
+              << ",\"pdr_entered\":" << (tx ? double(rx) / tx : 0)
+              << ",\"mean_delay_ms\":" << (rx ? 1000 * delaySum / rx : 0)
+              << ",\"mean_jitter_ms\":" << (rx > 1 ? 1000 * jitterSum / (rx - 1) : 0)
+              << ",\"forwards_per_rx\":" << (rx ? double(fwd) / rx : 0)
+              << ",\"throughput_kbps\":" << rxBytes * 8 / 1000.0 / (simTime - 25.0)
+              << ",\"control_pkts\":" << g.ctrlPkts << ",\"control_bytes\":" << g.ctrlBytes
+              << ",\"data_ip_tx\":" << g.dataIpTx << ",\"mac_tx_drop\":" << g.macTxDrop
+              << ",\"mac_rx_drop\":" << g.macRxDrop << ",\"phy_rx_drop\":" << g.phyRxDrop
+              << ",\"delay_p50_ms\":" << pct(0.5) << ",\"delay_p90_ms\":" << pct(0.9)
+              << ",\"control_broadcast\":" << g.ctrlBroadcast << ",\"control_by_type\":{"
+              << types.str() << "},\"rreq_originated\":" << g.rreqOriginated
+              << ",\"olsr_hello\":" << g.olsrHello << ",\"olsr_tc_originated\":" << g.olsrTcOriginated
+              << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
+              << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}}"
+              << std::endl;
+    return 0;
+}
