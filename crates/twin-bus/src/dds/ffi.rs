@@ -155,6 +155,19 @@ impl Qos {
         // SAFETY: live QoS object, plain values.
         unsafe { c::dds_qset_history(self.0, kind, depth) }
     }
+    /// History kept for transient-local late joiners (Cyclone keeps it in
+    /// the writer, sized by the durability-service policy).
+    pub(crate) fn durability_service(&mut self, h: History, per_instance: i32) {
+        let (kind, depth) = match h {
+            History::KeepLast(d) => (
+                c::dds_history_kind_DDS_HISTORY_KEEP_LAST,
+                d.min(i32::MAX as u32) as i32,
+            ),
+            History::KeepAll => (c::dds_history_kind_DDS_HISTORY_KEEP_ALL, -1),
+        };
+        // SAFETY: live QoS object, plain values (-1 = unlimited).
+        unsafe { c::dds_qset_durability_service(self.0, 0, kind, depth, -1, -1, per_instance) }
+    }
     pub(crate) fn resource_limits(&mut self, max_samples: i32, per_instance: i32) {
         // SAFETY: live QoS object, plain values (-1 = unlimited).
         unsafe { c::dds_qset_resource_limits(self.0, max_samples, -1, per_instance) }

@@ -71,9 +71,14 @@ fn writer_qos(q: &WriterQos) -> ffi::Qos {
     f.reliability(q.reliability);
     f.durability(q.durability);
     f.history(q.history);
-    if q.durability == Durability::TransientLocal && q.history == History::KeepAll {
-        let per = i32::try_from(q.resource_limits.max_samples_per_instance).unwrap_or(i32::MAX);
-        f.resource_limits(-1, per);
+    if q.durability == Durability::TransientLocal {
+        let per = match q.history {
+            History::KeepAll => {
+                i32::try_from(q.resource_limits.max_samples_per_instance).unwrap_or(i32::MAX)
+            }
+            History::KeepLast(_) => -1,
+        };
+        f.durability_service(q.history, per);
     }
     f.deadline(q.deadline);
     f.liveliness(q.liveliness);

@@ -3,4 +3,5 @@
 //! `scripts/netns-run`).
 #![cfg(feature = "dds")]
 
+mod procs;
 mod single;
