@@ -561,7 +561,8 @@ pub(crate) fn write_cdr(
     }
     // SAFETY: we hold the only reference to `sd`; setting its status info
     // and timestamp before handing it over is how Cyclone's own write path
-    // fills them. dds_writecdr consumes our reference in every case.
+    // fills them (dds_writecdr would reset both, so dds_forwardcdr is used,
+    // which keeps them). dds_forwardcdr consumes our reference in every case.
     let rc = unsafe {
         (*sd).statusinfo = match kind {
             WriteKind::Data => 0,
@@ -569,7 +570,7 @@ pub(crate) fn write_cdr(
             WriteKind::Unregister => 2,
         };
         (*sd).timestamp.v = c::dds_time();
-        c::dds_writecdr(writer.handle, sd)
+        c::dds_forwardcdr(writer.handle, sd)
     };
     if rc < 0 {
         Err(rc)

@@ -1,7 +1,7 @@
 use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
-use twin_bus::{Bus, DdsConfig, ReaderQos, TopicType, WriterQos};
+use twin_bus::{Bus, DdsConfig, InstanceState, ReaderQos, TopicType, WriterQos};
 use twin_core::SimTime;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,9 +94,69 @@ fn keyed_samples_cross_participants_with_sim_time() {
     assert_eq!(xs[0].info.sim_time, None);
     assert!(y.info.source_time.0 > 1_600_000_000_000_000_000);
 
-    // Known gap: dispose/unregister (key-only CDR handed to dds_writecdr
-    // with status info) is accepted by Cyclone but does not reach readers
-    // yet; see the DDS section of the report.
+    // Dispose reaches the reader as an instance-state change of key y.
+    assert!(w.dispose(&Arc::from("y")));
+    let s = r.take_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(s.len(), 1);
+    assert_eq!(&*s[0].key, "y");
+    assert_eq!(s[0].info.state, InstanceState::NotAliveDisposed);
+    assert!(s[0].value.is_none());
+    // Unregistering x (its only writer) leaves it without writers.
+    assert!(w.unregister(&Arc::from("x")));
+    let s = r.take_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(s.len(), 1);
+    assert_eq!(&*s[0].key, "x");
+    assert_eq!(s[0].info.state, InstanceState::NotAliveNoWriters);
+}
+
+#[test]
+fn a_mismatched_type_under_the_same_name_is_dropped_and_the_reader_keeps_working() {
+    // Another program's idea of test::Vehicle: same name and key, other fields.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct Impostor {
+        id: Arc<str>,
+        junk: u8,
+    }
+    impl TopicType for Impostor {
+        const TYPE_NAME: &'static str = "test::Vehicle";
+        const KEY_FIELDS: &'static [&'static str] = &["id"];
+        type Key = Arc<str>;
+        fn key(&self) -> Arc<str> {
+            Arc::clone(&self.id)
+        }
+    }
+    let bus = bus(16);
+    let bad = bus.participant("impostor");
+    let good = bus.participant("good");
+    let me = bus.participant("reader");
+    let tb = bad.topic::<Impostor>("twin/test/mixed").unwrap();
+    let tg = good.topic::<Vehicle>("twin/test/mixed").unwrap();
+    let tr = me.topic::<Vehicle>("twin/test/mixed").unwrap();
+    let r = me
+        .reader(&tr, ReaderQos::default().reliable().keep_all())
+        .unwrap();
+    let wb = bad.writer(&tb, WriterQos::default().keep_all()).unwrap();
+    let wg = good.writer(&tg, WriterQos::default().keep_all()).unwrap();
+    wait_matched(&r, 2);
+    for i in 0..5 {
+        wb.write(Impostor {
+            id: "z".into(),
+            junk: i,
+        })
+        .unwrap();
+        wg.write(v("g", f64::from(i))).unwrap();
+    }
+    let mut got = Vec::new();
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    while got.len() < 5 && std::time::Instant::now() < end {
+        if let Ok(s) = r.take_timeout(Duration::from_millis(200)) {
+            got.extend(s.into_iter().filter_map(|s| s.value));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    got.extend(r.take().into_iter().filter_map(|s| s.value));
+    assert_eq!(got.len(), 5, "only the well-typed samples arrive: {got:?}");
+    assert!(got.iter().all(|x| &*x.id == "g"));
 }
 
 #[test]
