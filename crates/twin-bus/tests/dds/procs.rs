@@ -296,3 +296,105 @@ fn procs_twin_writer_reaches_python_subscriber_keyed() {
         assert_eq!(l["tags"][0], format!("t{i}"));
     }
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Owned {
+    id: u32,
+    strength: i32,
+    n: u64,
+}
+
+impl TopicType for Owned {
+    const TYPE_NAME: &'static str = "test::Owned";
+    const KEY_FIELDS: &'static [&'static str] = &["id"];
+    type Key = u32;
+    fn key(&self) -> u32 {
+        self.id
+    }
+}
+
+const LEASE: Duration = Duration::from_millis(200);
+
+#[test]
+fn procs_sigkill_of_the_owner_hands_over_to_the_next_strongest() {
+    let name = "procs::procs_sigkill_of_the_owner_hands_over_to_the_next_strongest";
+    if let Some(r) = role() {
+        if let Some(s) = r.strip_prefix("owner-") {
+            let strength: i32 = s.parse().unwrap();
+            let bus = bus(22);
+            let p = bus.participant(&format!("writer-{strength}"));
+            let t = p.topic::<Owned>("twin/test/owned").unwrap();
+            let q = WriterQos::default()
+                .exclusive_strength(strength)
+                .deadline(LEASE)
+                .liveliness_lease(LEASE)
+                .keep_last(1);
+            let w = p.writer(&t, q).unwrap();
+            for n in 0.. {
+                let _ = w.write(Owned { id: 1, strength, n });
+                std::thread::sleep(Duration::from_millis(10));
+                if n > 6000 {
+                    break; // 60 s at most
+                }
+            }
+        }
+        return;
+    }
+    if !in_netns() {
+        return;
+    }
+    let bus = bus(22);
+    let p = bus.participant("reader");
+    let t = p.topic::<Owned>("twin/test/owned").unwrap();
+    let q = ReaderQos::default()
+        .reliable()
+        .keep_all()
+        .exclusive()
+        .deadline(LEASE)
+        .liveliness_lease(LEASE);
+    let r = p.reader(&t, q).unwrap();
+    let mut weak = child(name, "owner-1");
+    let mut strong = child(name, "owner-9");
+    // Wait until the strong writer owns the instance.
+    let end = Instant::now() + Duration::from_secs(30);
+    let mut strong_seen = 0;
+    while strong_seen < 50 && Instant::now() < end {
+        for s in r.take() {
+            if s.value.is_some_and(|v| v.strength == 9) {
+                strong_seen += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(strong_seen >= 50, "strong writer never owned the instance");
+    // While it owns it, the weak one is suppressed.
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = r.take();
+    std::thread::sleep(Duration::from_millis(300));
+    let window = r.take();
+    assert!(
+        window
+            .iter()
+            .all(|s| s.value.as_ref().is_none_or(|v| v.strength == 9)),
+        "weaker writer's samples delivered while the owner is alive"
+    );
+    strong.kill().unwrap(); // SIGKILL
+    let killed = Instant::now();
+    let _ = strong.wait();
+    let mut handover = None;
+    while killed.elapsed() < Duration::from_secs(10) {
+        if r.take()
+            .iter()
+            .any(|s| s.value.as_ref().is_some_and(|v| v.strength == 1))
+        {
+            handover = Some(killed.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    weak.kill().unwrap();
+    let _ = weak.wait();
+    let h = handover.expect("the weaker writer took over after the owner was killed");
+    eprintln!("ownership hand-over {h:?} after SIGKILL (lease {LEASE:?})");
+    assert!(h < LEASE * 5, "hand-over took {h:?} with a {LEASE:?} lease");
+}
