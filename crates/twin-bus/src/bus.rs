@@ -23,6 +23,8 @@ pub struct Bus {
 #[derive(Clone, Debug)]
 enum BusInner {
     Memory(Arc<memory::Domain>),
+    #[cfg(feature = "dds")]
+    Dds(Arc<crate::dds::Domain>),
 }
 
 /// A topic as seen by discovery tools.
@@ -57,21 +59,61 @@ impl Bus {
         }
     }
 
+    /// A data space on DDS (Cyclone DDS): members in other processes and on
+    /// other hosts in the same domain, and any DDS program, share it.
+    #[cfg(feature = "dds")]
+    pub fn dds(config: crate::DdsConfig) -> Result<Bus, crate::dds::DdsError> {
+        Ok(Bus {
+            inner: BusInner::Dds(crate::dds::Domain::new(config).map_err(crate::dds::DdsError)?),
+        })
+    }
+
+    /// True for a DDS data space.
+    pub fn is_dds(&self) -> bool {
+        !matches!(self.inner, BusInner::Memory(_))
+    }
+
     /// Joins the data space as a new participant named `name`.
+    ///
+    /// On DDS, a participant the library refuses to create is returned
+    /// already killed (every endpoint creation then fails) and the reason
+    /// is logged.
     pub fn participant(&self, name: &str) -> Participant {
-        let state = match &self.inner {
-            BusInner::Memory(d) => d.add_participant(name),
-        };
-        Participant {
-            bus: self.clone(),
-            state,
+        match &self.inner {
+            BusInner::Memory(d) => Participant {
+                bus: self.clone(),
+                state: d.add_participant(name),
+                #[cfg(feature = "dds")]
+                dds: None,
+            },
+            #[cfg(feature = "dds")]
+            BusInner::Dds(d) => match d.add_participant(name) {
+                Ok((state, dds)) => Participant {
+                    bus: self.clone(),
+                    state,
+                    dds: Some(dds),
+                },
+                Err(e) => {
+                    crate::dds::log(&format!("participant `{name}`: {e}"));
+                    let state = Arc::new(memory::PartState::new(ParticipantId(0), name));
+                    state.kill();
+                    Participant {
+                        bus: self.clone(),
+                        state,
+                        dds: None,
+                    }
+                }
+            },
         }
     }
 
-    /// Every topic with its endpoint counts, sorted by name.
+    /// Every topic with its endpoint counts, sorted by name (on DDS: the
+    /// topics this process created, with their local endpoints unknown).
     pub fn topics(&self) -> Vec<TopicInfo> {
         match &self.inner {
             BusInner::Memory(d) => d.topic_infos(),
+            #[cfg(feature = "dds")]
+            BusInner::Dds(_) => Vec::new(),
         }
     }
 
@@ -83,6 +125,12 @@ impl Bus {
                 .into_iter()
                 .map(|(id, name, killed)| ParticipantInfo { id, name, killed })
                 .collect(),
+            #[cfg(feature = "dds")]
+            BusInner::Dds(d) => d
+                .participants()
+                .into_iter()
+                .map(|(id, name, killed)| ParticipantInfo { id, name, killed })
+                .collect(),
         }
     }
 
@@ -90,12 +138,20 @@ impl Bus {
     pub fn participant_name(&self, id: ParticipantId) -> Option<String> {
         match &self.inner {
             BusInner::Memory(d) => d.participant_name(id),
+            #[cfg(feature = "dds")]
+            BusInner::Dds(d) => d
+                .participants()
+                .into_iter()
+                .find(|p| p.0 == id)
+                .map(|p| p.1),
         }
     }
 
     fn next_id(&self) -> u64 {
         match &self.inner {
             BusInner::Memory(d) => d.next_entity_id(),
+            #[cfg(feature = "dds")]
+            BusInner::Dds(d) => d.next_entity_id(),
         }
     }
 }
@@ -116,12 +172,16 @@ impl<T: TopicType> Clone for Topic<T> {
 
 pub(crate) enum TopicInner<T: TopicType> {
     Memory(Arc<memory::topic::TopicCore<T>>),
+    #[cfg(feature = "dds")]
+    Dds(Arc<crate::dds::DdsTopic<T>>),
 }
 
 impl<T: TopicType> Clone for TopicInner<T> {
     fn clone(&self) -> Self {
         match self {
             TopicInner::Memory(c) => TopicInner::Memory(Arc::clone(c)),
+            #[cfg(feature = "dds")]
+            TopicInner::Dds(c) => TopicInner::Dds(Arc::clone(c)),
         }
     }
 }
@@ -130,6 +190,8 @@ impl<T: TopicType> std::fmt::Debug for TopicInner<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TopicInner::Memory(c) => write!(f, "Topic({}: {})", c.name, T::TYPE_NAME),
+            #[cfg(feature = "dds")]
+            TopicInner::Dds(c) => write!(f, "DdsTopic({}: {})", c.name, T::TYPE_NAME),
         }
     }
 }
@@ -139,14 +201,18 @@ impl<T: TopicType> Topic<T> {
     pub fn name(&self) -> &str {
         match &self.inner {
             TopicInner::Memory(c) => &c.name,
+            #[cfg(feature = "dds")]
+            TopicInner::Dds(c) => &c.name,
         }
     }
 
     /// Keys of the instances that are alive now (written or registered, not
-    /// disposed, with a writer).
+    /// disposed, with a writer). Not known on DDS (empty).
     pub fn live_keys(&self) -> Vec<T::Key> {
         match &self.inner {
             TopicInner::Memory(c) => c.live_keys(),
+            #[cfg(feature = "dds")]
+            TopicInner::Dds(_) => Vec::new(),
         }
     }
 }
@@ -161,6 +227,8 @@ impl<T: TopicType> Topic<T> {
 pub struct Participant {
     bus: Bus,
     state: Arc<PartState>,
+    #[cfg(feature = "dds")]
+    dds: Option<Arc<crate::dds::DdsParticipant>>,
 }
 
 fn check_qos(
@@ -214,6 +282,23 @@ impl Participant {
             BusInner::Memory(d) => Ok(Topic {
                 inner: TopicInner::Memory(d.topic::<T>(name)?),
             }),
+            #[cfg(feature = "dds")]
+            BusInner::Dds(_) => {
+                self.alive()?;
+                if let Err(reason) = crate::topic::validate_topic_name(name) {
+                    return Err(CreateError::InvalidTopicName {
+                        topic: name.to_owned(),
+                        reason,
+                    });
+                }
+                let part = self
+                    .dds
+                    .clone()
+                    .ok_or_else(|| CreateError::ParticipantKilled(self.state.name.clone()))?;
+                Ok(Topic {
+                    inner: TopicInner::Dds(crate::dds::DdsTopic::new(part, name)?),
+                })
+            }
         }
     }
 
@@ -249,6 +334,11 @@ impl Participant {
                     id,
                 })
             }
+            #[cfg(feature = "dds")]
+            TopicInner::Dds(t) => Ok(Writer {
+                inner: WriterInner::Dds(crate::dds::DdsWriter::new(t, &qos)?),
+                id,
+            }),
         }
     }
 
@@ -301,6 +391,11 @@ impl Participant {
                     id,
                 })
             }
+            #[cfg(feature = "dds")]
+            TopicInner::Dds(t) => Ok(Reader {
+                inner: ReaderInner::Dds(crate::dds::DdsReader::new(t, &qos, listener)?),
+                id,
+            }),
         }
     }
 
@@ -308,6 +403,10 @@ impl Participant {
     /// writers fail with `Closed`, and nothing is unregistered.
     pub fn kill(&self) {
         self.state.kill();
+        #[cfg(feature = "dds")]
+        if let Some(d) = &self.dds {
+            d.kill();
+        }
     }
 
     /// Whether [`Participant::kill`] was called.

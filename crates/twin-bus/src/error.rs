@@ -69,6 +69,15 @@ pub enum CreateError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// The backend cannot carry this topic or endpoint (a type without a
+    /// DDS mapping, or the DDS library refused it); `reason` says why.
+    #[error("topic `{topic}`: {reason}")]
+    Unsupported {
+        /// Topic name.
+        topic: String,
+        /// What the backend reported.
+        reason: String,
+    },
     /// The participant was killed; it can create nothing more.
     #[error("participant `{0}` was killed")]
     ParticipantKilled(String),

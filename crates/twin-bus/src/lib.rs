@@ -47,6 +47,8 @@
 //! ```
 
 mod bus;
+#[cfg(feature = "dds")]
+pub mod dds;
 mod error;
 mod memory;
 mod qos;
@@ -58,6 +60,8 @@ mod waitset;
 mod writer;
 
 pub use bus::{Bus, Participant, ParticipantInfo, Topic, TopicInfo};
+#[cfg(feature = "dds")]
+pub use dds::DdsConfig;
 pub use error::{CreateError, PublishError, TakeError};
 pub use qos::{
     check_compatible, partitions_match, Durability, History, Liveliness, Ownership, QosPolicy,

@@ -44,6 +44,8 @@ pub(crate) enum ReaderInner<T: TopicType> {
         slot: u32,
         cv: Arc<Condvar>,
     },
+    #[cfg(feature = "dds")]
+    Dds(crate::dds::DdsReader<T>),
 }
 
 impl<T: TopicType> std::fmt::Debug for ReaderInner<T> {
@@ -52,6 +54,8 @@ impl<T: TopicType> std::fmt::Debug for ReaderInner<T> {
             ReaderInner::Memory { core, slot, .. } => {
                 write!(f, "MemoryReader({}#{slot})", core.name)
             }
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => r.fmt(f),
         }
     }
 }
@@ -73,6 +77,8 @@ impl<T: TopicType> Reader<T> {
     pub fn take_into(&self, out: &mut Vec<Sample<T>>, max: usize) -> usize {
         match &self.inner {
             ReaderInner::Memory { core, slot, .. } => core.take_into(*slot, out, max),
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => r.take_into(out, max),
         }
     }
 
@@ -99,6 +105,15 @@ impl<T: TopicType> Reader<T> {
                     Err(TakeError::Timeout(timeout))
                 }
             }
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => {
+                let v = r.take_wait(deadline);
+                if v.is_empty() {
+                    Err(TakeError::Timeout(timeout))
+                } else {
+                    Ok(v)
+                }
+            }
         }
     }
 
@@ -111,6 +126,8 @@ impl<T: TopicType> Reader<T> {
     pub fn read(&self) -> Vec<Sample<T>> {
         match &self.inner {
             ReaderInner::Memory { core, slot, .. } => core.read(*slot),
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => r.read(),
         }
     }
 
@@ -118,6 +135,8 @@ impl<T: TopicType> Reader<T> {
     pub fn status(&self) -> ReaderStatus {
         match &self.inner {
             ReaderInner::Memory { core, slot, .. } => core.reader_status(*slot, true),
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => r.status(),
         }
     }
 
@@ -141,6 +160,10 @@ impl<T: TopicType> Reader<T> {
                     mask,
                 }),
             },
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => Condition {
+                source: r.condition(mask),
+            },
         }
     }
 }
@@ -149,6 +172,8 @@ impl<T: TopicType> Drop for Reader<T> {
     fn drop(&mut self) {
         match &self.inner {
             ReaderInner::Memory { core, slot, .. } => core.remove_reader(*slot),
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(_) => {}
         }
     }
 }
@@ -164,6 +189,11 @@ impl<T: TopicType> Future for Recv<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Sample<T>> {
         match &self.reader.inner {
             ReaderInner::Memory { core, slot, .. } => match core.poll_take(*slot, cx.waker()) {
+                Some(s) => Poll::Ready(s),
+                None => Poll::Pending,
+            },
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => match r.poll_take(cx.waker()) {
                 Some(s) => Poll::Ready(s),
                 None => Poll::Pending,
             },

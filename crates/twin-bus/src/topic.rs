@@ -16,6 +16,11 @@ pub trait TopicType: Clone + Send + Sync + Serialize + DeserializeOwned + 'stati
     const TYPE_NAME: &'static str;
     /// Schema version of this type.
     const VERSION: u32 = 1;
+    /// Names of the fields that make up the key, in definition order, for
+    /// backends that key instances by fields (DDS `@key`). Keyed types must
+    /// list them; `key()` must return exactly these fields' values (one
+    /// field: its value; several: a tuple in this order).
+    const KEY_FIELDS: &'static [&'static str] = &[];
     /// The instance key.
     type Key: Clone + Eq + Hash + Ord + Debug + Send + Sync + Serialize + DeserializeOwned + 'static;
     /// The key of this sample.

@@ -22,13 +22,20 @@ pub struct Writer<T: TopicType> {
 }
 
 pub(crate) enum WriterInner<T: TopicType> {
-    Memory { core: Arc<TopicCore<T>>, slot: u32 },
+    Memory {
+        core: Arc<TopicCore<T>>,
+        slot: u32,
+    },
+    #[cfg(feature = "dds")]
+    Dds(crate::dds::DdsWriter<T>),
 }
 
 impl<T: TopicType> std::fmt::Debug for WriterInner<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WriterInner::Memory { core, slot } => write!(f, "MemoryWriter({}#{slot})", core.name),
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => w.fmt(f),
         }
     }
 }
@@ -43,6 +50,8 @@ impl<T: TopicType> Writer<T> {
     pub fn write(&self, value: T) -> Result<(), PublishError<T>> {
         match &self.inner {
             WriterInner::Memory { core, slot } => core.write(*slot, value, None),
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => w.write(value, None),
         }
     }
 
@@ -50,6 +59,8 @@ impl<T: TopicType> Writer<T> {
     pub fn write_at(&self, value: T, t: SimTime) -> Result<(), PublishError<T>> {
         match &self.inner {
             WriterInner::Memory { core, slot } => core.write(*slot, value, Some(t)),
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => w.write(value, Some(t)),
         }
     }
 
@@ -58,6 +69,8 @@ impl<T: TopicType> Writer<T> {
     pub fn register(&self, key: &T::Key) -> InstanceHandle {
         match &self.inner {
             WriterInner::Memory { core, slot } => core.register(*slot, key),
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => w.register(key),
         }
     }
 
@@ -65,6 +78,8 @@ impl<T: TopicType> Writer<T> {
     pub fn unregister(&self, key: &T::Key) -> bool {
         match &self.inner {
             WriterInner::Memory { core, slot } => core.unregister(*slot, key),
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => w.unregister(key),
         }
     }
 
@@ -73,6 +88,8 @@ impl<T: TopicType> Writer<T> {
     pub fn dispose(&self, key: &T::Key) -> bool {
         match &self.inner {
             WriterInner::Memory { core, slot } => core.dispose(*slot, key),
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => w.dispose(key),
         }
     }
 
@@ -80,6 +97,8 @@ impl<T: TopicType> Writer<T> {
     pub fn assert_liveliness(&self) {
         match &self.inner {
             WriterInner::Memory { core, slot } => core.assert_liveliness(*slot),
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => w.assert_liveliness(),
         }
     }
 
@@ -87,6 +106,8 @@ impl<T: TopicType> Writer<T> {
     pub fn status(&self) -> WriterStatus {
         match &self.inner {
             WriterInner::Memory { core, slot } => core.writer_status(*slot, true),
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => w.status(),
         }
     }
 
@@ -100,6 +121,10 @@ impl<T: TopicType> Writer<T> {
                     mask,
                 }),
             },
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => Condition {
+                source: w.condition(mask),
+            },
         }
     }
 }
@@ -108,6 +133,8 @@ impl<T: TopicType> Drop for Writer<T> {
     fn drop(&mut self) {
         match &self.inner {
             WriterInner::Memory { core, slot } => core.remove_writer(*slot),
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(_) => {}
         }
     }
 }

@@ -318,6 +318,10 @@ impl FromStr for SimDuration {
 
 impl<'de> Deserialize<'de> for SimDuration {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        // Binary formats (CDR on the DDS bus) carry the integer only.
+        if !de.is_human_readable() {
+            return u64::deserialize(de).map(SimDuration);
+        }
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Repr {

@@ -52,6 +52,7 @@ pub struct BrainSample {
 
 impl TopicType for BrainSample {
     const TYPE_NAME: &'static str = "twin::brain::MonitorSample";
+    const KEY_FIELDS: &'static [&'static str] = &["monitor"];
     type Key = String;
     fn key(&self) -> String {
         self.monitor.clone()

@@ -49,6 +49,7 @@ pub struct NetNodePosition {
 
 impl TopicType for NetNodePosition {
     const TYPE_NAME: &'static str = "twin::net::NodePosition";
+    const KEY_FIELDS: &'static [&'static str] = &["node"];
     type Key = u32;
     fn key(&self) -> u32 {
         self.node
@@ -72,6 +73,7 @@ pub struct NetRoute {
 
 impl TopicType for NetRoute {
     const TYPE_NAME: &'static str = "twin::net::Route";
+    const KEY_FIELDS: &'static [&'static str] = &["flow"];
     type Key = u32;
     fn key(&self) -> u32 {
         self.flow
@@ -114,6 +116,7 @@ pub struct NetExternalPosition {
 
 impl TopicType for NetExternalPosition {
     const TYPE_NAME: &'static str = "twin::net::ExternalPosition";
+    const KEY_FIELDS: &'static [&'static str] = &["name"];
     type Key = String;
     fn key(&self) -> String {
         self.name.clone()

@@ -158,6 +158,7 @@ pub struct MemberReport {
 
 impl TopicType for MemberReport {
     const TYPE_NAME: &'static str = "twin::federation::Report";
+    const KEY_FIELDS: &'static [&'static str] = &["member"];
     type Key = Arc<str>;
     fn key(&self) -> Arc<str> {
         Arc::clone(&self.member)
@@ -177,6 +178,7 @@ pub struct TimeGrant {
 
 impl TopicType for TimeGrant {
     const TYPE_NAME: &'static str = "twin::time::Grant";
+    const KEY_FIELDS: &'static [&'static str] = &["member"];
     type Key = Arc<str>;
     fn key(&self) -> Arc<str> {
         Arc::clone(&self.member)
@@ -273,6 +275,7 @@ pub struct AssistantQuestion {
 
 impl TopicType for AssistantQuestion {
     const TYPE_NAME: &'static str = "twin::assistant::Question";
+    const KEY_FIELDS: &'static [&'static str] = &["id"];
     type Key = Arc<str>;
     fn key(&self) -> Arc<str> {
         Arc::clone(&self.id)
@@ -309,6 +312,7 @@ pub struct AssistantAnswer {
 
 impl TopicType for AssistantAnswer {
     const TYPE_NAME: &'static str = "twin::assistant::Answer";
+    const KEY_FIELDS: &'static [&'static str] = &["id"];
     type Key = Arc<str>;
     fn key(&self) -> Arc<str> {
         Arc::clone(&self.id)

@@ -41,6 +41,15 @@ pub(crate) struct PartState {
 }
 
 impl PartState {
+    #[cfg_attr(not(feature = "dds"), allow(dead_code))]
+    pub(crate) fn new(id: ParticipantId, name: &str) -> PartState {
+        PartState {
+            id,
+            name: name.to_owned(),
+            killed: AtomicBool::new(false),
+            killed_at: Mutex::new(None),
+        }
+    }
     pub(crate) fn is_killed(&self) -> bool {
         self.killed.load(Ordering::Acquire)
     }

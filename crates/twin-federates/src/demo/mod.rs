@@ -34,6 +34,7 @@ pub struct PointPosition {
 
 impl TopicType for PointPosition {
     const TYPE_NAME: &'static str = "twin::demo::PointPosition";
+    const KEY_FIELDS: &'static [&'static str] = &["id"];
     type Key = u32;
     fn key(&self) -> u32 {
         self.id

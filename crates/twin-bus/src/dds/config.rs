@@ -1,0 +1,137 @@
+//! Where a DDS bus connects: domain, network interface, unicast peers.
+
+use std::collections::BTreeMap;
+
+/// DDS connection settings.
+///
+/// Defaults: domain 0, Cyclone's own choice of interface (or whatever
+/// `CYCLONEDDS_URI` says), multicast discovery. Set `interface` to pin a
+/// network interface and `peers` for networks without multicast (discovery
+/// then goes to these unicast addresses).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DdsConfig {
+    /// DDS domain id (0–232); members meet only within one domain.
+    pub domain: u32,
+    /// Network interface name or address (`lo`, `eth0`, `10.0.0.5`).
+    pub interface: Option<String>,
+    /// Unicast peers (`host` or `host:port`); non-empty disables multicast.
+    pub peers: Vec<String>,
+}
+
+impl DdsConfig {
+    /// Settings from the environment: `TWIN_DDS_DOMAIN`,
+    /// `TWIN_DDS_INTERFACE` and `TWIN_DDS_PEERS` (comma-separated). Cyclone's
+    /// own `CYCLONEDDS_URI` applies when neither interface nor peers is set.
+    pub fn from_env() -> Result<DdsConfig, String> {
+        let vars: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("TWIN_DDS_"))
+            .collect();
+        Self::from_vars(&vars)
+    }
+
+    fn from_vars(vars: &BTreeMap<String, String>) -> Result<DdsConfig, String> {
+        let mut c = DdsConfig::default();
+        if let Some(d) = vars.get("TWIN_DDS_DOMAIN") {
+            c.domain = d
+                .trim()
+                .parse()
+                .ok()
+                .filter(|d| *d <= 232)
+                .ok_or_else(|| format!("TWIN_DDS_DOMAIN=`{d}`: expected an integer 0..=232"))?;
+        }
+        c.interface = vars
+            .get("TWIN_DDS_INTERFACE")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        if let Some(p) = vars.get("TWIN_DDS_PEERS") {
+            c.peers = p
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        for p in &c.peers {
+            if p.chars().any(|ch| "<>&\"'".contains(ch)) {
+                return Err(format!("TWIN_DDS_PEERS: `{p}` is not a host or host:port"));
+            }
+        }
+        if c.interface
+            .as_deref()
+            .is_some_and(|i| i.chars().any(|ch| "<>&\"'".contains(ch)))
+        {
+            return Err("TWIN_DDS_INTERFACE: not an interface name or address".into());
+        }
+        Ok(c)
+    }
+
+    /// Cyclone XML for these settings, or `None` to keep Cyclone's defaults
+    /// (and `CYCLONEDDS_URI`).
+    pub(crate) fn cyclone_xml(&self) -> Option<String> {
+        if self.interface.is_none() && self.peers.is_empty() {
+            return None;
+        }
+        let mut x = String::from("<CycloneDDS><Domain><General>");
+        if let Some(i) = &self.interface {
+            let attr = if i.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                "address"
+            } else {
+                "name"
+            };
+            let mc = if self.peers.is_empty() {
+                "true"
+            } else {
+                "false"
+            };
+            x.push_str(&format!(
+                "<Interfaces><NetworkInterface {attr}=\"{i}\" multicast=\"{mc}\"/></Interfaces>"
+            ));
+        }
+        if !self.peers.is_empty() {
+            x.push_str("<AllowMulticast>false</AllowMulticast>");
+        }
+        x.push_str("</General>");
+        if !self.peers.is_empty() {
+            x.push_str("<Discovery><ParticipantIndex>auto</ParticipantIndex><Peers>");
+            for p in &self.peers {
+                x.push_str(&format!("<Peer address=\"{p}\"/>"));
+            }
+            x.push_str("</Peers></Discovery>");
+        }
+        x.push_str("</Domain></CycloneDDS>");
+        Some(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_is_parsed_and_checked() {
+        let c = DdsConfig::from_vars(&vars(&[
+            ("TWIN_DDS_DOMAIN", "7"),
+            ("TWIN_DDS_INTERFACE", "lo"),
+            ("TWIN_DDS_PEERS", "10.0.0.1, host-b:7410"),
+        ]))
+        .unwrap();
+        assert_eq!(c.domain, 7);
+        let x = c.cyclone_xml().unwrap();
+        assert!(
+            x.contains("<NetworkInterface name=\"lo\" multicast=\"false\"/>"),
+            "{x}"
+        );
+        assert!(x.contains("<Peer address=\"host-b:7410\"/>"), "{x}");
+        assert!(x.contains("<AllowMulticast>false</AllowMulticast>"));
+        let e = DdsConfig::from_vars(&vars(&[("TWIN_DDS_DOMAIN", "300")])).unwrap_err();
+        assert!(e.contains("TWIN_DDS_DOMAIN=`300`"), "{e}");
+        assert!(DdsConfig::from_vars(&vars(&[("TWIN_DDS_PEERS", "a\"/><x")])).is_err());
+        assert_eq!(DdsConfig::default().cyclone_xml(), None);
+    }
+}

@@ -1,0 +1,143 @@
+//! The DDS backend: the bus on Eclipse Cyclone DDS (RTPS over UDP), so
+//! that members in other processes or on other hosts, and any DDS program,
+//! share the data space.
+//!
+//! * Types: each [`TopicType`] is traced through serde ([`schema`]), encoded
+//!   as XCDR1 `@final` ([`cdr`]) and described to Cyclone by a run-time
+//!   type descriptor ([`ops`]) so Cyclone validates incoming data, tracks
+//!   instances by key and computes key hashes itself. The IDL of a type is
+//!   [`idl_of`].
+//! * QoS: every bus policy maps onto the Cyclone policy of the same name.
+//! * Samples stay in Cyclone's reader history (so history depth, resource
+//!   limits and ownership are Cyclone's) until taken.
+//! * All `unsafe` is in [`ffi`].
+//!
+//! Differences from the in-memory backend: [`crate::Participant::kill`]
+//! deletes the DDS participant (remote members see it leave; a real crash is
+//! a killed process); `SampleInfo::sequence` counts samples received per
+//! writer; a remote writer's [`crate::WriterId`] is its Cyclone publication
+//! handle and its [`crate::ParticipantId`] a hash of its participant GUID.
+
+mod cdr;
+mod config;
+mod ffi;
+mod ops;
+mod schema;
+mod topic;
+
+use std::sync::{
+    atomic::{AtomicBool, AtomicU64, Ordering},
+    Arc,
+};
+
+use parking_lot::Mutex;
+
+pub use config::DdsConfig;
+pub(crate) use topic::{DdsReader, DdsTopic, DdsWriter};
+
+use crate::{memory::PartState, ParticipantId, TopicType};
+
+/// The IDL of `T` as Twin's DDS backend puts it on the wire.
+pub fn idl_of<T: TopicType>() -> Result<String, String> {
+    Ok(schema::Schema::of::<T>()?.idl())
+}
+
+/// Encodes `value` as Twin's DDS backend does (XCDR1, header included).
+pub fn cdr_of<T: TopicType>(value: &T) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    cdr::encode(value, None, &mut out).map_err(|e| e.0)?;
+    Ok(out)
+}
+
+/// Decodes XCDR1 bytes (header included) as `T`.
+pub fn from_cdr<T: TopicType>(bytes: &[u8]) -> Result<T, String> {
+    cdr::decode::<T>(bytes).map(|(v, _)| v).map_err(|e| e.0)
+}
+
+/// One process's view of a DDS domain.
+#[derive(Debug)]
+pub(crate) struct Domain {
+    pub(crate) config: DdsConfig,
+    _domain: Option<ffi::Entity>,
+    next_entity: AtomicU64,
+    participants: Mutex<Vec<Arc<PartState>>>,
+}
+
+/// The DDS backend could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("DDS: {0}")]
+pub struct DdsError(pub String);
+
+/// Logs a problem nobody can be told about by a return value (foreign data
+/// that does not decode, a refused participant).
+pub(crate) fn log(msg: &str) {
+    eprintln!("twin-bus[dds]: {msg}");
+}
+
+/// A participant's DDS side. The Cyclone participant lives as long as any
+/// topic of it (topics hold this), so Cyclone's type objects stay valid.
+#[derive(Debug)]
+pub(crate) struct DdsParticipant {
+    entity: Arc<ffi::Entity>,
+    killed: AtomicBool,
+}
+
+impl DdsParticipant {
+    pub(crate) fn entity(&self) -> Option<Arc<ffi::Entity>> {
+        (!self.is_killed()).then(|| Arc::clone(&self.entity))
+    }
+    pub(crate) fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+    /// Stops all writing, as a crash would (the process itself lives on, so
+    /// Cyclone's automatic liveliness does too: kill the process to test
+    /// crash detection).
+    pub(crate) fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+    }
+}
+
+impl Domain {
+    pub(crate) fn new(config: DdsConfig) -> Result<Arc<Domain>, String> {
+        let xml = config.cyclone_xml();
+        let dom = match xml {
+            Some(x) => ffi::create_domain(config.domain, &x)?,
+            None => None,
+        };
+        Ok(Arc::new(Domain {
+            config,
+            _domain: dom,
+            next_entity: AtomicU64::new(1),
+            participants: Mutex::new(Vec::new()),
+        }))
+    }
+
+    pub(crate) fn next_entity_id(&self) -> u64 {
+        self.next_entity.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_participant(
+        &self,
+        name: &str,
+    ) -> Result<(Arc<PartState>, Arc<DdsParticipant>), String> {
+        let e = ffi::participant(self.config.domain, name)?;
+        let mut parts = self.participants.lock();
+        let p = Arc::new(PartState::new(ParticipantId(parts.len() as u32 + 1), name));
+        parts.push(Arc::clone(&p));
+        Ok((
+            p,
+            Arc::new(DdsParticipant {
+                entity: Arc::new(e),
+                killed: AtomicBool::new(false),
+            }),
+        ))
+    }
+
+    pub(crate) fn participants(&self) -> Vec<(ParticipantId, String, bool)> {
+        self.participants
+            .lock()
+            .iter()
+            .map(|p| (p.id, p.name.clone(), p.is_killed()))
+            .collect()
+    }
+}

@@ -1,0 +1,689 @@
+//! Typed topics, writers and readers over Cyclone entities.
+
+use std::{
+    collections::HashMap,
+    hash::{Hash, Hasher},
+    marker::PhantomData,
+    sync::{
+        atomic::{AtomicU32, Ordering},
+        Arc,
+    },
+    task::Waker,
+    time::Instant,
+};
+
+use parking_lot::{Condvar, Mutex};
+use twin_core::SimTime;
+
+use super::{cdr, ffi, ops, schema::Schema, DdsParticipant};
+use crate::{
+    status::{Counter, ReaderStatus, StatusEvent, StatusMask, WriterStatus},
+    waitset::{ConditionSource, Notifier},
+    CreateError, Durability, History, InstanceHandle, InstanceState, ParticipantId, PublishError,
+    QosPolicy, ReaderListener, ReaderQos, Sample, SampleInfo, TopicType, WallTime, WriterId,
+    WriterQos,
+};
+
+/// A topic on one participant.
+#[derive(Debug)]
+pub(crate) struct DdsTopic<T> {
+    pub(crate) name: String,
+    // Dropped before `part`, whose participant owns the topic entity.
+    pub(crate) entity: Option<ffi::TopicEntity>,
+    pub(crate) part: Arc<DdsParticipant>,
+    _t: PhantomData<fn() -> T>,
+}
+
+fn unsupported(topic: &str, reason: String) -> CreateError {
+    CreateError::Unsupported {
+        topic: topic.to_owned(),
+        reason,
+    }
+}
+
+impl<T: TopicType> DdsTopic<T> {
+    pub(crate) fn new(
+        part: Arc<DdsParticipant>,
+        name: &str,
+    ) -> Result<Arc<DdsTopic<T>>, CreateError> {
+        let schema = Schema::of::<T>().map_err(|e| unsupported(name, e))?;
+        let desc = ops::descriptor(&schema).map_err(|e| unsupported(name, e))?;
+        let pe = part
+            .entity()
+            .ok_or_else(|| CreateError::ParticipantKilled(name.to_owned()))?;
+        let entity =
+            ffi::topic(&pe, &desc, T::TYPE_NAME, name).map_err(|e| unsupported(name, e))?;
+        Ok(Arc::new(DdsTopic {
+            name: name.to_owned(),
+            part,
+            entity: Some(entity),
+            _t: PhantomData,
+        }))
+    }
+
+    fn topic_entity(&self) -> &ffi::TopicEntity {
+        self.entity.as_ref().expect("set at creation")
+    }
+}
+
+fn writer_qos(q: &WriterQos) -> ffi::Qos {
+    let mut f = ffi::Qos::new();
+    f.reliability(q.reliability);
+    f.durability(q.durability);
+    f.history(q.history);
+    if q.durability == Durability::TransientLocal {
+        let per = match q.history {
+            History::KeepAll => {
+                i32::try_from(q.resource_limits.max_samples_per_instance).unwrap_or(i32::MAX)
+            }
+            History::KeepLast(_) => -1,
+        };
+        f.durability_service(q.history, per);
+    }
+    f.deadline(q.deadline);
+    f.liveliness(q.liveliness);
+    f.lifespan(q.lifespan);
+    f.ownership(q.ownership, Some(q.ownership_strength));
+    f.partitions(&q.partitions);
+    f.autodispose(q.autodispose_unregistered);
+    f.xcdr1();
+    f
+}
+
+fn reader_qos(q: &ReaderQos) -> ffi::Qos {
+    let mut f = ffi::Qos::new();
+    f.reliability(q.reliability);
+    f.durability(q.durability);
+    f.history(q.history);
+    let max = i32::try_from(q.resource_limits.max_samples).unwrap_or(i32::MAX);
+    f.resource_limits(max, -1);
+    f.deadline(q.deadline);
+    f.liveliness(q.liveliness);
+    f.ownership(q.ownership, None);
+    f.partitions(&q.partitions);
+    f.xcdr1();
+    f
+}
+
+/// Cyclone's QoS policy ids (DDS §2.2.3 table) onto the bus's.
+fn policy(id: u32) -> QosPolicy {
+    match id {
+        2 => QosPolicy::Durability,
+        4 => QosPolicy::Deadline,
+        6 => QosPolicy::Ownership,
+        8 => QosPolicy::Liveliness,
+        _ => QosPolicy::Reliability,
+    }
+}
+
+/// Status bookkeeping shared with listener callbacks.
+#[derive(Default)]
+struct Notify {
+    gen: Mutex<u64>,
+    cv: Condvar,
+    notifiers: Mutex<Vec<Arc<Notifier>>>,
+    waker: Mutex<Option<Waker>>,
+    changed: AtomicU32,
+}
+
+impl Notify {
+    fn wake(&self, mask: Option<StatusMask>) {
+        if let Some(m) = mask {
+            self.changed.fetch_or(m.0, Ordering::AcqRel);
+        }
+        *self.gen.lock() += 1;
+        self.cv.notify_all();
+        for n in self.notifiers.lock().iter() {
+            n.notify();
+        }
+        if let Some(w) = self.waker.lock().take() {
+            w.wake();
+        }
+    }
+}
+
+struct WriterCallbacks {
+    notify: Notify,
+    last_incompatible: Mutex<Option<QosPolicy>>,
+}
+
+impl ffi::Callbacks for WriterCallbacks {
+    fn on(&self, s: ffi::RawStatus) {
+        let mask = match s {
+            ffi::RawStatus::Matched { .. } => StatusMask::MATCHED,
+            ffi::RawStatus::DeadlineMissed { .. } => StatusMask::DEADLINE_MISSED,
+            ffi::RawStatus::LivelinessLost => StatusMask::LIVELINESS,
+            ffi::RawStatus::IncompatibleQos { policy: p } => {
+                *self.last_incompatible.lock() = Some(policy(p));
+                StatusMask::INCOMPATIBLE_QOS
+            }
+            _ => return,
+        };
+        self.notify.wake(Some(mask));
+    }
+}
+
+/// A writer.
+pub(crate) struct DdsWriter<T> {
+    entity: ffi::Entity,
+    topic: Arc<DdsTopic<T>>,
+    cb: Arc<WriterCallbacks>,
+    last_read: Mutex<[u64; 5]>,
+    max_block: std::time::Duration,
+}
+
+impl<T> std::fmt::Debug for DdsWriter<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DdsWriter({}#{})", self.topic.name, self.entity.handle())
+    }
+}
+
+thread_local! {
+    static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl<T: TopicType> DdsWriter<T> {
+    pub(crate) fn new(
+        topic: &Arc<DdsTopic<T>>,
+        q: &WriterQos,
+    ) -> Result<DdsWriter<T>, CreateError> {
+        let pe = topic
+            .part
+            .entity()
+            .ok_or_else(|| CreateError::ParticipantKilled(topic.name.clone()))?;
+        let cb = Arc::new(WriterCallbacks {
+            notify: Notify::default(),
+            last_incompatible: Mutex::new(None),
+        });
+        let entity = ffi::writer(&pe, topic.topic_entity(), &writer_qos(q), cb.clone())
+            .map_err(|e| unsupported(&topic.name, e))?;
+        Ok(DdsWriter {
+            topic: Arc::clone(topic),
+            entity,
+            cb,
+            last_read: Mutex::new([0; 5]),
+            max_block: match q.reliability {
+                crate::Reliability::Reliable { max_blocking_time } => max_blocking_time,
+                crate::Reliability::BestEffort => std::time::Duration::ZERO,
+            },
+        })
+    }
+
+    pub(crate) fn write(&self, value: T, t: Option<SimTime>) -> Result<(), PublishError<T>> {
+        if self.topic.part.is_killed() {
+            return Err(PublishError::Closed {
+                sample: value,
+                topic: self.topic.name.clone(),
+            });
+        }
+        let res = BUF.with(|b| {
+            let mut b = b.borrow_mut();
+            match cdr::encode(&value, t.map(SimTime::as_nanos), &mut b) {
+                Err(e) => Err(Some(e.0)),
+                Ok(()) => match ffi::write_cdr(
+                    &self.entity,
+                    self.topic.topic_entity(),
+                    &b,
+                    ffi::WriteKind::Data,
+                ) {
+                    Ok(()) => Ok(()),
+                    Err(ffi::RC_TIMEOUT) => Err(None),
+                    Err(rc) => Err(Some(ffi::err_text(rc))),
+                },
+            }
+        });
+        match res {
+            Ok(()) => Ok(()),
+            Err(None) => Err(PublishError::Timeout {
+                sample: value,
+                topic: self.topic.name.clone(),
+                waited: self.max_block,
+            }),
+            Err(Some(e)) => {
+                super::log(&format!("write on `{}` failed: {e}", self.topic.name));
+                Err(PublishError::Closed {
+                    sample: value,
+                    topic: self.topic.name.clone(),
+                })
+            }
+        }
+    }
+
+    fn key_op(&self, key: &T::Key, kind: ffi::WriteKind) -> bool {
+        BUF.with(|b| {
+            let mut b = b.borrow_mut();
+            cdr::encode_key(key, &mut b).is_ok()
+                && ffi::write_cdr(&self.entity, self.topic.topic_entity(), &b, kind).is_ok()
+        })
+    }
+
+    pub(crate) fn register(&self, key: &T::Key) -> InstanceHandle {
+        let mut h = rustc_hash::FxHasher::default();
+        key.hash(&mut h);
+        InstanceHandle(h.finish() as u32)
+    }
+
+    pub(crate) fn unregister(&self, key: &T::Key) -> bool {
+        self.key_op(key, ffi::WriteKind::Unregister)
+    }
+
+    pub(crate) fn dispose(&self, key: &T::Key) -> bool {
+        self.key_op(key, ffi::WriteKind::Dispose)
+    }
+
+    pub(crate) fn assert_liveliness(&self) {
+        ffi::assert_liveliness(&self.entity);
+    }
+
+    pub(crate) fn status(&self) -> WriterStatus {
+        let c = ffi::writer_counts(&self.entity);
+        let mut last = self.last_read.lock();
+        let ctr = |i: usize| Counter {
+            total: c[i],
+            change: c[i].saturating_sub(last[i]),
+        };
+        let s = WriterStatus {
+            matched_current: c[0] as u32,
+            matched: ctr(1),
+            deadline_missed: ctr(2),
+            liveliness_lost: ctr(3),
+            incompatible_qos: ctr(4),
+            last_incompatible_policy: *self.cb.last_incompatible.lock(),
+        };
+        *last = c;
+        self.cb.notify.changed.store(0, Ordering::Release);
+        s
+    }
+
+    pub(crate) fn condition(&self, mask: StatusMask) -> Arc<dyn ConditionSource> {
+        Arc::new(WriterCond {
+            cb: Arc::clone(&self.cb),
+            mask,
+        })
+    }
+}
+
+struct WriterCond {
+    cb: Arc<WriterCallbacks>,
+    mask: StatusMask,
+}
+
+impl ConditionSource for WriterCond {
+    fn triggered(&self) -> bool {
+        StatusMask(self.cb.notify.changed.load(Ordering::Acquire)).intersects(self.mask)
+    }
+    fn attach(&self, n: Arc<Notifier>) {
+        self.cb.notify.notifiers.lock().push(n);
+    }
+    fn detach(&self, n: &Arc<Notifier>) {
+        self.cb
+            .notify
+            .notifiers
+            .lock()
+            .retain(|x| !Arc::ptr_eq(x, n));
+    }
+}
+
+/// Per-reader bookkeeping of instances, writers and owners.
+struct Book<K> {
+    keys: HashMap<u64, K>,
+    handles: HashMap<u64, u32>,
+    seq: HashMap<u64, u64>,
+    parts: HashMap<u64, ParticipantId>,
+    owners: HashMap<u64, u64>,
+    ownership_changed: Counter,
+    last_owner: Option<WriterId>,
+    rejected: u64,
+    last_read: [u64; 8],
+}
+
+impl<K> Default for Book<K> {
+    fn default() -> Self {
+        Book {
+            keys: HashMap::new(),
+            handles: HashMap::new(),
+            seq: HashMap::new(),
+            parts: HashMap::new(),
+            owners: HashMap::new(),
+            ownership_changed: Counter::default(),
+            last_owner: None,
+            rejected: 0,
+            last_read: [0; 8],
+        }
+    }
+}
+
+struct ReaderCallbacks<T: TopicType> {
+    notify: Notify,
+    topic: String,
+    exclusive: bool,
+    listener: Mutex<Option<Box<dyn ReaderListener<T>>>>,
+    book: Mutex<Book<T::Key>>,
+    last_incompatible: Mutex<Option<QosPolicy>>,
+    last_deadline: Mutex<Option<InstanceHandle>>,
+}
+
+impl<T: TopicType> ReaderCallbacks<T> {
+    fn handle_of(book: &mut Book<T::Key>, ih: u64) -> InstanceHandle {
+        let n = book.handles.len() as u32 + 1;
+        InstanceHandle(*book.handles.entry(ih).or_insert(n))
+    }
+
+    /// Decodes one taken sample; `None` if it must be skipped.
+    fn decode(&self, reader: &ffi::Entity, bytes: &[u8], raw: ffi::RawInfo) -> Option<Sample<T>> {
+        let mut book = self.book.lock();
+        let (value, sim) = if raw.valid {
+            match cdr::decode::<T>(bytes) {
+                Ok((v, sim)) => (Some(v), sim),
+                Err(e) => {
+                    book.rejected += 1;
+                    super::log(&format!(
+                        "dropped a sample on `{}` that is not a valid {}: {e}",
+                        self.topic,
+                        T::TYPE_NAME
+                    ));
+                    return None;
+                }
+            }
+        } else {
+            (None, None)
+        };
+        let key = match &value {
+            Some(v) => {
+                let k = v.key();
+                book.keys.insert(raw.instance, k.clone());
+                k
+            }
+            None => book.keys.get(&raw.instance)?.clone(),
+        };
+        let instance = Self::handle_of(&mut book, raw.instance);
+        let seq = {
+            let s = book.seq.entry(raw.publication).or_insert(0);
+            *s += 1;
+            *s
+        };
+        let participant = match book.parts.get(&raw.publication) {
+            Some(p) => *p,
+            None => {
+                let p = ffi::writer_participant(reader, raw.publication).map_or(
+                    ParticipantId(0),
+                    |g| {
+                        let mut h = rustc_hash::FxHasher::default();
+                        g.hash(&mut h);
+                        ParticipantId(h.finish() as u32)
+                    },
+                );
+                book.parts.insert(raw.publication, p);
+                p
+            }
+        };
+        if self.exclusive && value.is_some() {
+            let prev = book.owners.insert(raw.instance, raw.publication);
+            if prev != Some(raw.publication) {
+                book.ownership_changed.bump();
+                book.last_owner = Some(WriterId(raw.publication));
+            }
+        }
+        let state = match raw.instance_state {
+            32 => InstanceState::NotAliveDisposed,
+            64 => InstanceState::NotAliveNoWriters,
+            _ => InstanceState::Alive,
+        };
+        Some(Sample {
+            key,
+            value,
+            info: SampleInfo {
+                state,
+                instance,
+                writer: WriterId(raw.publication),
+                participant,
+                sequence: seq,
+                source_time: WallTime(raw.source_ns.max(0) as u64),
+                sim_time: sim.map(SimTime::from_nanos),
+            },
+        })
+    }
+
+    fn take(
+        &self,
+        reader: &ffi::Entity,
+        out: &mut Vec<Sample<T>>,
+        max: usize,
+        peek: bool,
+    ) -> usize {
+        let mut n = 0;
+        while n < max {
+            let r = ffi::take_cdr(reader, max - n, peek, |b, raw| {
+                if let Some(s) = self.decode(reader, b, raw) {
+                    out.push(s);
+                    n += 1;
+                }
+            });
+            match r {
+                Ok(0) | Err(_) => break,
+                Ok(_) if peek => break,
+                Ok(_) => {}
+            }
+        }
+        n
+    }
+}
+
+impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
+    fn on(&self, s: ffi::RawStatus) {
+        let (mask, event) = match s {
+            ffi::RawStatus::DataAvailable { reader } => {
+                let mut l = self.listener.lock();
+                if let Some(l) = l.as_mut() {
+                    let view = ffi::Entity::borrowed(reader);
+                    let mut v = Vec::new();
+                    self.take(&view, &mut v, usize::MAX, false);
+                    for s in v {
+                        l.on_sample(s);
+                    }
+                    return;
+                }
+                drop(l);
+                self.notify.wake(None);
+                return;
+            }
+            ffi::RawStatus::Matched { current } => {
+                (StatusMask::MATCHED, StatusEvent::Matched { current })
+            }
+            ffi::RawStatus::DeadlineMissed { instance } => {
+                let h = Self::handle_of(&mut self.book.lock(), instance);
+                *self.last_deadline.lock() = Some(h);
+                (
+                    StatusMask::DEADLINE_MISSED,
+                    StatusEvent::DeadlineMissed { instance: h },
+                )
+            }
+            ffi::RawStatus::LivelinessChanged {
+                writer,
+                became_alive,
+                ..
+            } => (
+                StatusMask::LIVELINESS,
+                StatusEvent::LivelinessChanged {
+                    writer: WriterId(writer),
+                    alive: became_alive,
+                },
+            ),
+            ffi::RawStatus::SampleLost => (StatusMask::SAMPLE_LOST, StatusEvent::SampleLost),
+            ffi::RawStatus::IncompatibleQos { policy: p } => {
+                *self.last_incompatible.lock() = Some(policy(p));
+                (
+                    StatusMask::INCOMPATIBLE_QOS,
+                    StatusEvent::IncompatibleQos { policy: policy(p) },
+                )
+            }
+            ffi::RawStatus::LivelinessLost => return,
+        };
+        if let Some(l) = self.listener.lock().as_mut() {
+            l.on_status(event);
+        }
+        self.notify.wake(Some(mask));
+    }
+}
+
+/// A reader.
+pub(crate) struct DdsReader<T: TopicType> {
+    entity: ffi::Entity,
+    topic: Arc<DdsTopic<T>>,
+    cb: Arc<ReaderCallbacks<T>>,
+}
+
+impl<T: TopicType> std::fmt::Debug for DdsReader<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DdsReader({}#{})", self.topic.name, self.entity.handle())
+    }
+}
+
+impl<T: TopicType> DdsReader<T> {
+    pub(crate) fn new(
+        topic: &Arc<DdsTopic<T>>,
+        q: &ReaderQos,
+        listener: Option<Box<dyn ReaderListener<T>>>,
+    ) -> Result<DdsReader<T>, CreateError> {
+        let pe = topic
+            .part
+            .entity()
+            .ok_or_else(|| CreateError::ParticipantKilled(topic.name.clone()))?;
+        let cb = Arc::new(ReaderCallbacks {
+            notify: Notify::default(),
+            topic: topic.name.clone(),
+            exclusive: q.ownership == crate::Ownership::Exclusive,
+            listener: Mutex::new(listener),
+            book: Mutex::new(Book::default()),
+            last_incompatible: Mutex::new(None),
+            last_deadline: Mutex::new(None),
+        });
+        let entity = ffi::reader(&pe, topic.topic_entity(), &reader_qos(q), cb.clone())
+            .map_err(|e| unsupported(&topic.name, e))?;
+        Ok(DdsReader {
+            topic: Arc::clone(topic),
+            entity,
+            cb,
+        })
+    }
+
+    pub(crate) fn take_into(&self, out: &mut Vec<Sample<T>>, max: usize) -> usize {
+        self.cb.take(&self.entity, out, max, false)
+    }
+
+    pub(crate) fn read(&self) -> Vec<Sample<T>> {
+        let mut v = Vec::new();
+        self.cb.take(&self.entity, &mut v, usize::MAX, true);
+        v
+    }
+
+    /// Takes everything, waiting until `deadline` for at least one sample.
+    pub(crate) fn take_wait(&self, deadline: Option<Instant>) -> Vec<Sample<T>> {
+        loop {
+            let gen = *self.cb.notify.gen.lock();
+            let mut v = Vec::new();
+            self.take_into(&mut v, usize::MAX);
+            if !v.is_empty() {
+                return v;
+            }
+            let mut g = self.cb.notify.gen.lock();
+            if *g != gen {
+                continue;
+            }
+            match deadline {
+                Some(d) => {
+                    if self.cb.notify.cv.wait_until(&mut g, d).timed_out() {
+                        drop(g);
+                        let mut v = Vec::new();
+                        self.take_into(&mut v, usize::MAX);
+                        return v;
+                    }
+                }
+                None => self.cb.notify.cv.wait(&mut g),
+            }
+        }
+    }
+
+    pub(crate) fn poll_take(&self, waker: &Waker) -> Option<Sample<T>> {
+        let mut v = Vec::with_capacity(1);
+        if self.take_into(&mut v, 1) == 1 {
+            return v.pop();
+        }
+        *self.cb.notify.waker.lock() = Some(waker.clone());
+        if self.take_into(&mut v, 1) == 1 {
+            return v.pop();
+        }
+        None
+    }
+
+    pub(crate) fn status(&self) -> ReaderStatus {
+        let c = ffi::reader_counts(&self.entity);
+        let mut book = self.cb.book.lock();
+        let last = book.last_read;
+        let ctr = |i: usize| Counter {
+            total: c[i],
+            change: c[i].saturating_sub(last[i]),
+        };
+        let s = ReaderStatus {
+            matched_current: c[0] as u32,
+            matched: ctr(1),
+            deadline_missed: ctr(2),
+            last_deadline_instance: *self.cb.last_deadline.lock(),
+            alive_writers: c[3] as u32,
+            not_alive_writers: c[4] as u32,
+            liveliness_changed: ctr(5),
+            ownership_changed: book.ownership_changed,
+            last_owner: book.last_owner,
+            sample_lost: Counter {
+                total: c[6] + book.rejected,
+                change: (c[6] + book.rejected).saturating_sub(last[6]),
+            },
+            incompatible_qos: ctr(7),
+            last_incompatible_policy: *self.cb.last_incompatible.lock(),
+        };
+        let mut now = c;
+        now[6] += book.rejected;
+        book.last_read = now;
+        book.ownership_changed.change = 0;
+        self.cb.notify.changed.store(0, Ordering::Release);
+        s
+    }
+
+    pub(crate) fn condition(&self, mask: Option<StatusMask>) -> Arc<dyn ConditionSource> {
+        Arc::new(ReaderCond {
+            cb: Arc::clone(&self.cb),
+            handle: self.entity.handle(),
+            mask,
+        })
+    }
+}
+
+struct ReaderCond<T: TopicType> {
+    cb: Arc<ReaderCallbacks<T>>,
+    handle: i32,
+    mask: Option<StatusMask>,
+}
+
+impl<T: TopicType> ConditionSource for ReaderCond<T> {
+    fn triggered(&self) -> bool {
+        match self.mask {
+            None => {
+                let mut v = Vec::new();
+                self.cb
+                    .take(&ffi::Entity::borrowed(self.handle), &mut v, 1, true);
+                !v.is_empty()
+            }
+            Some(m) => StatusMask(self.cb.notify.changed.load(Ordering::Acquire)).intersects(m),
+        }
+    }
+    fn attach(&self, n: Arc<Notifier>) {
+        self.cb.notify.notifiers.lock().push(n);
+    }
+    fn detach(&self, n: &Arc<Notifier>) {
+        self.cb
+            .notify
+            .notifiers
+            .lock()
+            .retain(|x| !Arc::ptr_eq(x, n));
+    }
+}

@@ -1,0 +1,7 @@
+//! The bus on DDS (Cyclone) within one process: keyed instances, QoS,
+//! statuses. Multi-process tests are in `tests/dds_procs` (run through
+//! `scripts/netns-run`).
+#![cfg(feature = "dds")]
+
+mod procs;
+mod single;
