@@ -296,3 +296,5 @@ fn no_dashboard_skips_it() {
     assert_eq!(code, 0);
     assert!(!stdout.contains("dashboard:"), "{stdout}");
 }
+
+mod llm;
