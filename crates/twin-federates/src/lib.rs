@@ -16,7 +16,9 @@
 //! | `logger` | none | logs progress as data arrives |
 //! | `network` | stepped | `twin/net/node/position`, `twin/net/route`, `twin/net/stats`; reads `twin/net/node/external` |
 //! | `brain` | stepped | `twin/brain/monitor/tavg` ([`brain::BrainSample`]), `twin/brain/regions`; reads `twin/brain/stimulus` |
+//! | `assistant` | none | reads listed topics and `twin/assistant/ask`; answers on `twin/assistant/answer` (and `POST /ask`) with the local model |
 
+pub mod assistant;
 pub mod brain;
 pub mod demo;
 pub mod net;
@@ -118,6 +120,12 @@ const KINDS: &[Kind] = {
             time: Stepped,
             check: brain::Params::check,
             make: |t| boxed(t, brain::Brain::new),
+        },
+        Kind {
+            name: "assistant",
+            time: Untimed,
+            check: assistant::Params::check,
+            make: |t| boxed(t, assistant::Assistant::new),
         },
     ]
 };
