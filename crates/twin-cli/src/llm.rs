@@ -13,6 +13,8 @@ use clap::{Args, Subcommand};
 use twin_llm::{Engine, GgufInfo, MockConfig, MockEngine};
 use twin_llm_server::{AccessLog, ServerConfig};
 
+mod run;
+
 /// `twin llm` subcommands.
 #[derive(Subcommand, Debug)]
 pub(crate) enum LlmCmd {
@@ -20,6 +22,10 @@ pub(crate) enum LlmCmd {
     Serve(ServeOpts),
     /// Balance requests over several `twin llm serve` instances (same APIs outward).
     Gateway(GatewayOpts),
+    /// Chat with a model in the terminal, or answer one prompt and exit.
+    Run(run::RunOpts),
+    /// Measure tokens/s and time to first token at several concurrency levels.
+    Bench(run::BenchOpts),
     /// Print a GGUF file's metadata (architecture, context, quantisation, template).
     Info {
         /// GGUF model file.
@@ -28,15 +34,12 @@ pub(crate) enum LlmCmd {
     },
 }
 
-/// Options of `twin llm serve`.
-#[derive(Args, Debug)]
-pub(crate) struct ServeOpts {
+/// Which engine to load (shared by `serve`, `run` and `bench`).
+#[derive(Args, Debug, Clone)]
+pub(crate) struct EngineOpts {
     /// GGUF model file.
     #[arg(long, required_unless_present = "mock")]
     model: Option<PathBuf>,
-    /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
-    port: u16,
     /// Sequence slots decoded together (concurrent generations).
     #[arg(long, alias = "parallel", default_value_t = 4)]
     slots: u32,
@@ -46,6 +49,25 @@ pub(crate) struct ServeOpts {
     /// Compute threads (default: all cores).
     #[arg(long)]
     threads: Option<u32>,
+    /// Model id reported to clients (default: the file stem).
+    #[arg(long)]
+    id: Option<String>,
+    /// Use the scripted mock engine (no model; for tests).
+    #[arg(long)]
+    mock: bool,
+    /// With --mock: pause before each generated piece [ms].
+    #[arg(long, default_value_t = 0, requires = "mock")]
+    mock_token_ms: u64,
+}
+
+/// Options of `twin llm serve`.
+#[derive(Args, Debug)]
+pub(crate) struct ServeOpts {
+    #[command(flatten)]
+    engine: EngineOpts,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
     /// Requests that may wait beyond the slots; more get 429.
     #[arg(long, default_value_t = 64)]
     max_queue: usize,
@@ -55,15 +77,6 @@ pub(crate) struct ServeOpts {
     /// Browser origin allowed by CORS (repeatable; `*` allows any). Default: none.
     #[arg(long = "cors-origin")]
     cors_origins: Vec<String>,
-    /// Model id reported to clients (default: the file stem).
-    #[arg(long)]
-    id: Option<String>,
-    /// Serve the scripted mock engine (no model; for client tests).
-    #[arg(long)]
-    mock: bool,
-    /// With --mock: pause before each generated piece [ms].
-    #[arg(long, default_value_t = 0, requires = "mock")]
-    mock_token_ms: u64,
     /// Do not write one JSON line per request to stderr.
     #[arg(long)]
     no_access_log: bool,
@@ -91,6 +104,8 @@ pub(crate) fn dispatch(cmd: LlmCmd) -> Result<()> {
         LlmCmd::Info { model } => info(&model),
         LlmCmd::Serve(opts) => serve(opts),
         LlmCmd::Gateway(opts) => gateway(opts),
+        LlmCmd::Run(opts) => run::run(&opts),
+        LlmCmd::Bench(opts) => run::bench(&opts),
     }
 }
 
@@ -118,7 +133,7 @@ fn info(path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-fn load_engine(opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
+fn load_engine(opts: &EngineOpts) -> Result<Arc<dyn Engine>> {
     if opts.mock {
         let id = opts.id.clone().unwrap_or_else(|| "mock".into());
         let cfg = MockConfig {
@@ -135,7 +150,7 @@ fn load_engine(opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
 }
 
 #[cfg(feature = "llama")]
-fn load_llama(model: &std::path::Path, opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
+fn load_llama(model: &std::path::Path, opts: &EngineOpts) -> Result<Arc<dyn Engine>> {
     let o = twin_llm::LlamaOptions {
         slots: opts.slots,
         slot_context: opts.ctx,
@@ -149,7 +164,7 @@ fn load_llama(model: &std::path::Path, opts: &ServeOpts) -> Result<Arc<dyn Engin
 }
 
 #[cfg(not(feature = "llama"))]
-fn load_llama(model: &std::path::Path, _opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
+fn load_llama(model: &std::path::Path, _opts: &EngineOpts) -> Result<Arc<dyn Engine>> {
     // Check the file anyway so that a bad file is reported as such.
     GgufInfo::read(model)?;
     Err(twin_llm::LoadError::NoBackend.into())
@@ -192,7 +207,7 @@ fn gateway(opts: GatewayOpts) -> Result<()> {
 }
 
 fn serve(opts: ServeOpts) -> Result<()> {
-    let engine = load_engine(&opts)?;
+    let engine = load_engine(&opts.engine)?;
     let mut api_keys = opts.api_keys.clone();
     if let Ok(k) = std::env::var("TWIN_LLM_API_KEY") {
         api_keys.extend(

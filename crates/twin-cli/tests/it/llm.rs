@@ -138,3 +138,87 @@ fn gateway_survives_an_instance_killed_mid_run() {
     assert_eq!(health["healthy"], 1, "{health}");
     assert_eq!(health["backends"][0]["healthy"], false, "{health}");
 }
+
+fn twin_with_input(args: &[&str], input: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twin"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run twin");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_answers_one_prompt_or_chats_line_by_line() {
+    let (code, out, err) = twin_with_input(&["llm", "run", "--mock", "Hi there"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "Hello, world!\n");
+    let (code, out, err) = twin_with_input(
+        &["llm", "run", "--mock"],
+        "first question\n\n/reset\nsecond question\n/exit\nnever asked\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out, "Hello, world!\nHello, world!\n",
+        "two answers, then /exit"
+    );
+    assert!(err.contains("(conversation forgotten)"), "{err}");
+    let (code, _, err) = twin_with_input(&["llm", "run", "--mock", "--temperature=-1", "x"], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("temperature"), "{err}");
+}
+
+#[test]
+fn bench_reports_every_concurrency_level() {
+    let (code, out, err) = twin_with_input(
+        &[
+            "llm",
+            "bench",
+            "--mock",
+            "--slots",
+            "2",
+            "--mock-token-ms",
+            "5",
+            "--conc",
+            "1,3",
+            "--tokens",
+            "4",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(rows[0]["streams"], 1);
+    assert_eq!(rows[1]["streams"], 3);
+    for r in &rows {
+        let rate = r["aggregate_tok_s"].as_f64().unwrap();
+        // 4 pieces 5 ms apart: at most 200 tok/s per stream.
+        assert!(rate > 10.0 && rate < 200.0 * 3.0, "{r}");
+        assert!(r["ttft_p50_ms"].as_f64().unwrap() >= 5.0, "{r}");
+        assert!(r["ttft_p99_ms"].as_f64().unwrap() >= r["ttft_p50_ms"].as_f64().unwrap());
+    }
+    // Three streams over two slots: the third waits a whole generation for its first token.
+    assert!(
+        rows[1]["ttft_p99_ms"].as_f64().unwrap() >= 20.0,
+        "{}",
+        rows[1]
+    );
+}
