@@ -2,7 +2,8 @@
 //!
 //! `twin llm serve --model FILE` serves a GGUF model over the OpenAI- and Ollama-compatible
 //! APIs on 127.0.0.1 (the llama.cpp engine needs a build with the `llama` feature);
-//! `--mock` serves the scripted test engine instead. `twin llm info --model FILE` prints the
+//! `--mock` serves the scripted test engine instead. `twin llm gateway --backend HOST:PORT …`
+//! balances requests over several instances (`twin_llm_server::gateway`). `twin llm info --model FILE` prints the
 //! file's metadata or says exactly why the file is unusable.
 
 use std::{path::PathBuf, sync::Arc};
@@ -12,11 +13,19 @@ use clap::{Args, Subcommand};
 use twin_llm::{Engine, GgufInfo, MockConfig, MockEngine};
 use twin_llm_server::{AccessLog, ServerConfig};
 
+mod run;
+
 /// `twin llm` subcommands.
 #[derive(Subcommand, Debug)]
 pub(crate) enum LlmCmd {
     /// Serve a GGUF model over HTTP on 127.0.0.1.
     Serve(ServeOpts),
+    /// Balance requests over several `twin llm serve` instances (same APIs outward).
+    Gateway(GatewayOpts),
+    /// Chat with a model in the terminal, or answer one prompt and exit.
+    Run(run::RunOpts),
+    /// Measure tokens/s and time to first token at several concurrency levels.
+    Bench(run::BenchOpts),
     /// Print a GGUF file's metadata (architecture, context, quantisation, template).
     Info {
         /// GGUF model file.
@@ -25,15 +34,12 @@ pub(crate) enum LlmCmd {
     },
 }
 
-/// Options of `twin llm serve`.
-#[derive(Args, Debug)]
-pub(crate) struct ServeOpts {
+/// Which engine to load (shared by `serve`, `run` and `bench`).
+#[derive(Args, Debug, Clone)]
+pub(crate) struct EngineOpts {
     /// GGUF model file.
     #[arg(long, required_unless_present = "mock")]
     model: Option<PathBuf>,
-    /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
-    port: u16,
     /// Sequence slots decoded together (concurrent generations).
     #[arg(long, alias = "parallel", default_value_t = 4)]
     slots: u32,
@@ -43,6 +49,25 @@ pub(crate) struct ServeOpts {
     /// Compute threads (default: all cores).
     #[arg(long)]
     threads: Option<u32>,
+    /// Model id reported to clients (default: the file stem).
+    #[arg(long)]
+    id: Option<String>,
+    /// Use the scripted mock engine (no model; for tests).
+    #[arg(long)]
+    mock: bool,
+    /// With --mock: pause before each generated piece [ms].
+    #[arg(long, default_value_t = 0, requires = "mock")]
+    mock_token_ms: u64,
+}
+
+/// Options of `twin llm serve`.
+#[derive(Args, Debug)]
+pub(crate) struct ServeOpts {
+    #[command(flatten)]
+    engine: EngineOpts,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
     /// Requests that may wait beyond the slots; more get 429.
     #[arg(long, default_value_t = 64)]
     max_queue: usize,
@@ -52,21 +77,35 @@ pub(crate) struct ServeOpts {
     /// Browser origin allowed by CORS (repeatable; `*` allows any). Default: none.
     #[arg(long = "cors-origin")]
     cors_origins: Vec<String>,
-    /// Model id reported to clients (default: the file stem).
-    #[arg(long)]
-    id: Option<String>,
-    /// Serve the scripted mock engine (no model; for client tests).
-    #[arg(long)]
-    mock: bool,
     /// Do not write one JSON line per request to stderr.
     #[arg(long)]
     no_access_log: bool,
+}
+
+/// Options of `twin llm gateway`.
+#[derive(Args, Debug)]
+pub(crate) struct GatewayOpts {
+    /// An instance as HOST:PORT (repeatable, at least one).
+    #[arg(long = "backend", required = true)]
+    backends: Vec<String>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+    /// Time between health checks [ms].
+    #[arg(long, default_value_t = 2000)]
+    health_ms: u64,
+    /// Instances tried per request.
+    #[arg(long, default_value_t = 3)]
+    attempts: usize,
 }
 
 pub(crate) fn dispatch(cmd: LlmCmd) -> Result<()> {
     match cmd {
         LlmCmd::Info { model } => info(&model),
         LlmCmd::Serve(opts) => serve(opts),
+        LlmCmd::Gateway(opts) => gateway(opts),
+        LlmCmd::Run(opts) => run::run(&opts),
+        LlmCmd::Bench(opts) => run::bench(&opts),
     }
 }
 
@@ -94,13 +133,14 @@ fn info(path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-fn load_engine(opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
+fn load_engine(opts: &EngineOpts) -> Result<Arc<dyn Engine>> {
     if opts.mock {
         let id = opts.id.clone().unwrap_or_else(|| "mock".into());
         let cfg = MockConfig {
             id,
             slots: opts.slots,
             slot_context: opts.ctx,
+            token_delay: std::time::Duration::from_millis(opts.mock_token_ms),
             ..MockConfig::default()
         };
         return Ok(Arc::new(MockEngine::new(cfg)));
@@ -110,7 +150,7 @@ fn load_engine(opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
 }
 
 #[cfg(feature = "llama")]
-fn load_llama(model: &std::path::Path, opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
+fn load_llama(model: &std::path::Path, opts: &EngineOpts) -> Result<Arc<dyn Engine>> {
     let o = twin_llm::LlamaOptions {
         slots: opts.slots,
         slot_context: opts.ctx,
@@ -124,14 +164,50 @@ fn load_llama(model: &std::path::Path, opts: &ServeOpts) -> Result<Arc<dyn Engin
 }
 
 #[cfg(not(feature = "llama"))]
-fn load_llama(model: &std::path::Path, _opts: &ServeOpts) -> Result<Arc<dyn Engine>> {
+fn load_llama(model: &std::path::Path, _opts: &EngineOpts) -> Result<Arc<dyn Engine>> {
     // Check the file anyway so that a bad file is reported as such.
     GgufInfo::read(model)?;
     Err(twin_llm::LoadError::NoBackend.into())
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn gateway(opts: GatewayOpts) -> Result<()> {
+    let config = twin_llm_server::GatewayConfig {
+        backends: opts.backends.clone(),
+        health_interval: std::time::Duration::from_millis(opts.health_ms.max(10)),
+        attempts: opts.attempts.max(1),
+        ..Default::default()
+    };
+    runtime()?.block_on(async move {
+        let listener = twin_llm_server::bind_local(opts.port)
+            .await
+            .with_context(|| format!("cannot bind 127.0.0.1:{}", opts.port))?;
+        let addr = listener.local_addr()?;
+        let g = twin_llm_server::Gateway::new(config);
+        g.check_all().await;
+        tokio::spawn(Arc::clone(&g).health_loop());
+        println!(
+            "gateway over {} instance(s) on http://{addr}",
+            opts.backends.len()
+        );
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        twin_llm_server::serve(listener, twin_llm_server::gateway_router(g), shutdown)
+            .await
+            .context("gateway failed")
+    })
+}
+
 fn serve(opts: ServeOpts) -> Result<()> {
-    let engine = load_engine(&opts)?;
+    let engine = load_engine(&opts.engine)?;
     let mut api_keys = opts.api_keys.clone();
     if let Ok(k) = std::env::var("TWIN_LLM_API_KEY") {
         api_keys.extend(
@@ -151,12 +227,7 @@ fn serve(opts: ServeOpts) -> Result<()> {
         },
         ..ServerConfig::default()
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    rt.block_on(async move {
+    runtime()?.block_on(async move {
         let listener = twin_llm_server::bind_local(opts.port)
             .await
             .with_context(|| format!("cannot bind 127.0.0.1:{}", opts.port))?;

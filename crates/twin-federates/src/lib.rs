@@ -17,7 +17,9 @@
 //! | `network` | stepped | `twin/net/node/position`, `twin/net/route`, `twin/net/stats`; reads `twin/net/node/external` |
 //! | `brain` | stepped | `twin/brain/monitor/tavg` ([`brain::BrainSample`]), `twin/brain/regions`; reads `twin/brain/stimulus` |
 //! | `seizure-controller` | stepped | `twin/brain/stimulus` ([`brain::BrainStimulus`]); reads `twin/brain/monitor/<monitor>` |
+//! | `assistant` | none | reads listed topics and `twin/assistant/ask`; answers on `twin/assistant/answer` (and `POST /ask`) with the local model |
 
+pub mod assistant;
 pub mod brain;
 pub mod demo;
 pub mod net;
@@ -126,6 +128,12 @@ const KINDS: &[Kind] = {
             time: Stepped,
             check: seizure::Params::check,
             make: |t| boxed(t, seizure::SeizureController::new),
+        },
+        Kind {
+            name: "assistant",
+            time: Untimed,
+            check: assistant::Params::check,
+            make: |t| boxed(t, assistant::Assistant::new),
         },
     ]
 };

@@ -27,6 +27,7 @@
 //! ```
 
 mod error;
+pub mod gateway;
 mod infer;
 mod metrics;
 mod ollama;
@@ -55,6 +56,7 @@ use tokio::sync::Semaphore;
 use twin_llm::{ChatMessage, Engine, SamplingParams};
 
 pub use error::ApiError;
+pub use gateway::{gateway_router, Gateway, GatewayConfig};
 pub use metrics::Metrics;
 
 /// Where the per-request JSON lines go.

@@ -237,6 +237,13 @@ impl Generation {
         self.events.recv().await
     }
 
+    /// The next event if one is ready, without waiting (polling callers such as federation
+    /// members). `Err(true)` when nothing is ready yet, `Err(false)` when the stream is over.
+    pub fn try_next(&mut self) -> Result<Event, bool> {
+        use mpsc::error::TryRecvError;
+        self.events.try_recv().map_err(|e| e == TryRecvError::Empty)
+    }
+
     /// Blocking variant of [`Generation::next`] for threads outside an async runtime.
     pub fn blocking_next(&mut self) -> Option<Event> {
         self.events.blocking_recv()

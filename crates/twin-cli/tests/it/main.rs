@@ -300,3 +300,4 @@ fn no_dashboard_skips_it() {
 }
 
 mod net;
+mod llm;

@@ -1,5 +1,6 @@
 //! Integration tests of member kinds inside a real federation.
 
+mod assistant;
 mod brain;
 mod demo;
 mod net;

@@ -1,0 +1,224 @@
+//! `twin llm …` end to end: real processes on 127.0.0.1, the mock engine (no model needed).
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `twin ARGS` and waits for the `http://127.0.0.1:PORT` it prints.
+fn spawn(args: &[&str]) -> (Proc, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twin"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run twin");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .trim()
+        .to_owned();
+    (Proc(child), addr)
+}
+
+/// One HTTP/1.0 request; returns status and JSON body.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: t\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn mock_instance(id: &str) -> (Proc, String) {
+    spawn(&[
+        "llm",
+        "serve",
+        "--mock",
+        "--id",
+        id,
+        "--port",
+        "0",
+        "--slots",
+        "2",
+        "--mock-token-ms",
+        "40",
+        "--no-access-log",
+    ])
+}
+
+#[test]
+fn gateway_survives_an_instance_killed_mid_run() {
+    let (mut a, a_addr) = mock_instance("a");
+    let (_b, b_addr) = mock_instance("b");
+    let (_g, gw) = spawn(&[
+        "llm",
+        "gateway",
+        "--backend",
+        &a_addr,
+        "--backend",
+        &b_addr,
+        "--port",
+        "0",
+        "--health-ms",
+        "100",
+    ]);
+    // 16 requests at once: 4 slots in all, 4 pieces × 40 ms each, so about four waves.
+    let started = Instant::now();
+    let clients: Vec<_> = (0..16)
+        .map(|i| {
+            let gw = gw.clone();
+            std::thread::spawn(move || {
+                let body = format!(r#"{{"prompt": "request {i}", "max_tokens": 8}}"#);
+                http(&gw, "POST", "/v1/completions", &body)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(250));
+    a.0.kill().unwrap();
+    a.0.wait().unwrap();
+    let mut by = std::collections::HashMap::new();
+    for c in clients {
+        let (status, body) = c.join().unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["choices"][0]["text"], "Hello, world!", "{body}");
+        *by.entry(body["model"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    assert!(
+        by.get("a").copied().unwrap_or(0) >= 1,
+        "a served before it died: {by:?}"
+    );
+    assert!(by["b"] >= 8, "b took over a's share: {by:?}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // After the kill: everything goes to b, and the gateway reports a as down.
+    for i in 0..4 {
+        let (status, body) = http(
+            &gw,
+            "POST",
+            "/v1/chat/completions",
+            &format!(r#"{{"messages": [{{"role": "user", "content": "after {i}"}}]}}"#),
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["model"], "b");
+    }
+    let (status, health) = http(&gw, "GET", "/health", "");
+    assert_eq!(status, 200);
+    assert_eq!(health["healthy"], 1, "{health}");
+    assert_eq!(health["backends"][0]["healthy"], false, "{health}");
+}
+
+fn twin_with_input(args: &[&str], input: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twin"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run twin");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_answers_one_prompt_or_chats_line_by_line() {
+    let (code, out, err) = twin_with_input(&["llm", "run", "--mock", "Hi there"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "Hello, world!\n");
+    let (code, out, err) = twin_with_input(
+        &["llm", "run", "--mock"],
+        "first question\n\n/reset\nsecond question\n/exit\nnever asked\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out, "Hello, world!\nHello, world!\n",
+        "two answers, then /exit"
+    );
+    assert!(err.contains("(conversation forgotten)"), "{err}");
+    let (code, _, err) = twin_with_input(&["llm", "run", "--mock", "--temperature=-1", "x"], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("temperature"), "{err}");
+}
+
+#[test]
+fn bench_reports_every_concurrency_level() {
+    let (code, out, err) = twin_with_input(
+        &[
+            "llm",
+            "bench",
+            "--mock",
+            "--slots",
+            "2",
+            "--mock-token-ms",
+            "5",
+            "--conc",
+            "1,3",
+            "--tokens",
+            "4",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(rows[0]["streams"], 1);
+    assert_eq!(rows[1]["streams"], 3);
+    for r in &rows {
+        let rate = r["aggregate_tok_s"].as_f64().unwrap();
+        // 4 pieces 5 ms apart: at most 200 tok/s per stream.
+        assert!(rate > 10.0 && rate < 200.0 * 3.0, "{r}");
+        assert!(r["ttft_p50_ms"].as_f64().unwrap() >= 5.0, "{r}");
+        assert!(r["ttft_p99_ms"].as_f64().unwrap() >= r["ttft_p50_ms"].as_f64().unwrap());
+    }
+    // Three streams over two slots: the third waits a whole generation for its first token.
+    assert!(
+        rows[1]["ttft_p99_ms"].as_f64().unwrap() >= 20.0,
+        "{}",
+        rows[1]
+    );
+}

@@ -1,0 +1,155 @@
+//! The assistant member inside a real federation, with the scripted mock engine.
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use twin_bus::{Bus, ReaderQos, WriterQos};
+use twin_core::SimTime;
+use twin_federates::{build, demo, BuildOptions, Catalog};
+use twin_federation::proto::{AssistantAnswer, AssistantQuestion, ANSWER_TOPIC, ASK_TOPIC};
+use twin_scenario::Scenario;
+
+fn scenario(extra: &str) -> Scenario {
+    let text = format!(
+        r#"[federation]
+name = "ask"
+end = "2s"
+dt = "100ms"
+pacing = 1.0
+
+[[member]]
+name = "points"
+kind = "moving-points"
+[member.params]
+count = 3
+radius_m = 100.0
+speed_mps = 10.0
+
+[[member]]
+name = "assistant"
+kind = "assistant"
+[member.params]
+topics = ["twin/demo/point/position"]
+mock = true
+mock_script = ["The points ", "move [1]."]
+{extra}
+"#
+    );
+    let s = Scenario::parse(&text, "test").unwrap();
+    s.check(&Catalog).unwrap();
+    s
+}
+
+/// Waits until a position stamped at or after `t` is on the bus.
+fn wait_for_positions(bus: &Bus, t: SimTime) {
+    let p = bus.participant("watcher");
+    let topic = p
+        .topic::<demo::PointPosition>(demo::POSITION_TOPIC)
+        .unwrap();
+    let r = p.reader(&topic, ReaderQos::default().keep_all()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if r.take()
+            .iter()
+            .any(|s| s.info.sim_time.is_some_and(|st| st >= t))
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("no positions at {t:?}");
+}
+
+#[test]
+fn answers_a_bus_question_with_citations_of_the_state() {
+    let s = scenario("");
+    let mut fed = build(&s, Bus::in_memory(), BuildOptions::default()).unwrap();
+    let bus = fed.bus().clone();
+    let asker = bus.participant("asker");
+    let answers = asker
+        .reader(
+            &asker.topic::<AssistantAnswer>(ANSWER_TOPIC).unwrap(),
+            ReaderQos::default().reliable().keep_all(),
+        )
+        .unwrap();
+    let ask = asker
+        .writer(
+            &asker.topic::<AssistantQuestion>(ASK_TOPIC).unwrap(),
+            WriterQos::default(),
+        )
+        .unwrap();
+    let t_asked = SimTime::from_nanos(500_000_000);
+    let thread = std::thread::spawn(move || {
+        wait_for_positions(&bus, t_asked);
+        ask.write(AssistantQuestion {
+            id: Arc::from("q1"),
+            asked_by: "test".into(),
+            text: "Where are the points?".into(),
+        })
+        .unwrap();
+    });
+    let summary = fed.run(&mut |_| {}).unwrap();
+    thread.join().unwrap();
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    let got: Vec<AssistantAnswer> = answers.take().into_iter().filter_map(|s| s.value).collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let a = &got[0];
+    assert_eq!(&*a.id, "q1");
+    assert!(!a.error, "{a:?}");
+    assert_eq!(a.text, "The points move [1].");
+    assert_eq!(a.model, "mock-assistant");
+    assert_eq!(a.citations.len(), 1, "{a:?}");
+    let c = &a.citations[0];
+    assert_eq!(c.topic, demo::POSITION_TOPIC);
+    assert!(c.sim_time >= t_asked, "the state when asked: {c:?}");
+    assert!(c.excerpt.contains("x_m"), "{c:?}");
+    assert!(a.sim_time >= c.sim_time);
+}
+
+#[test]
+fn answers_over_http() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let s = scenario(&format!("http_port = {port}"));
+    let mut fed = build(&s, Bus::in_memory(), BuildOptions::default()).unwrap();
+    let bus = fed.bus().clone();
+    let client = std::thread::spawn(move || {
+        wait_for_positions(&bus, SimTime::from_nanos(300_000_000));
+        let post = |body: &str| {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            write!(
+                c,
+                "POST /ask HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            let mut text = String::new();
+            c.read_to_string(&mut text).unwrap();
+            text
+        };
+        (
+            post(r#"{"text": "How do the points move?"}"#),
+            post(r#"{"text": 5}"#),
+        )
+    });
+    let summary = fed.run(&mut |_| {}).unwrap();
+    let (ok, bad) = client.join().unwrap();
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    assert!(ok.starts_with("HTTP/1.0 200"), "{ok}");
+    let body: serde_json::Value =
+        serde_json::from_str(ok.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["text"], "The points move [1].");
+    assert_eq!(
+        body["citations"][0]["topic"],
+        demo::POSITION_TOPIC,
+        "{body}"
+    );
+    assert!(bad.starts_with("HTTP/1.0 400"), "{bad}");
+    assert!(bad.contains("invalid body"), "{bad}");
+}
