@@ -299,5 +299,5 @@ fn no_dashboard_skips_it() {
     assert!(!stdout.contains("dashboard:"), "{stdout}");
 }
 
-mod net;
 mod llm;
+mod net;
