@@ -35,6 +35,7 @@ fn run(mode: Mode, seed: u64) -> SeizureStats {
         speed_mm_per_ms: 4.0,
         dt_ms: 0.1,
         monitor_period_ms: 10.0,
+        stimulus: Vec::new(),
     };
     let ctl = SeizureController::new(Params {
         mode,
