@@ -71,6 +71,9 @@ pub(crate) struct SpecOpts {
     /// Noise seed.
     #[arg(long)]
     seed: Option<u32>,
+    /// Variables of interest passed to the monitors, e.g. `x2 - x1,z`.
+    #[arg(long, value_delimiter = ',')]
+    voi: Option<Vec<String>>,
     /// Monitor `KIND[:k=v,…]` (`raw`, `tavg:period=1`, `bold:period=2000`, …);
     /// repeatable, replaces the config's monitors.
     #[arg(long = "monitor", value_name = "KIND")]
@@ -245,6 +248,13 @@ impl SpecOpts {
                 _ => bail!("--integrator {i}: use euler, heun or rk4"),
             };
             set("integrator", toml::Value::String(name.into()));
+        }
+        if let Some(v) = &self.voi {
+            let names = v
+                .iter()
+                .map(|x| toml::Value::String(x.trim().into()))
+                .collect();
+            set("voi", toml::Value::Array(names));
         }
         if let Some(c) = &self.coupling {
             set("coupling", kind_table("coupling", c, COUPLINGS)?);

@@ -142,3 +142,27 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, VepError> {
         reason: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_header_reads_names_and_rejects_bad_entries_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rec.csv");
+        std::fs::write(&p, "A1,A2,B1\n0.1,0.2,0.3\n0.4,0.5,0.6\n").unwrap();
+        let (m, names) = read_matrix_csv(&p).unwrap();
+        assert_eq!((m.rows, m.cols), (2, 3));
+        assert_eq!(names.unwrap(), vec!["A1", "A2", "B1"]);
+        let c = crate::sensors::contacts_from_names(&["A1".into(), "A2".into(), "B1".into()]);
+        assert_eq!(c.shaft, vec![0, 0, 1]);
+        assert_eq!(crate::sensors::bipolar_pairs(&c), vec![(0, 1)]);
+        std::fs::write(&p, "A1,A2\n0.1,0.2\n0.3,nan\n").unwrap();
+        let e = read_matrix_csv(&p).unwrap_err().to_string();
+        assert!(e.contains("rec.csv") && e.contains("[1, 1]"), "{e}");
+        std::fs::write(&p, "A1,A2\n0.1,0.2\n0.3\n").unwrap();
+        let e = read_matrix_csv(&p).unwrap_err().to_string();
+        assert!(e.contains("rec.csv: line 3"), "{e}");
+    }
+}

@@ -35,6 +35,7 @@ fn run(conn: &Connectome, cfg: &Value, seed: u32) -> Vec<Vec<f64>> {
 }
 
 /// mean, var and band fractions as defined in `stochastic_stats.py`.
+#[allow(clippy::needless_range_loop)] // parallel indexing of x, w and seg
 fn stats(x: &[Vec<f64>], cfg: &Value) -> Vec<f64> {
     let (t, n) = (x.len(), x[0].len());
     let mean = x.iter().flatten().sum::<f64>() / (t * n) as f64;

@@ -123,6 +123,11 @@ fn flags_alone_describe_a_run_on_a_tvb_connectome() {
         "out",
         "-q",
     ];
+    let with_voi: Vec<&str> = args
+        .iter()
+        .map(|&a| if a == "out" { "voi" } else { a })
+        .chain(["--voi", "x1,z,y2"])
+        .collect();
     let (code, out, err) = twin(d.path(), &args);
     assert_eq!(code, 0, "{out}\n{err}");
     let (shape, v) = tavg(&d.path().join("out"));
@@ -132,6 +137,10 @@ fn flags_alone_describe_a_run_on_a_tvb_connectome() {
     assert_eq!(raw.shape, [400, 2, 76]);
     let meta = fs::read_to_string(d.path().join("out/metadata.json")).unwrap();
     assert!(meta.contains("\"x0\""), "{meta}");
+    let (code, out, err) = twin(d.path(), &with_voi);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (shape, _) = tavg(&d.path().join("voi"));
+    assert_eq!(shape, [10, 3, 76]);
 }
 
 #[test]
