@@ -8,8 +8,12 @@
 //!         └─ twin/net/route (Route, keyed by flow) ───────────────┴─► dashboard ─► page
 //! ```
 //!
-//! `cargo run -p twin-dashboard --example fixture -- [nodes] [rate_hz] [flows] [seconds]`
+//! `cargo run -p twin-dashboard --example fixture -- [nodes] [rate_hz] [flows] [seconds] [assistant]`
 //! prints `dashboard: http://127.0.0.1:PORT/` and runs for `seconds` (default 60).
+//! With `assistant`, a fake assistant member answers questions on
+//! `twin/assistant/ask`: it streams its answer in three growing updates
+//! under the question's id (250 ms apart), the last with citations of
+//! position samples it read from the bus.
 
 use std::{
     f64::consts::TAU,
@@ -69,6 +73,80 @@ fn hops(flow: u32, epoch: u32, nodes: u32) -> Vec<u32> {
         .collect()
 }
 
+/// The fake assistant: answers "how many nodes" style questions from the
+/// position topic, in three growing updates.
+fn fake_assistant(bus: &Bus) -> Result<(), Box<dyn std::error::Error>> {
+    use std::sync::Arc;
+    use twin_bus::ReaderQos;
+    use twin_core::SimTime;
+    use twin_federation::proto::{
+        AssistantAnswer, AssistantQuestion, Citation, ANSWER_TOPIC, ASK_TOPIC,
+    };
+    let p = bus.participant("assistant");
+    let asks = p.reader(
+        &p.topic::<AssistantQuestion>(ASK_TOPIC)?,
+        ReaderQos::default().reliable().keep_all(),
+    )?;
+    let answers = p.writer(
+        &p.topic::<AssistantAnswer>(ANSWER_TOPIC)?,
+        WriterQos::default().reliable(),
+    )?;
+    let positions = p.topic::<NodePosition>("twin/net/node/position")?;
+    std::thread::spawn(move || loop {
+        for q in asks.take().into_iter().filter_map(|s| s.value) {
+            let snap = p
+                .reader(
+                    &positions,
+                    ReaderQos::default().transient_local().keep_last(1),
+                )
+                .map(|r| r.take())
+                .unwrap_or_default();
+            let n = snap.len();
+            let first = snap
+                .iter()
+                .filter_map(|s| s.value.as_ref())
+                .min_by_key(|v| v.id);
+            let t = snap
+                .iter()
+                .filter_map(|s| s.info.sim_time)
+                .max()
+                .unwrap_or(SimTime::ZERO);
+            let parts = [
+                format!("You asked: \"{}\".", q.text),
+                format!(" The network has {n} nodes."),
+                " (fake assistant)".to_owned(),
+            ];
+            let mut text = String::new();
+            for (i, part) in parts.iter().enumerate() {
+                text.push_str(part);
+                let last = i + 1 == parts.len();
+                let citations = match (last, first) {
+                    (true, Some(v)) => vec![Citation {
+                        topic: "twin/net/node/position".into(),
+                        sim_time: t,
+                        excerpt: format!("node {} at ({:.0} m, {:.0} m)", v.id, v.x_m, v.y_m),
+                    }],
+                    _ => Vec::new(),
+                };
+                let a = AssistantAnswer {
+                    id: Arc::clone(&q.id),
+                    text: text.clone(),
+                    citations,
+                    model: "fake-assistant".into(),
+                    sim_time: t,
+                    error: false,
+                };
+                if answers.write(a).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    });
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let nodes = arg(1, 50.0).max(1.0) as u32;
     let rate = arg(2, 10.0).clamp(0.1, 100.0);
@@ -81,6 +159,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register_durable::<Route>(Role::Routes);
     let dash = twin_dashboard::serve_with(bus.clone(), cfg)?;
     println!("dashboard: {}", dash.url());
+    if std::env::args().nth(5).as_deref() == Some("assistant") {
+        fake_assistant(&bus)?;
+    }
     let p = bus.participant("fixture");
     let qos = WriterQos::default().transient_local().keep_last(1);
     let pos = p.writer(
