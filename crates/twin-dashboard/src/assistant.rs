@@ -140,6 +140,9 @@ pub(crate) async fn ask(
         )));
     }
     let link = &app.assistant;
+    // Drains answers that arrived since the last request (those to
+    // questions asked without waiting are not claimed otherwise).
+    let _ = link.claim("");
     if !link.assistant_present() {
         return Err(ApiError::NoAssistant);
     }
