@@ -96,6 +96,13 @@ test("brain view: the demo's regions appear, change colour, and show a clicked r
   // Clicking it again removes it.
   await page.mouse.click(target.p.x, target.p.y);
   await until("region deselected", () => page.evaluate((i) => !window.twin.brain.selected.includes(i), target.i));
+  // Laptop size, dark theme: the scene follows the theme.
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await page.click("#theme");
+  await sleep(700);
+  const bg = await page.evaluate(() => window.twin.brain.scene.background.getHexString());
+  assert.equal(bg, "0b0f15", "dark scene background");
+  await page.screenshot({ path: join(shots, "brain-dark-1366x768.png") });
   assert.deepEqual(problems, [], "no page errors");
   await page.close();
 });
