@@ -1,6 +1,7 @@
 // Brain view: region centres in 3D coloured by one variable of a monitor
 // (colour scale with legend), traces of the selected regions, and channel
-// traces (SEEG/EEG) when a channel topic is published.
+// traces (SEEG/EEG) when a channel topic is published. Regions under a
+// stimulus (twin/brain/stimulus, seen while the page is open) carry a ring.
 // Coordinates: centres in mm, x right, y anterior, z superior; drawn y-up
 // as (x, z, -y).
 import * as THREE from "three";
@@ -35,6 +36,8 @@ export class BrainView {
     this.variable = 0;
     this.selected = [];
     this.channels = null; // { labels, hist: [{t_ns, values}] }
+    this.stimulus = { variable: null, regions: [] }; // regions with a non-zero amplitude
+    this.rings = null;
     this.visible = false;
     this.updates = 0;
     this.colours = [];
@@ -126,7 +129,48 @@ export class BrainView {
     this.camera.position.copy(c).add(new THREE.Vector3(0.9, 0.6, 1.1).normalize().multiplyScalar(r * 3));
     this.camera.updateProjectionMatrix();
     this.selected = this.selected.filter((i) => i < n);
+    this.placeRings();
     this.paint();
+  }
+
+  /** Samples of a stimulus topic: [key, sim_ns, {variable, amplitude: [per region]}]. */
+  onStimulus(samples) {
+    for (const [, , v] of samples) {
+      if (!v) continue;
+      const regions = [];
+      (v.amplitude ?? []).forEach((a, i) => a !== 0 && regions.push(i));
+      this.stimulus = { variable: v.variable, regions };
+    }
+    this.placeRings();
+  }
+
+  /** Rings around the stimulated regions, facing the camera each frame. */
+  placeRings() {
+    if (!this.scene) return;
+    const n = this.centres.length;
+    if (!this.rings || this.rings.userData.n !== n) {
+      if (this.rings) {
+        this.scene.remove(this.rings);
+        this.rings.geometry.dispose();
+      }
+      const geo = new THREE.TorusGeometry(5.5, 0.6, 6, 24);
+      this.rings = new THREE.InstancedMesh(geo, new THREE.MeshBasicMaterial({ color: 0xffb000 }), Math.max(n, 1));
+      this.rings.userData.n = n;
+      this.scene.add(this.rings);
+    }
+    const on = this.stimulus.regions.filter((i) => i < n);
+    const m = new THREE.Matrix4();
+    const q = this.camera.quaternion;
+    on.forEach((i, k) => {
+      const [x, y, z] = this.centres[i];
+      m.compose(new THREE.Vector3(x, z, -y), q, new THREE.Vector3(1, 1, 1));
+      this.rings.setMatrixAt(k, m);
+    });
+    this.rings.count = on.length;
+    this.rings.instanceMatrix.needsUpdate = true;
+    this.els.stimulus.textContent = on.length
+      ? `stimulus on ${this.stimulus.variable}: ${on.map((i) => this.labels[i] ?? i).join(", ")}`
+      : "";
   }
 
   /** Samples of a monitor topic: [key, sim_ns, {monitor, t, voi, regions, values}]. */
@@ -259,6 +303,7 @@ export class BrainView {
   frame() {
     if (!this.visible) return;
     this.controls.update();
+    if (this.rings && this.rings.count) this.placeRings();
     this.renderer.render(this.scene, this.camera);
   }
 

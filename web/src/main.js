@@ -22,7 +22,7 @@ const net = new NetworkView($("network"), $("labels-layer"));
 net.setTheme(currentDark());
 const brain = new BrainView({
   host: $("brain"), legend: $("brain-legend"), traces: $("brain-traces"), channels: $("brain-channels"),
-  variable: $("brain-var"), summary: $("brain-summary"),
+  variable: $("brain-var"), summary: $("brain-summary"), stimulus: $("brain-stimulus"),
 });
 brain.setTheme(currentDark());
 const assistant = new AssistantPanel();
@@ -127,6 +127,7 @@ async function pollTopics() {
       if (t.role === "transmissions" && t.writers > 0) feed.subscribe(t.name, RATE.tx, (s) => net.onTransmissions(s, g));
       if (t.role === "brain_regions" && t.writers > 0) feed.subscribe(t.name, RATE.brain, (s) => brain.onRegions(s));
       if (t.role === "brain_monitor" && t.writers > 0) feed.subscribe(t.name, RATE.brain, (s) => brain.onMonitor(s));
+      if (t.role === "brain_stimulus" && t.writers > 0) feed.subscribe(t.name, RATE.brain, (s) => brain.onStimulus(s));
       if (t.role === "channels" && t.writers > 0) feed.subscribe(t.name, RATE.brain, (s) => brain.onChannels(s));
       if (t.role === "assistant") feed.subscribe(t.name, RATE.assistant, (s) => assistant.onAnswers(s));
     }

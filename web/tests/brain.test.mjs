@@ -106,3 +106,34 @@ test("brain view: the demo's regions appear, change colour, and show a clicked r
   assert.deepEqual(problems, [], "no page errors");
   await page.close();
 });
+
+test("brain view: stimulated regions are marked (fixture brain)", async () => {
+  const { url, child } = await start(process.env.FIXTURE_BIN, ["5", "10", "1", "60", "brain"]);
+  const page = await context.newPage();
+  await page.goto(`${url}?view=brain`);
+  await until("12 regions", () => page.evaluate(() => window.twin.brain.mesh?.count === 12));
+  // Every 2 s the stimulus moves between regions 2, 3 and 8, 9.
+  const first = await until("a stimulus", () => page.evaluate(() => {
+    const s = window.twin.brain.stimulus.regions;
+    return s.length === 2 && window.twin.brain.rings.count === 2 && s.join(",");
+  }));
+  assert.ok(first === "2,3" || first === "8,9", first);
+  const label = await page.textContent("#brain-stimulus");
+  assert.ok(label === `stimulus on x: ${first === "2,3" ? "r2, r3" : "r8, r9"}`, label);
+  const next = first === "2,3" ? "8,9" : "2,3";
+  await until("the stimulus moves", () => page.evaluate((n) => window.twin.brain.stimulus.regions.join(",") === n, next), 5000);
+  // The rings sit on the stimulated regions' centres.
+  const placed = await page.evaluate(() => {
+    const b = window.twin.brain;
+    const m = new b.rings.matrixWorld.constructor();
+    return b.stimulus.regions.map((i, k) => {
+      b.rings.getMatrixAt(k, m);
+      const [x, y, z] = b.centres[i];
+      return Math.hypot(m.elements[12] - x, m.elements[13] - z, m.elements[14] + y);
+    });
+  });
+  assert.ok(placed.every((d) => d < 1e-6), `ring offsets ${placed}`);
+  await page.screenshot({ path: join(shots, "brain-stimulus.png") });
+  await page.close();
+  child.kill("SIGTERM");
+});

@@ -69,6 +69,9 @@ pub enum Role {
     /// regions: N, values: [voi × N, row-major]}`, colouring the regions
     /// and feeding the traces.
     BrainMonitor,
+    /// Stimuli: values shaped `{variable, amplitude: [per region]}`;
+    /// regions with a non-zero amplitude are marked in the brain view.
+    BrainStimulus,
     /// SEEG/EEG channels: values shaped `{t, labels: [..], values: [..]}`
     /// (one value per channel), drawn as channel traces.
     Channels,
