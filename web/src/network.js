@@ -2,10 +2,26 @@
 // (three.js is y-up: ENU (e, n, u) is drawn at (e, u, -n)), altitude stalks
 // to the ground, cones pointing along the velocity, labels, routes as
 // polylines through their hops, orbit camera with an optional follow mode.
+// A time slider replays snapshots of the recent past held in the page; nodes
+// with WGS84 coordinates can be drawn on the globe: the Earth's curvature is
+// kept in the tangent frame at the first node (origin at ground level there,
+// the Earth's centre at (0, −R, 0)), so camera and controls work unchanged.
 import * as THREE from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 
 const MAX_LABELS = 80; // labels are DOM elements; beyond this only the selected one
+const EARTH_R = 6371008.8; // mean Earth radius [m]
+/** History for the time slider: a snapshot every RECORD_MS, HISTORY of them. */
+const RECORD_MS = 500;
+const HISTORY = 240;
+/** How long a node flashes after a transmission [ms]. */
+const FLASH_MS = 250;
+
+/** Red (PDR 0) → yellow (0.5) → green (1). */
+export function linkColour(pdr, out) {
+  const t = Math.min(1, Math.max(0, pdr));
+  return out.setHSL((t * 120) / 360, 0.85, 0.45);
+}
 
 export class NetworkView {
   constructor(host, labelsLayer) {
@@ -26,6 +42,20 @@ export class NetworkView {
     this.fps = 0;
     this.fpsWindow = { t: performance.now(), n: 0 };
     this.positionUpdates = 0;
+    // Time slider: snapshots of the shown layer; `replay` is the one shown
+    // instead of the live layer (null: live).
+    this.history = [];
+    this.replay = null;
+    this.recorded = { at: 0, updates: -1 };
+    this.simNs = 0;
+    this.globe = false;
+    this.origin = null; // [lat, lon] of the globe frame
+    this.globeGroup = null; // graticule and sphere
+    // Links coloured by delivery probability; transmission flashes.
+    this.showLinks = true;
+    this.flashes = false;
+    this.flashCount = 0;
+    this.linkLines = null;
 
     // Antialiasing and high pixel ratios cost most under software GL
     // (headless, no GPU); a query flag `?aa=1` turns antialiasing on.
@@ -122,7 +152,7 @@ export class NetworkView {
   layerOf(group) {
     let l = this.layers.get(group);
     if (!l) {
-      l = { nodes: new Map(), routes: new Map() };
+      l = { nodes: new Map(), routes: new Map(), links: [], frames: null };
       this.layers.set(group, l);
     }
     return l;
@@ -136,10 +166,67 @@ export class NetworkView {
     return this.layerOf(this.layer).routes;
   }
 
+  /** What is drawn: the replayed snapshot, or the live layer. */
+  get drawn() {
+    return this.replay ?? this.layerOf(this.layer);
+  }
+
+  /** Whether the shown layer has WGS84 positions (the globe can be used). */
+  get geodetic() {
+    for (const n of this.nodes.values()) return n.ll !== null;
+    return false;
+  }
+
+  /** Draws WGS84 nodes on the globe (true) or projected flat (false). */
+  setGlobe(on) {
+    this.globe = on && this.geodetic;
+    this.fitted = false;
+    this.fit();
+  }
+
+  /** Stores a snapshot of the live layer for the time slider. */
+  record(now) {
+    if (now - this.recorded.at < RECORD_MS || this.recorded.updates === this.positionUpdates) return;
+    this.recorded = { at: now, updates: this.positionUpdates };
+    const ids = [];
+    const data = new Float64Array(this.nodes.size * 7);
+    let i = 0;
+    for (const [id, n] of this.nodes) {
+      ids.push(id);
+      data.set([n.target.x, n.target.y, n.target.z, n.heading, n.speed, n.ll?.[0] ?? NaN, n.ll?.[1] ?? NaN], i * 7);
+      i += 1;
+    }
+    const names = [...this.nodes.values()].map((n) => n.name);
+    const links = this.layerOf(this.layer).links;
+    this.history.push({ wall: now, sim_ns: this.simNs, ids, names, data, routes: [...this.routes], links });
+    if (this.history.length > HISTORY) this.history.shift();
+  }
+
+  /** Shows history entry `i` (the slider), or live for null / the newest. */
+  scrub(i) {
+    if (i === null || i >= this.history.length - 1) {
+      this.replay = null;
+      return;
+    }
+    const h = this.history[i];
+    const nodes = new Map();
+    h.ids.forEach((id, k) => {
+      const d = h.data.subarray(k * 7, k * 7 + 7);
+      nodes.set(id, {
+        target: new THREE.Vector3(d[0], d[1], d[2]), shown: null, heading: d[3], speed: d[4], alt: d[2],
+        name: h.names[k], ll: Number.isNaN(d[5]) ? null : [d[5], d[6]],
+      });
+    });
+    this.replay = { nodes, routes: new Map(h.routes), links: h.links, entry: h };
+  }
+
   /** Shows the layer of topic group `group`. */
   setLayer(group) {
     if (group === this.layer) return;
     this.layer = group;
+    this.history = [];
+    this.replay = null;
+    this.origin = null;
     this.selected = null;
     for (const el of this.labelEls.values()) el.remove();
     this.labelEls.clear();
@@ -151,17 +238,19 @@ export class NetworkView {
   /** Samples of a positions topic: [key, sim_ns, {id, name?, x_m, y_m, z_m, vx_mps, vy_mps} | null]. */
   onPositions(samples, group) {
     const nodes = this.layerOf(group).nodes;
-    for (const [key, , v] of samples) {
+    for (const [key, sim, v] of samples) {
       if (v === null) {
         nodes.delete(key);
         continue;
       }
+      if (group === this.layer && sim !== null && sim > this.simNs) this.simNs = sim;
       const id = v.id ?? key;
       let n = nodes.get(id);
       if (!n) {
-        n = { target: new THREE.Vector3(), shown: null, heading: 0, speed: 0, alt: 0, name: v.name ?? null };
+        n = { target: new THREE.Vector3(), shown: null, heading: 0, speed: 0, alt: 0, name: v.name ?? null, ll: null };
         nodes.set(id, n);
       }
+      n.ll = v.lat_deg != null && v.lon_deg != null ? [v.lat_deg, v.lon_deg] : null;
       n.target.set(v.x_m, v.y_m, v.z_m ?? 0);
       const vx = v.vx_mps ?? 0;
       const vy = v.vy_mps ?? 0;
@@ -182,6 +271,73 @@ export class NetworkView {
     }
   }
 
+  /** Samples of a links topic: [key, sim_ns, {links: [{a, b, snr_db, pdr}]}]. */
+  onLinks(samples, group) {
+    for (const [, , v] of samples) this.layerOf(group).links = v?.links ?? [];
+  }
+
+  /** Samples of a transmissions topic: [key, sim_ns, {frames: [count per node]}];
+   * a node whose count grew flashes. */
+  onTransmissions(samples, group) {
+    const l = this.layerOf(group);
+    const now = performance.now();
+    for (const [, , v] of samples) {
+      if (!v) continue;
+      const prev = l.frames;
+      l.frames = v.frames;
+      if (!prev) continue;
+      v.frames.forEach((f, id) => {
+        if (f > (prev[id] ?? 0)) {
+          const n = l.nodes.get(id);
+          if (n) {
+            n.flash = now;
+            this.flashCount += 1;
+          }
+        }
+      });
+    }
+  }
+
+  /** Link lines, coloured red (PDR 0) → yellow → green (PDR 1). */
+  drawLinks() {
+    const links = this.showLinks ? this.drawn.links ?? [] : [];
+    const nodes = this.drawn.nodes;
+    const need = Math.max(64, links.length);
+    if (!this.linkLines || this.linkLines.userData.cap < need) {
+      if (this.linkLines) {
+        this.scene.remove(this.linkLines);
+        this.linkLines.geometry.dispose();
+      }
+      const cap = 1 << Math.ceil(Math.log2(need));
+      const g = new THREE.BufferGeometry();
+      g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(cap * 6), 3).setUsage(THREE.DynamicDrawUsage));
+      g.setAttribute("color", new THREE.BufferAttribute(new Float32Array(cap * 6), 3).setUsage(THREE.DynamicDrawUsage));
+      this.linkLines = new THREE.LineSegments(g, new THREE.LineBasicMaterial({ vertexColors: true, transparent: true, opacity: 0.7, depthWrite: false }));
+      this.linkLines.frustumCulled = false;
+      this.linkLines.userData.cap = cap;
+      this.scene.add(this.linkLines);
+    }
+    const pos = this.linkLines.geometry.attributes.position.array;
+    const col = this.linkLines.geometry.attributes.color.array;
+    const c = this.tmp.c;
+    let k = 0;
+    this.linkColours = [];
+    for (const l of links) {
+      const a = nodes.get(l.a)?.shown;
+      const b = nodes.get(l.b)?.shown;
+      if (!a || !b) continue;
+      linkColour(l.pdr, c);
+      this.linkColours.push({ a: l.a, b: l.b, pdr: l.pdr, rgb: [c.r, c.g, c.b] });
+      pos.set([a.x, a.y, a.z, b.x, b.y, b.z], k * 6);
+      col.set([c.r, c.g, c.b, c.r, c.g, c.b], k * 6);
+      k += 1;
+    }
+    this.linkLines.geometry.setDrawRange(0, k * 2);
+    this.linkLines.geometry.attributes.position.needsUpdate = true;
+    this.linkLines.geometry.attributes.color.needsUpdate = true;
+    this.linksDrawn = k;
+  }
+
   /** Fits the camera to the nodes' extent and sizes nodes and grid to it. */
   fit() {
     if (this.nodes.size === 0) return;
@@ -198,7 +354,21 @@ export class NetworkView {
     this.zScale = maxAlt > 0 && maxAlt < horizontal / 20 ? Math.round(horizontal / 10 / maxAlt) : 1;
     for (const n of this.nodes.values()) n.shown = null;
     const box = new THREE.Box3();
-    for (const n of this.nodes.values()) box.expandByPoint(this.toScene(n.target, new THREE.Vector3()));
+    if (this.globe && !this.origin) {
+      // The nodes' mean latitude and longitude (longitudes unwrapped
+      // around the first node's).
+      let [la, lo, k] = [0, 0, 0];
+      let ref = null;
+      for (const n of this.nodes.values()) {
+        if (!n.ll) continue;
+        ref ??= n.ll[1];
+        la += n.ll[0];
+        lo += ref + ((((n.ll[1] - ref + 540) % 360) + 360) % 360) - 180;
+        k += 1;
+      }
+      this.origin = k ? [la / k, lo / k] : null;
+    }
+    for (const n of this.nodes.values()) box.expandByPoint(this.toScene(n, new THREE.Vector3()));
     box.expandByPoint(new THREE.Vector3(box.min.x, 0, box.min.z));
     const size = box.getSize(new THREE.Vector3());
     const extent = Math.max(size.x, size.z, size.y, 50);
@@ -213,6 +383,8 @@ export class NetworkView {
     const g = Math.pow(10, Math.ceil(Math.log10(extent * 1.6)));
     this.rebuildGrid(g / 2 >= extent * 1.3 ? g / 2 : g);
     this.grid.position.set(center.x, 0, center.z);
+    this.grid.visible = !this.globe;
+    this.buildGlobe();
     this.fitted = true;
   }
 
@@ -245,11 +417,14 @@ export class NetworkView {
   }
 
   frame() {
+    if (this.paused) return;
     const now = performance.now();
     const dt = Math.min((now - this.last) / 1000, 0.25);
     this.last = now;
     const k = 1 - Math.exp(-dt * 12); // smooth 10 Hz updates into motion
-    const count = this.nodes.size;
+    if (!this.replay) this.record(now);
+    const d = this.drawn;
+    const count = d.nodes.size;
     this.ensureCapacity(count);
     const c = this.tmp.c;
     const stalk = this.stalks.geometry.attributes.position.array;
@@ -260,18 +435,21 @@ export class NetworkView {
     this.order = [];
     let i = 0;
     let maxAlt = 1;
-    for (const n of this.nodes.values()) maxAlt = Math.max(maxAlt, n.alt);
+    for (const n of d.nodes.values()) maxAlt = Math.max(maxAlt, n.alt);
     const want = this.tmpV || (this.tmpV = new THREE.Vector3());
-    for (const [id, n] of this.nodes) {
-      this.toScene(n.target, want);
+    const ground = this.tmpG || (this.tmpG = new THREE.Vector3());
+    for (const [id, n] of d.nodes) {
+      this.toScene(n, want);
       if (!n.shown) n.shown = want.clone();
       else n.shown.lerp(want, k);
       const p = n.shown;
-      const sc = this.scale * (id === this.selected ? 1.8 : 1);
+      const flashing = this.flashes && !this.replay && n.flash !== undefined && now - n.flash < FLASH_MS;
+      const sc = this.scale * (id === this.selected ? 1.8 : 1) * (flashing ? 1.6 : 1);
       const cos = Math.cos(n.heading) * sc;
       const sin = Math.sin(n.heading) * sc;
       c.setHSL(0.6 - 0.55 * Math.min(n.alt / maxAlt, 1), 0.75, this.dark ? 0.6 : 0.45);
       if (id === this.selected) c.setHex(0xff8c1a);
+      if (flashing) c.setHex(0xfff27a);
       if (glyphs) {
         ga.position.array.set([p.x, p.y, p.z], i * 3);
         ga.color.array.set([c.r, c.g, c.b], i * 3);
@@ -292,9 +470,11 @@ export class NetworkView {
         col[o + 2] = c.b * shade;
       }
       const so = i * 6;
-      stalk[so] = p.x;
-      stalk[so + 1] = 0;
-      stalk[so + 2] = p.z;
+      if (this.globe) this.toScene(n, ground, 0);
+      else ground.set(p.x, 0, p.z);
+      stalk[so] = ground.x;
+      stalk[so + 1] = ground.y;
+      stalk[so + 2] = ground.z;
       stalk[so + 3] = p.x;
       stalk[so + 4] = p.y;
       stalk[so + 5] = p.z;
@@ -319,8 +499,9 @@ export class NetworkView {
     this.stalks.geometry.setDrawRange(0, i * 2);
     this.stalks.geometry.attributes.position.needsUpdate = true;
     this.drawRoutes();
-    if (this.follow && this.selected !== null && this.nodes.get(this.selected)?.shown) {
-      const p = this.nodes.get(this.selected).shown;
+    this.drawLinks();
+    if (this.follow && this.selected !== null && d.nodes.get(this.selected)?.shown) {
+      const p = d.nodes.get(this.selected).shown;
       const delta = p.clone().sub(this.controls.target);
       this.controls.target.add(delta);
       this.camera.position.add(delta);
@@ -352,15 +533,16 @@ export class NetworkView {
 
   drawRoutes() {
     const g = this.routeGroup;
-    while (g.children.length > this.routes.size) {
+    const { nodes, routes } = this.drawn;
+    while (g.children.length > routes.size) {
       const l = g.children.pop();
       l.geometry.dispose();
     }
     let i = 0;
-    for (const [flow, hops] of this.routes) {
+    for (const [flow, hops] of routes) {
       const pts = [];
       for (const h of hops) {
-        const n = this.nodes.get(h);
+        const n = nodes.get(h);
         if (n?.shown) pts.push(n.shown);
       }
       let line = g.children[i];
@@ -389,10 +571,11 @@ export class NetworkView {
   }
 
   drawLabels() {
-    const show = this.showLabels && this.nodes.size <= MAX_LABELS;
+    const nodes = this.drawn.nodes;
+    const show = this.showLabels && nodes.size <= MAX_LABELS;
     const wanted = new Set();
-    if (show) for (const id of this.nodes.keys()) wanted.add(id);
-    if (this.selected !== null && this.nodes.has(this.selected)) wanted.add(this.selected);
+    if (show) for (const id of nodes.keys()) wanted.add(id);
+    if (this.selected !== null && nodes.has(this.selected)) wanted.add(this.selected);
     for (const [id, el] of this.labelEls) {
       if (!wanted.has(id)) {
         el.remove();
@@ -403,7 +586,7 @@ export class NetworkView {
     const h = this.host.clientHeight;
     const v = new THREE.Vector3();
     for (const id of wanted) {
-      const n = this.nodes.get(id);
+      const n = nodes.get(id);
       if (!n?.shown) continue;
       let el = this.labelEls.get(id);
       if (!el) {
@@ -423,15 +606,73 @@ export class NetworkView {
     }
   }
 
-  /** ENU (e, n, u) to the y-up scene (e, u·zScale, -n). */
-  toScene(enu, out) {
-    return out.set(enu.x, enu.z * this.zScale, -enu.y);
+  /** A node's scene position: flat, ENU (e, n, u) to the y-up scene
+   * (e, u·zScale, -n); on the globe, its WGS84 position in the tangent
+   * frame at `origin`. `alt` overrides the altitude (0: the ground below). */
+  toScene(n, out, alt) {
+    const up = (alt ?? n.target.z) * this.zScale;
+    if (!(this.globe && n.ll && this.origin)) return out.set(n.target.x, up, -n.target.y);
+    const rad = Math.PI / 180;
+    const [lat, lon] = n.ll;
+    const [lat0, lon0] = this.origin;
+    const r = EARTH_R + up;
+    // Earth-centred, then rotated into east-north-up at the origin.
+    const cl = Math.cos(lat * rad);
+    const dl = (lon - lon0) * rad;
+    const x = r * cl * Math.cos(dl); // towards the origin's meridian
+    const y = r * cl * Math.sin(dl); // east
+    const z = r * Math.sin(lat * rad);
+    const s0 = Math.sin(lat0 * rad);
+    const c0 = Math.cos(lat0 * rad);
+    const e = y;
+    const nn = -s0 * x + c0 * z;
+    const u = c0 * x + s0 * z - EARTH_R;
+    return out.set(e, u, -nn);
+  }
+
+  /** The globe's graticule (every 10°) around the origin, when shown. */
+  buildGlobe() {
+    if (this.globeGroup) {
+      this.scene.remove(this.globeGroup);
+      for (const c of this.globeGroup.children) c.geometry.dispose();
+      this.globeGroup = null;
+    }
+    if (!this.globe || !this.origin) return;
+    const g = new THREE.Group();
+    const mat = new THREE.LineBasicMaterial({ color: this.dark ? 0x3a4556 : 0x9aa6b8 });
+    const v = new THREE.Vector3();
+    const probe = { target: { z: 0 }, ll: null };
+    const line = (pts) => {
+      const arr = pts.map(([la, lo]) => {
+        probe.ll = [la, lo];
+        return this.toScene(probe, v, 0).clone();
+      });
+      g.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints(arr), mat));
+    };
+    for (let lat = -80; lat <= 80; lat += 10) {
+      const pts = [];
+      for (let lon = -180; lon <= 180; lon += 2) pts.push([lat, lon]);
+      line(pts);
+    }
+    for (let lon = -180; lon < 180; lon += 10) {
+      const pts = [];
+      for (let lat = -90; lat <= 90; lat += 2) pts.push([lat, lon]);
+      line(pts);
+    }
+    // The Earth as a solid sphere beneath the lines.
+    const sphere = new THREE.Mesh(new THREE.SphereGeometry(EARTH_R * 0.999, 96, 64),
+      new THREE.MeshBasicMaterial({ color: this.dark ? 0x121a26 : 0xdfe6f0 }));
+    sphere.position.set(0, -EARTH_R, 0);
+    g.add(sphere);
+    g.traverse((o) => (o.frustumCulled = false));
+    this.globeGroup = g;
+    this.scene.add(g);
   }
 
   /** Raw (unsmoothed) ENU positions, for tests and the status line. */
-  snapshot() {
+  snapshot(nodes = this.nodes) {
     const out = {};
-    for (const [id, n] of this.nodes) out[id] = { x: n.target.x, y: n.target.y, z: n.target.z, heading: n.heading };
+    for (const [id, n] of nodes) out[id] = { x: n.target.x, y: n.target.y, z: n.target.z, heading: n.heading };
     return out;
   }
 }

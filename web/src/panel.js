@@ -128,20 +128,5 @@ export class FederationPanel {
       return tr;
     });
     $("topics").tBodies[0].replaceChildren(...rows);
-    this.placeholder("brain", "twin/brain/", topics);
-    this.placeholder("assistant", "twin/assistant/", topics);
-  }
-
-  /** Placeholder panels say honestly whether their member is on the bus,
-   * even though their views are not built yet. */
-  placeholder(id, prefix, topics) {
-    const mine = topics.filter((t) => t.name.startsWith(prefix) && t.writers > 0);
-    const note = $(`${id}-live`);
-    note.hidden = mine.length === 0;
-    if (mine.length) {
-      note.textContent = `On the bus now: ${mine.map((t) => `${t.name} (${t.rate_hz.toFixed(1)}/s)`).join(", ")}. ` +
-        "This view is not built yet; the topics are listed under Topics.";
-    }
-    $(`${id}-none`).hidden = mine.length > 0;
   }
 }

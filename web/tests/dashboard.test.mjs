@@ -6,75 +6,18 @@
 // Screenshots go to SCREENSHOT_DIR (default: <repo>/target/browser-test).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { api, browser, cleanup, shots, sleep, start, until } from "./helpers.mjs";
 
-const repo = resolve(import.meta.dirname, "../..");
-const shots = process.env.SCREENSHOT_DIR ?? join(repo, "target/browser-test");
-mkdirSync(shots, { recursive: true });
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--no-first-run"];
-
-const children = [];
-const dirs = [];
 let context;
 
-/** Starts `bin args…`, resolves with the dashboard URL it prints. */
-function start(bin, args) {
-  const cwd = mkdtempSync(join(tmpdir(), "twin-e2e-"));
-  dirs.push(cwd);
-  const child = spawn(bin, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stderr.on("data", (d) => (err += d));
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no dashboard URL from ${bin}:\n${out}\n${err}`)), 30000);
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) {
-        clearTimeout(timer);
-        ok({ url: m[1], child });
-      }
-    });
-    child.on("exit", (code) => fail(new Error(`${bin} exited (${code}) before printing a URL:\n${out}\n${err}`)));
-  });
-}
-
-/** Polls `f` until it returns a truthy value. */
-async function until(what, f, ms = 15000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const api = async (url, path) => (await fetch(new URL(path, url))).json();
-
 before(async () => {
-  const profile = mkdtempSync(join(tmpdir(), "twin-chromium-"));
-  dirs.push(profile);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1920, height: 1080 },
-  });
+  context = await browser();
 });
 
 after(async () => {
   await context?.close();
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  cleanup();
 });
 
 test("demo: nodes appear and move; freeze stops sim time, resume continues", async () => {

@@ -65,8 +65,12 @@ fn start_dashboard(bus: &Bus, opts: &RunOpts) -> Option<twin_dashboard::Dashboar
         .register_mapped(Role::Positions, true, node)
         .register_durable::<net::NetRoute>(Role::Routes)
         .register_durable::<net::NetStats>(Role::Data)
-        .register_durable::<brain::BrainRegions>(Role::Data)
-        .register_durable::<brain::BrainSample>(Role::Data);
+        .register_durable::<net::NetLinks>(Role::Links)
+        .register_durable::<net::NetTransmissions>(Role::Transmissions)
+        .register_durable::<brain::BrainRegions>(Role::BrainRegions)
+        .register_durable::<brain::BrainSample>(Role::BrainMonitor)
+        .register_durable::<brain::BrainChannels>(Role::Channels)
+        .register::<brain::BrainStimulus>(Role::BrainStimulus);
     match twin_dashboard::serve_with(bus.clone(), cfg) {
         Ok(d) => {
             println!("dashboard: {}", d.url());

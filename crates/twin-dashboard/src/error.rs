@@ -85,6 +85,15 @@ pub(crate) enum ApiError {
     /// The bus did not take the command.
     #[error("sending the command failed: {0}")]
     Send(String),
+    /// The assistant question is missing, empty, too long, or not JSON.
+    #[error("{0}")]
+    BadQuestion(String),
+    /// No member reads `twin/assistant/ask`.
+    #[error("no assistant member is reading twin/assistant/ask; start one (kind `assistant`) and ask again")]
+    NoAssistant,
+    /// The assistant did not answer in time.
+    #[error("no answer to question `{id}` within {secs} s")]
+    AssistantTimeout { id: String, secs: f64 },
 }
 
 impl ApiError {
@@ -95,6 +104,9 @@ impl ApiError {
             ApiError::Ended => (StatusCode::CONFLICT, "ended"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Send(_) => (StatusCode::INTERNAL_SERVER_ERROR, "send_failed"),
+            ApiError::BadQuestion(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_question"),
+            ApiError::NoAssistant => (StatusCode::SERVICE_UNAVAILABLE, "no_assistant"),
+            ApiError::AssistantTimeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "assistant_timeout"),
         }
     }
 }

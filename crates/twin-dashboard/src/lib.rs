@@ -37,6 +37,7 @@
 //! | `GET /api/topics` | topics: type, writers, readers, samples, rate, role, subscribers |
 //! | `POST /api/control/{run,freeze,resume,end}` | sends the command (`202`) |
 //! | `POST /api/control/pacing` | body `{"ratio": R}` with R ≥ 0 |
+//! | `POST /api/assistant/ask` | body `{"question": "…", "wait"?: bool}`: the assistant's answer |
 //! | `GET /ws` | the WebSocket feed |
 //!
 //! The server accepts loopback addresses only and refuses requests whose
@@ -44,6 +45,7 @@
 
 mod api;
 mod assets;
+mod assistant;
 mod error;
 mod feed;
 mod hub;
@@ -68,6 +70,7 @@ use tokio::sync::watch;
 use twin_bus::Bus;
 use twin_federation::CommandSender;
 
+pub use assistant::MAX_QUESTION_CHARS;
 pub use error::DashboardError;
 pub use feed::{MSG_BURST, MSG_RATE};
 pub use registry::{Registry, Role, SNAPSHOT_EVERY};
@@ -91,11 +94,14 @@ pub struct DashboardConfig {
     pub max_rate_hz: f64,
     /// Subscriptions one client may hold.
     pub max_subscriptions: usize,
+    /// How long `POST /api/assistant/ask` waits for an answer.
+    pub assistant_timeout: Duration,
 }
 
 impl DashboardConfig {
     /// Defaults: protocol topics decoded, 10 Hz default, 30 Hz maximum, 64
-    /// subscriptions per client.
+    /// subscriptions per client, assistant answers awaited for 120 s (a
+    /// local model on a CPU is slow).
     pub fn new(addr: SocketAddr) -> Self {
         DashboardConfig {
             addr,
@@ -103,6 +109,7 @@ impl DashboardConfig {
             default_rate_hz: 10.0,
             max_rate_hz: 30.0,
             max_subscriptions: 64,
+            assistant_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -113,6 +120,7 @@ struct AppState {
     hub: Hub,
     observer: Mutex<Observer>,
     commands: CommandSender,
+    assistant: assistant::AssistantLink,
 }
 
 /// A running dashboard; dropping it stops the server and joins its thread.
@@ -178,6 +186,7 @@ pub fn serve_with(bus: Bus, config: DashboardConfig) -> Result<DashboardHandle, 
         hub: Hub::new(bus.clone(), config.registry.clone()),
         observer: Mutex::new(Observer::new(&bus)?),
         commands: CommandSender::new(&bus, "dashboard")?,
+        assistant: assistant::AssistantLink::new(&bus)?,
         config,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -214,6 +223,7 @@ fn router(app: Arc<AppState>, stop: watch::Receiver<bool>) -> Router {
         .route("/api/members", get(api::members))
         .route("/api/topics", get(api::topics))
         .route("/api/control/{command}", post(api::control))
+        .route("/api/assistant/ask", post(assistant::ask))
         .route("/ws", get(ws))
         .layer(axum::middleware::from_fn(api::guard))
         .with_state(app)

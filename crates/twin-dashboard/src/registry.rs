@@ -34,7 +34,10 @@ use serde::Serialize;
 use twin_bus::{
     CreateError, InstanceState, Participant, Reader, ReaderQos, Sample, Topic, TopicType,
 };
-use twin_federation::{ControlState, FederationStatus};
+use twin_federation::{
+    proto::{AssistantAnswer, AssistantQuestion},
+    ControlState, FederationStatus,
+};
 
 /// Shortest interval between two snapshots of a transient-local topic.
 pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(30);
@@ -52,6 +55,28 @@ pub enum Role {
     Routes,
     /// Federation protocol (state, status), shown in the federation panel.
     Federation,
+    /// Link quality: values shaped `{links: [{a, b, snr_db, pdr}, …]}` (node
+    /// ids of the positions topic in the same group), drawn as lines
+    /// coloured by delivery probability.
+    Links,
+    /// Transmissions: values shaped `{frames: [count per node id]}`
+    /// (cumulative); a node flashes when its count grows.
+    Transmissions,
+    /// Brain region geometry: values shaped `{labels: [..], centres_mm:
+    /// [[x, y, z], ..]}`, drawn as the brain view's regions.
+    BrainRegions,
+    /// Brain monitor output: values shaped `{monitor, t, voi: [names],
+    /// regions: N, values: [voi × N, row-major]}`, colouring the regions
+    /// and feeding the traces.
+    BrainMonitor,
+    /// Stimuli: values shaped `{variable, amplitude: [per region]}`;
+    /// regions with a non-zero amplitude are marked in the brain view.
+    BrainStimulus,
+    /// SEEG/EEG channels: values shaped `{t, labels: [..], values: [..]}`
+    /// (one value per channel), drawn as channel traces.
+    Channels,
+    /// Assistant answers ([`AssistantAnswer`]), shown in the assistant panel.
+    Assistant,
     /// Anything else: listed, subscribable, shown as raw values.
     Data,
 }
@@ -103,11 +128,14 @@ impl Registry {
     }
 
     /// A registry with the federation protocol's observer topics
-    /// (`twin/control/state`, `twin/federation/status`).
+    /// (`twin/control/state`, `twin/federation/status`) and the assistant's
+    /// questions and answers.
     pub fn with_protocol() -> Self {
         let mut r = Self::new();
         r.register_durable::<ControlState>(Role::Federation);
         r.register_durable::<FederationStatus>(Role::Federation);
+        r.register::<AssistantQuestion>(Role::Data);
+        r.register::<AssistantAnswer>(Role::Assistant);
         r
     }
 

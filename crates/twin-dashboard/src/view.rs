@@ -30,6 +30,12 @@ pub struct NodeView {
     pub vx_mps: f64,
     /// North velocity [m·s⁻¹].
     pub vy_mps: f64,
+    /// WGS84 latitude [°], for the globe view; absent in local frames.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lat_deg: Option<f64>,
+    /// WGS84 longitude [°], for the globe view; absent in local frames.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lon_deg: Option<f64>,
 }
 
 /// Maps node positions to [`NodeView`]: local ENU frames pass through;
@@ -69,6 +75,8 @@ impl Projector {
                 z_m: xyz_m[2],
                 vx_mps: velocity_mps[0],
                 vy_mps: velocity_mps[1],
+                lat_deg: None,
+                lon_deg: None,
             };
         };
         let [lat0, lon0] = *self.origin.get_or_init(|| [lat, lon]);
@@ -83,6 +91,8 @@ impl Projector {
             z_m: altitude_m,
             vx_mps: -lam.sin() * vx + lam.cos() * vy,
             vy_mps: -phi.sin() * lam.cos() * vx - phi.sin() * lam.sin() * vy + phi.cos() * vz,
+            lat_deg: Some(lat),
+            lon_deg: Some(lon),
         }
     }
 }
@@ -96,6 +106,7 @@ mod tests {
         let p = Projector::new();
         let a = p.node(0, None, Some([50.0, -30.0]), 10_000.0, [0.0; 3], [0.0; 3]);
         assert_eq!((a.x_m, a.y_m, a.z_m), (0.0, 0.0, 10_000.0));
+        assert_eq!((a.lat_deg, a.lon_deg), (Some(50.0), Some(-30.0)));
         // One degree north is ~111.2 km; one degree east at 50° N ~71.5 km.
         let shared = p.clone();
         let b = shared.node(1, None, Some([51.0, -29.0]), 0.0, [0.0; 3], [0.0; 3]);
@@ -130,5 +141,8 @@ mod tests {
             (1.0, 2.0, 5.0, 3.0, 4.0)
         );
         assert_eq!(v.name.as_deref(), Some("n4"));
+        assert_eq!((v.lat_deg, v.lon_deg), (None, None));
+        let json = serde_json::to_string(&v).unwrap();
+        assert!(!json.contains("lat_deg"), "{json}");
     }
 }

@@ -6,7 +6,12 @@
 //! sample's simulation time). Stimuli published on `twin/brain/stimulus`
 //! ([`BrainStimulus`]) by any member are applied from the next step on.
 //! The region geometry is published once on `twin/brain/regions`
-//! (transient-local) for displays.
+//! (transient-local) for displays. With `seeg_shafts > 0`, virtual SEEG
+//! electrodes (shafts of [`CONTACTS_PER_SHAFT`] contacts 3.5 mm apart, each
+//! entering laterally through one region) record through a projection
+//! monitor with the inverse-square gain `G[s][i] = 1 / |r_s − r_i|²`, and
+//! every sample of the first variable of interest is published on
+//! `twin/brain/seeg` ([`BrainChannels`]).
 //!
 //! Scheduled stimuli (pulse trains, sinusoids, tables × region weights; see
 //! [`twin_brain::stimulus`]) come from the scenario as `[[member.params.stimulus]]`
@@ -15,8 +20,9 @@
 
 use serde::{Deserialize, Serialize};
 use twin_brain::{
-    models::model_by_name, monitors::TemporalAverage, Connectome, Coupling, InitialConditions,
-    RegionStimulus, Scheme, Simulator, SimulatorBuilder,
+    models::model_by_name,
+    monitors::{GainModel, Projection, TemporalAverage},
+    Connectome, Coupling, InitialConditions, RegionStimulus, Scheme, Simulator, SimulatorBuilder,
 };
 use twin_bus::{ReaderQos, TopicType, WriterQos};
 use twin_core::SimTime;
@@ -34,6 +40,56 @@ pub const REGIONS_TOPIC: &str = "twin/brain/regions";
 pub const STIMULUS_TOPIC: &str = "twin/brain/stimulus";
 /// Prefix of monitor topics; the monitor name follows.
 pub const MONITOR_PREFIX: &str = "twin/brain/monitor/";
+/// Topic of [`BrainChannels`] from the virtual SEEG electrodes.
+pub const SEEG_TOPIC: &str = "twin/brain/seeg";
+/// Contacts on one virtual SEEG shaft.
+pub const CONTACTS_PER_SHAFT: usize = 6;
+/// Distance between neighbouring contacts of a shaft [mm].
+const CONTACT_SPACING_MM: f64 = 3.5;
+
+/// One sample of sensor channels (SEEG contacts) for one variable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrainChannels {
+    /// Monitor name (the instance key), e.g. `seeg`.
+    pub monitor: String,
+    /// Simulation time of the sample.
+    pub t: SimTime,
+    /// The projected variable (the first variable of interest).
+    pub variable: String,
+    /// Channel labels: shaft letter and contact number, `A1` deepest.
+    pub labels: Vec<String>,
+    /// Contact positions [mm], `[x, y, z]` per channel.
+    pub positions_mm: Vec<[f64; 3]>,
+    /// One value per channel (model units × mm⁻², the gain's units).
+    pub values: Vec<f32>,
+}
+
+impl TopicType for BrainChannels {
+    const TYPE_NAME: &'static str = "twin::brain::Channels";
+    type Key = String;
+    fn key(&self) -> String {
+        self.monitor.clone()
+    }
+}
+
+/// Contacts of `shafts` virtual SEEG shafts: shaft `k` targets the centre
+/// of region `k·N/shafts` and enters from the lateral side along x, so its
+/// third contact sits on the centre. Returns labels and positions [mm].
+pub fn seeg_contacts(centres: &[[f64; 3]], shafts: usize) -> (Vec<String>, Vec<[f64; 3]>) {
+    let (mut labels, mut pos) = (Vec::new(), Vec::new());
+    let n = centres.len();
+    for k in 0..shafts.min(n).min(26) {
+        let c = centres[k * n / shafts.min(n)];
+        let side = if c[0] < 0.0 { -1.0 } else { 1.0 };
+        let letter = char::from(b'A' + k as u8);
+        for j in 0..CONTACTS_PER_SHAFT {
+            let offset = (j as f64 - 2.0) * CONTACT_SPACING_MM;
+            labels.push(format!("{letter}{}", j + 1));
+            pos.push([c[0] + side * offset, c[1], c[2]]);
+        }
+    }
+    (labels, pos)
+}
 
 /// One monitor output for all regions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -122,6 +178,10 @@ pub struct Params {
     /// Scheduled region stimuli (`[[member.params.stimulus]]`), added up.
     #[serde(default)]
     pub stimulus: Vec<RegionStimulus>,
+    /// Virtual SEEG shafts (0: none, at most 26), recorded with the
+    /// monitor period.
+    #[serde(default)]
+    pub seeg_shafts: u32,
 }
 
 impl Params {
@@ -178,6 +238,12 @@ impl Params {
                 }
             }
         }
+        if p.seeg_shafts > 26 {
+            v.push(ParamIssue::at(
+                "seeg_shafts",
+                "seeg_shafts must be ≤ 26 (shafts A–Z)",
+            ));
+        }
         if p.monitor_period_ms < p.dt_ms {
             v.push(ParamIssue::at(
                 "monitor_period_ms",
@@ -227,12 +293,16 @@ pub fn synthetic_connectome(n: usize, seed: u64) -> Connectome {
         .expect("generated matrices and centres are valid")
 }
 
+/// The SEEG writer with the contacts' labels and positions [mm].
+type Seeg = (TimedWriter<BrainChannels>, Vec<String>, Vec<[f64; 3]>);
+
 /// The `brain` member.
 pub struct Brain {
     p: Params,
     sim: Option<Simulator>,
     regions: Option<TimedWriter<BrainRegions>>,
     out: Option<TimedWriter<BrainSample>>,
+    seeg: Option<Seeg>,
     stim: Option<TimedReader<BrainStimulus>>,
     samples: u64,
 }
@@ -258,6 +328,7 @@ impl Brain {
             sim: None,
             regions: None,
             out: None,
+            seeg: None,
             stim: None,
             samples: 0,
         }
@@ -302,6 +373,7 @@ impl Member for Brain {
             labels: conn.labels().to_vec(),
             centres_mm: conn.centres().to_vec(),
         };
+        let (seeg_labels, seeg_pos) = seeg_contacts(conn.centres(), self.p.seeg_shafts as usize);
         let mut builder = SimulatorBuilder::new(conn, model)
             .coupling(Coupling::linear(self.p.coupling))
             .speed(self.p.speed_mm_per_ms)
@@ -314,6 +386,14 @@ impl Member for Brain {
         for st in &self.p.stimulus {
             builder = builder.stimulus(st.clone());
         }
+        if !seeg_pos.is_empty() {
+            builder = builder.monitor(Projection::from_sensors(
+                "seeg",
+                self.p.monitor_period_ms,
+                seeg_pos.clone(),
+                GainModel::InverseSquare,
+            ));
+        }
         let sim = builder.build().map_err(|e| failed("brain simulator", e))?;
         self.sim = Some(sim);
         let tl = WriterQos::default()
@@ -323,7 +403,10 @@ impl Member for Brain {
         let w = ctx.writer(REGIONS_TOPIC, tl.clone())?;
         w.write(ctx, regions)?;
         self.regions = Some(w);
-        self.out = Some(ctx.writer(&format!("{MONITOR_PREFIX}tavg"), tl)?);
+        self.out = Some(ctx.writer(&format!("{MONITOR_PREFIX}tavg"), tl.clone())?);
+        if !seeg_pos.is_empty() {
+            self.seeg = Some((ctx.writer(SEEG_TOPIC, tl)?, seeg_labels, seeg_pos));
+        }
         self.stim = Some(ctx.reader(STIMULUS_TOPIC, ReaderQos::default().reliable().keep_all())?);
         Ok(())
     }
@@ -337,8 +420,16 @@ impl Member for Brain {
         let voi: Vec<String> = sim.voi().to_vec();
         let n = sim.n_regions() as u32;
         let mut batch: Vec<BrainSample> = Vec::new();
-        sim.run_until(to, &mut |_, s| {
+        let mut seeg: Vec<(SimTime, Vec<f32>)> = Vec::new();
+        let contacts = self.seeg.as_ref().map_or(0, |s| s.1.len());
+        sim.run_until(to, &mut |monitor, s| {
             let t = SimTime::from_nanos((s.time_ms * 1e6).round().max(0.0) as u64);
+            if monitor == 1 {
+                // The first variable's row: one value per contact.
+                let row = s.data.iter().take(contacts).map(|&x| x as f32).collect();
+                seeg.push((t, row));
+                return;
+            }
             batch.push(BrainSample {
                 monitor: "tavg".into(),
                 t,
@@ -352,6 +443,20 @@ impl Member for Brain {
             let t = s.t;
             w.write_at(s, t)?;
             self.samples += 1;
+        }
+        if let Some((w, labels, positions)) = &self.seeg {
+            let variable = voi.first().cloned().unwrap_or_default();
+            for (t, values) in seeg {
+                let c = BrainChannels {
+                    monitor: "seeg".into(),
+                    t,
+                    variable: variable.clone(),
+                    labels: labels.clone(),
+                    positions_mm: positions.clone(),
+                    values,
+                };
+                w.write_at(c, t)?;
+            }
         }
         Ok(Next::Default)
     }

@@ -6,7 +6,12 @@
 //! node positions on `twin/net/node/position` ([`NetNodePosition`], keyed by
 //! node), and the current hop list of every flow on `twin/net/route`
 //! ([`NetRoute`], keyed by flow, only when it changed); every `stats_period`
-//! a summary on `twin/net/stats` ([`NetStats`]). Nodes with `external`
+//! a summary on `twin/net/stats` ([`NetStats`]) and the quality of every
+//! usable link on `twin/net/links` ([`NetLinks`]: SNR and delivery
+//! probability on a quiet channel, see `twin_netsim::LinkQuality`). With
+//! positions, the frames each node has sent so far go on `twin/net/tx`
+//! ([`NetTransmissions`], when they changed), for transmission flashes.
+//! Nodes with `external`
 //! mobility follow positions published by another member on
 //! `twin/net/node/external` ([`NetExternalPosition`]), as OPNET follows STK.
 
@@ -27,6 +32,54 @@ pub const POSITION_TOPIC: &str = "twin/net/node/position";
 pub const ROUTE_TOPIC: &str = "twin/net/route";
 /// Topic of [`NetStats`].
 pub const STATS_TOPIC: &str = "twin/net/stats";
+/// Topic of [`NetLinks`].
+pub const LINKS_TOPIC: &str = "twin/net/links";
+/// Topic of [`NetTransmissions`].
+pub const TX_TOPIC: &str = "twin/net/tx";
+/// Links whose delivery probability is below this are not published.
+pub const MIN_LINK_PDR: f64 = 0.01;
+
+/// One usable link between two nodes (the weaker of its two directions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetLink {
+    /// The node with the smaller id.
+    pub a: u32,
+    /// The other node.
+    pub b: u32,
+    /// Distance [m].
+    pub distance_m: f64,
+    /// Signal-to-noise ratio [dB].
+    pub snr_db: f64,
+    /// Delivery probability of a 1000-byte data frame on a quiet channel.
+    pub pdr: f64,
+}
+
+/// Every usable link at one time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetLinks {
+    /// Links with a delivery probability of at least [`MIN_LINK_PDR`] both ways.
+    pub links: Vec<NetLink>,
+}
+
+impl TopicType for NetLinks {
+    const TYPE_NAME: &'static str = "twin::net::Links";
+    type Key = ();
+    fn key(&self) {}
+}
+
+/// Frames each node has put on the air so far.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetTransmissions {
+    /// Cumulative frame counts, indexed by node id.
+    pub frames: Vec<u64>,
+}
+
+impl TopicType for NetTransmissions {
+    const TYPE_NAME: &'static str = "twin::net::Transmissions";
+    type Key = ();
+    fn key(&self) {}
+}
+
 /// Topic of [`NetExternalPosition`].
 pub const EXTERNAL_TOPIC: &str = "twin/net/node/external";
 
@@ -190,6 +243,9 @@ pub struct Network {
     positions: Option<TimedWriter<NetNodePosition>>,
     routes: Option<TimedWriter<NetRoute>>,
     stats: Option<TimedWriter<NetStats>>,
+    links: Option<TimedWriter<NetLinks>>,
+    tx: Option<TimedWriter<NetTransmissions>>,
+    last_frames: Vec<u64>,
     external: Option<TimedReader<NetExternalPosition>>,
     last_routes: BTreeMap<u32, NetRoute>,
     next_publish: SimTime,
@@ -217,6 +273,9 @@ impl Network {
             positions: None,
             routes: None,
             stats: None,
+            links: None,
+            tx: None,
+            last_frames: Vec::new(),
             external: None,
             last_routes: BTreeMap::new(),
             next_publish: SimTime::ZERO,
@@ -252,6 +311,14 @@ impl Network {
                 w.write_at(r, t)?;
             }
         }
+        let frames = sim.frames_sent();
+        if frames != self.last_frames.as_slice() {
+            self.last_frames = frames.to_vec();
+            let tx = NetTransmissions {
+                frames: self.last_frames.clone(),
+            };
+            self.tx.as_ref().expect("init").write_at(tx, t)?;
+        }
         Ok(())
     }
 
@@ -266,6 +333,11 @@ impl Network {
             events: s.events,
         };
         self.stats.as_ref().expect("init").write_at(st, t)?;
+        let links = undirected(&self.sim.as_mut().expect("init").links(MIN_LINK_PDR));
+        self.links
+            .as_ref()
+            .expect("init")
+            .write_at(NetLinks { links }, t)?;
         Ok(())
     }
 }
@@ -280,7 +352,9 @@ impl Member for Network {
             .transient_local();
         self.positions = Some(ctx.writer(POSITION_TOPIC, keyed.clone())?);
         self.routes = Some(ctx.writer(ROUTE_TOPIC, keyed.clone())?);
-        self.stats = Some(ctx.writer(STATS_TOPIC, keyed)?);
+        self.stats = Some(ctx.writer(STATS_TOPIC, keyed.clone())?);
+        self.links = Some(ctx.writer(LINKS_TOPIC, keyed.clone())?);
+        self.tx = Some(ctx.writer(TX_TOPIC, keyed)?);
         self.external =
             Some(ctx.reader(EXTERNAL_TOPIC, ReaderQos::default().reliable().keep_all())?);
         self.publish(SimTime::ZERO)?;
@@ -324,4 +398,28 @@ impl Member for Network {
         }
         Ok(Next::Default)
     }
+}
+
+/// Pairs the directed links: a link is usable when both directions are;
+/// its figures are the weaker direction's.
+fn undirected(directed: &[twin_netsim::LinkQuality]) -> Vec<NetLink> {
+    let mut by_pair: BTreeMap<(u32, u32), Vec<&twin_netsim::LinkQuality>> = BTreeMap::new();
+    for l in directed {
+        let (a, b) = (l.from.0.min(l.to.0), l.from.0.max(l.to.0));
+        by_pair.entry((a, b)).or_default().push(l);
+    }
+    by_pair
+        .into_iter()
+        .filter(|(_, v)| v.len() == 2)
+        .map(|((a, b), v)| {
+            let weak = if v[0].pdr <= v[1].pdr { v[0] } else { v[1] };
+            NetLink {
+                a,
+                b,
+                distance_m: weak.distance_m,
+                snr_db: v[0].snr_db.min(v[1].snr_db),
+                pdr: weak.pdr,
+            }
+        })
+        .collect()
 }

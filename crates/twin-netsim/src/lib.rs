@@ -111,6 +111,7 @@ pub mod scenario;
 pub mod stats;
 
 mod channel;
+mod links;
 mod sim;
 mod traffic;
 mod world;
@@ -118,6 +119,7 @@ mod world;
 #[cfg(test)]
 mod testutil;
 
+pub use links::{LinkQuality, LINK_FRAME_BYTES};
 pub use mac::{DcfState, MacCounters};
 pub use mobility::Position;
 pub use node::NodeState;

@@ -115,7 +115,7 @@ pub struct FlowRoute {
 #[derive(Debug)]
 pub struct Simulation {
     sched: Scheduler<Event>,
-    world: World,
+    pub(crate) world: World,
     frame: Frame,
     end: SimTime,
     name: String,

@@ -136,6 +136,8 @@ pub(crate) struct World {
     uid: u64,
     /// Scratch: receiver candidates of a transmission.
     cand: Vec<u32>,
+    /// Frames each node put on the air (data, control, ACKs).
+    pub(crate) frames_sent: Vec<u64>,
     /// Scratch: interference pieces at a receiver.
     pieces: Vec<(u64, u64, f64)>,
     /// Scratch: interference change points.
@@ -181,6 +183,7 @@ impl World {
             trace: TraceHasher::new(),
             uid: 0,
             cand: Vec::new(),
+            frames_sent: vec![0; n],
             pieces: Vec::new(),
             scratch: Vec::new(),
             mac_pool: Vec::new(),
@@ -449,6 +452,7 @@ impl World {
         let dur = r.duration(mode, frame.bytes);
         let pos = pos_of(&mut self.mob, &mut self.cache, node as usize, now);
         self.nodes[node as usize].phy.start_tx();
+        self.frames_sent[node as usize] += 1;
         s.schedule_in(SimDuration::from_nanos(dur), Event::TxEnd { node })
             .expect("frame fits in SimTime");
         let t = Transmission {

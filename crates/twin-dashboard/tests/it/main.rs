@@ -2,6 +2,7 @@
 //! on 127.0.0.1: the REST API (`api`) and the WebSocket feed (`feed`).
 
 mod api;
+mod assistant;
 mod feed;
 
 use std::{

@@ -7,7 +7,8 @@ use twin_brain::{RegionStimulus, Temporal};
 use twin_bus::{Bus, ReaderQos, WriterQos};
 use twin_core::{Epoch, SimDuration, SimTime};
 use twin_federates::brain::{
-    Brain, BrainSample, BrainStimulus, Params, MONITOR_PREFIX, STIMULUS_TOPIC,
+    Brain, BrainChannels, BrainSample, BrainStimulus, Params, MONITOR_PREFIX, SEEG_TOPIC,
+    STIMULUS_TOPIC,
 };
 use twin_federates::Catalog;
 use twin_federation::*;
@@ -21,6 +22,9 @@ struct Probe {
     stim_at: Option<SimTime>,
     r: Option<TimedReader<BrainSample>>,
     w: Option<TimedWriter<BrainStimulus>>,
+    /// SEEG channel samples, when the brain records them.
+    seeg: Arc<Mutex<Vec<BrainChannels>>>,
+    seeg_r: Option<TimedReader<BrainChannels>>,
 }
 
 impl Member for Probe {
@@ -31,6 +35,10 @@ impl Member for Probe {
             ReaderQos::default().reliable().keep_all().transient_local(),
         )?);
         self.w = Some(ctx.writer(STIMULUS_TOPIC, WriterQos::default().reliable().keep_all())?);
+        self.seeg_r = Some(ctx.reader(
+            SEEG_TOPIC,
+            ReaderQos::default().reliable().keep_all().transient_local(),
+        )?);
         Ok(())
     }
     fn advance(&mut self, ctx: &mut Ctx, to: SimTime) -> Result<Next, MemberError> {
@@ -38,6 +46,9 @@ impl Member for Probe {
             let v = s.value.unwrap();
             assert_eq!(v.regions, 20);
             self.seen.lock().unwrap().push((v.t, v.values));
+        }
+        for s in self.seeg_r.as_mut().unwrap().take(ctx) {
+            self.seeg.lock().unwrap().push(s.value.unwrap());
         }
         if Some(to) == self.stim_at {
             let amp = vec![0.5; 20];
@@ -54,7 +65,16 @@ impl Member for Probe {
 }
 
 fn run(stim_at: Option<SimTime>, scheduled: Vec<RegionStimulus>) -> Vec<(SimTime, Vec<f32>)> {
+    run_with(stim_at, scheduled, 0).0
+}
+
+fn run_with(
+    stim_at: Option<SimTime>,
+    scheduled: Vec<RegionStimulus>,
+    seeg_shafts: u32,
+) -> (Vec<(SimTime, Vec<f32>)>, Vec<BrainChannels>) {
     let seen: Seen = Arc::default();
+    let seeg: Arc<Mutex<Vec<BrainChannels>>> = Arc::default();
     let dt = SimDuration::from_millis(100);
     let cfg = FederationConfig {
         controller: ControllerConfig {
@@ -81,6 +101,7 @@ fn run(stim_at: Option<SimTime>, scheduled: Vec<RegionStimulus>) -> Vec<(SimTime
         dt_ms: 0.1,
         monitor_period_ms: 10.0,
         stimulus: scheduled,
+        seeg_shafts,
     };
     let members = vec![
         MemberSpec {
@@ -97,6 +118,8 @@ fn run(stim_at: Option<SimTime>, scheduled: Vec<RegionStimulus>) -> Vec<(SimTime
                 stim_at,
                 r: None,
                 w: None,
+                seeg: Arc::clone(&seeg),
+                seeg_r: None,
             }),
             threaded: false,
         },
@@ -105,7 +128,55 @@ fn run(stim_at: Option<SimTime>, scheduled: Vec<RegionStimulus>) -> Vec<(SimTime
     let s = fed.run(&mut |_| {}).unwrap();
     assert!(s.failures.is_empty(), "{:?}", s.failures);
     let v = seen.lock().unwrap().clone();
-    v
+    let c = seeg.lock().unwrap().clone();
+    (v, c)
+}
+
+#[test]
+fn virtual_seeg_contacts_record_through_the_inverse_square_gain() {
+    let (tavg, seeg) = run_with(None, vec![], 2);
+    // One channel sample per temporal-average sample, 2 shafts × 6 contacts.
+    assert_eq!(seeg.len(), tavg.len());
+    let first = &seeg[0];
+    assert_eq!(first.monitor, "seeg");
+    assert_eq!(first.variable, "V");
+    let want: Vec<String> = ["A", "B"]
+        .iter()
+        .flat_map(|s| (1..=6).map(move |k| format!("{s}{k}")))
+        .collect();
+    assert_eq!(first.labels, want);
+    assert_eq!(first.positions_mm.len(), 12);
+    // Each value is the gain-weighted sum of the regions' first variable,
+    // averaged over the window: check it against the tavg sample (the
+    // window averages of a linear map commute).
+    let centres = twin_federates::brain::synthetic_connectome(20, 11)
+        .centres()
+        .to_vec();
+    for (c, (t, x)) in seeg.iter().zip(&tavg) {
+        assert_eq!(c.t, *t);
+        for (k, p) in c.positions_mm.iter().enumerate() {
+            let want: f64 = centres
+                .iter()
+                .zip(x.iter().take(20))
+                .map(|(r, &v)| {
+                    let d2: f64 = (0..3).map(|i| (p[i] - r[i]).powi(2)).sum();
+                    if d2 > 0.0 {
+                        f64::from(v) / d2
+                    } else {
+                        0.0
+                    }
+                })
+                .sum();
+            let got = f64::from(c.values[k]);
+            assert!(
+                (got - want).abs() <= 1e-3 * want.abs().max(1e-3),
+                "{} at {t}: {got} vs {want}",
+                c.labels[k]
+            );
+        }
+    }
+    // The signal changes over time.
+    assert_ne!(seeg[0].values, seeg[seeg.len() - 1].values);
 }
 
 #[test]

@@ -3,7 +3,8 @@ use std::{collections::BTreeMap, time::Duration};
 use twin_bus::{Bus, ReaderQos};
 use twin_core::{Epoch, SimDuration, SimTime};
 use twin_federates::net::{
-    NetNodePosition, NetRoute, Network, Params, POSITION_TOPIC, ROUTE_TOPIC,
+    NetLinks, NetNodePosition, NetRoute, NetTransmissions, Network, Params, LINKS_TOPIC,
+    MIN_LINK_PDR, POSITION_TOPIC, ROUTE_TOPIC, TX_TOPIC,
 };
 use twin_federation::*;
 
@@ -18,6 +19,18 @@ fn network_publishes_positions_at_the_configured_rate_and_routes() {
     let route_t = p.topic::<NetRoute>(ROUTE_TOPIC).unwrap();
     let routes = p
         .reader(&route_t, ReaderQos::default().reliable().keep_all())
+        .unwrap();
+    let links = p
+        .reader(
+            &p.topic::<NetLinks>(LINKS_TOPIC).unwrap(),
+            ReaderQos::default().reliable().keep_all(),
+        )
+        .unwrap();
+    let tx = p
+        .reader(
+            &p.topic::<NetTransmissions>(TX_TOPIC).unwrap(),
+            ReaderQos::default().reliable().keep_all(),
+        )
         .unwrap();
     let cfg = FederationConfig {
         controller: ControllerConfig {
@@ -80,4 +93,34 @@ fn network_publishes_positions_at_the_configured_rate_and_routes() {
             assert_eq!(r.hops.last(), Some(&r.dst), "{r:?}");
         }
     }
+
+    // Links every stats period (1 s): usable, ordered pairs, the weaker
+    // direction's figures, nearer links no worse than much farther ones.
+    let ls: Vec<NetLinks> = links.take().into_iter().filter_map(|s| s.value).collect();
+    assert_eq!(ls.len(), 30, "one link set per second");
+    let last = &ls[ls.len() - 1].links;
+    assert!(!last.is_empty(), "the AANET has usable links");
+    for l in last {
+        assert!(l.a < l.b && l.b < 22, "{l:?}");
+        assert!((MIN_LINK_PDR..=1.0).contains(&l.pdr), "{l:?}");
+        assert!(l.distance_m > 0.0 && l.snr_db.is_finite(), "{l:?}");
+    }
+    let best = last
+        .iter()
+        .min_by(|x, y| x.distance_m.total_cmp(&y.distance_m))
+        .unwrap();
+    let worst = last
+        .iter()
+        .max_by(|x, y| x.distance_m.total_cmp(&y.distance_m))
+        .unwrap();
+    assert!(best.snr_db > worst.snr_db, "{best:?} vs {worst:?}");
+    // Frame counts only grow, and some node transmits.
+    let txs: Vec<NetTransmissions> = tx.take().into_iter().filter_map(|s| s.value).collect();
+    assert!(txs.len() > 2, "frame counts published as they change");
+    for w in txs.windows(2) {
+        assert_eq!(w[0].frames.len(), 22);
+        assert!(w[0].frames.iter().zip(&w[1].frames).all(|(a, b)| a <= b));
+        assert_ne!(w[0].frames, w[1].frames, "published only when changed");
+    }
+    assert!(txs[txs.len() - 1].frames.iter().sum::<u64>() > 0);
 }

@@ -36,6 +36,7 @@ fn run(mode: Mode, seed: u64) -> SeizureStats {
         dt_ms: 0.1,
         monitor_period_ms: 10.0,
         stimulus: Vec::new(),
+        seeg_shafts: 0,
     };
     let ctl = SeizureController::new(Params {
         mode,

@@ -1,0 +1,406 @@
+// Brain view: region centres in 3D coloured by one variable of a monitor
+// (colour scale with legend), traces of the selected regions, and channel
+// traces (SEEG/EEG) when a channel topic is published. Regions under a
+// stimulus (twin/brain/stimulus, seen while the page is open) carry a ring.
+// Coordinates: centres in mm, x right, y anterior, z superior; drawn y-up
+// as (x, z, -y).
+import * as THREE from "three";
+import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
+
+/** History kept for traces and colour ranges [samples per monitor]. */
+const HISTORY = 600;
+/** Seconds of simulation time shown in the trace plots. */
+const WINDOW_S = 4;
+
+/** A perceptual-ish blue → white → red diverging scale on [0, 1]. */
+export function colourScale(u, out) {
+  const t = Math.min(1, Math.max(0, u));
+  const a = [0.23, 0.3, 0.75];
+  const m = [0.87, 0.87, 0.87];
+  const b = [0.71, 0.02, 0.15];
+  const [p, q, k] = t < 0.5 ? [a, m, t * 2] : [m, b, (t - 0.5) * 2];
+  out.setRGB(p[0] + (q[0] - p[0]) * k, p[1] + (q[1] - p[1]) * k, p[2] + (q[2] - p[2]) * k);
+  return out;
+}
+
+/** Distinct trace colours (CSS). */
+const TRACE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+
+export class BrainView {
+  constructor(els) {
+    this.els = els; // { host, legend, traces, channels, variable, summary }
+    this.labels = [];
+    this.centres = [];
+    this.monitors = new Map(); // monitor -> { voi, regions, hist: [{t_ns, values}] }
+    this.monitor = null;
+    this.variable = 0;
+    this.selected = [];
+    this.channels = null; // { labels, hist: [{t_ns, values}] }
+    this.stimulus = { variable: null, regions: [] }; // regions with a non-zero amplitude
+    this.rings = null;
+    this.visible = false;
+    this.updates = 0;
+    this.colours = [];
+    this.range = [0, 1];
+    this.renderer = null;
+    els.variable.addEventListener("change", (e) => {
+      this.variable = Number(e.target.value);
+      this.paint();
+    });
+  }
+
+  /** Creates the 3D scene on first need (no WebGL context without a brain). */
+  init() {
+    if (this.renderer) return;
+    const host = this.els.host;
+    this.renderer = new THREE.WebGLRenderer({ antialias: false });
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 1.5));
+    host.prepend(this.renderer.domElement);
+    this.scene = new THREE.Scene();
+    this.camera = new THREE.PerspectiveCamera(40, 1, 1, 5000);
+    this.camera.position.set(180, 140, 220);
+    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.controls.enableDamping = true;
+    this.scene.add(new THREE.HemisphereLight(0xffffff, 0x444466, 2.0));
+    const sun = new THREE.DirectionalLight(0xffffff, 1.4);
+    sun.position.set(1, 2, 1.5);
+    this.scene.add(sun);
+    this.mesh = null;
+    new ResizeObserver(() => this.resize()).observe(host);
+    this.resize();
+    const dom = this.renderer.domElement;
+    dom.addEventListener("pointerdown", (e) => (this.down = [e.clientX, e.clientY]));
+    dom.addEventListener("pointerup", (e) => this.pick(e));
+    this.renderer.setAnimationLoop(() => this.frame());
+  }
+
+  setTheme(dark) {
+    this.dark = dark;
+    const css = getComputedStyle(document.documentElement);
+    if (this.scene) this.scene.background = new THREE.Color(css.getPropertyValue("--scene").trim() || "#eef1f6");
+    this.drawTraces();
+  }
+
+  setVisible(v) {
+    this.visible = v;
+    if (v) {
+      this.init();
+      this.setTheme(this.dark);
+      this.resize();
+    }
+  }
+
+  /** Samples of a regions topic: [key, sim_ns, {labels, centres_mm}]. */
+  onRegions(samples) {
+    for (const [, , v] of samples) {
+      if (!v) continue;
+      this.labels = v.labels;
+      this.centres = v.centres_mm;
+      this.build();
+    }
+  }
+
+  build() {
+    this.init();
+    if (this.mesh) {
+      this.scene.remove(this.mesh);
+      this.mesh.geometry.dispose();
+    }
+    const n = this.centres.length;
+    const geo = new THREE.SphereGeometry(3.2, 12, 8);
+    const mat = new THREE.MeshLambertMaterial({ color: 0xffffff });
+    this.mesh = new THREE.InstancedMesh(geo, mat, Math.max(n, 1));
+    const m = new THREE.Matrix4();
+    const box = new THREE.Box3();
+    const p = new THREE.Vector3();
+    for (let i = 0; i < n; i++) {
+      const [x, y, z] = this.centres[i];
+      p.set(x, z, -y);
+      box.expandByPoint(p);
+      m.makeTranslation(p.x, p.y, p.z);
+      this.mesh.setMatrixAt(i, m);
+      this.mesh.setColorAt(i, new THREE.Color(0x999999));
+    }
+    this.mesh.count = n;
+    this.scene.add(this.mesh);
+    const c = box.getCenter(new THREE.Vector3());
+    const r = Math.max(box.getSize(new THREE.Vector3()).length() / 2, 20);
+    this.controls.target.copy(c);
+    this.camera.position.copy(c).add(new THREE.Vector3(0.9, 0.6, 1.1).normalize().multiplyScalar(r * 3));
+    this.camera.updateProjectionMatrix();
+    this.selected = this.selected.filter((i) => i < n);
+    this.placeRings();
+    this.paint();
+  }
+
+  /** Samples of a stimulus topic: [key, sim_ns, {variable, amplitude: [per region]}]. */
+  onStimulus(samples) {
+    for (const [, , v] of samples) {
+      if (!v) continue;
+      const regions = [];
+      (v.amplitude ?? []).forEach((a, i) => a !== 0 && regions.push(i));
+      this.stimulus = { variable: v.variable, regions };
+    }
+    this.placeRings();
+  }
+
+  /** Rings around the stimulated regions, facing the camera each frame. */
+  placeRings() {
+    if (!this.scene) return;
+    const n = this.centres.length;
+    if (!this.rings || this.rings.userData.n !== n) {
+      if (this.rings) {
+        this.scene.remove(this.rings);
+        this.rings.geometry.dispose();
+      }
+      const geo = new THREE.TorusGeometry(5.5, 0.6, 6, 24);
+      this.rings = new THREE.InstancedMesh(geo, new THREE.MeshBasicMaterial({ color: 0xffb000 }), Math.max(n, 1));
+      this.rings.userData.n = n;
+      this.scene.add(this.rings);
+    }
+    const on = this.stimulus.regions.filter((i) => i < n);
+    const m = new THREE.Matrix4();
+    const q = this.camera.quaternion;
+    on.forEach((i, k) => {
+      const [x, y, z] = this.centres[i];
+      m.compose(new THREE.Vector3(x, z, -y), q, new THREE.Vector3(1, 1, 1));
+      this.rings.setMatrixAt(k, m);
+    });
+    this.rings.count = on.length;
+    this.rings.instanceMatrix.needsUpdate = true;
+    this.els.stimulus.textContent = on.length
+      ? `stimulus on ${this.stimulus.variable}: ${on.map((i) => this.labels[i] ?? i).join(", ")}`
+      : "";
+  }
+
+  /** Samples of a monitor topic: [key, sim_ns, {monitor, t, voi, regions, values}]. */
+  onMonitor(samples) {
+    for (const [key, , v] of samples) {
+      if (!v) continue;
+      const name = v.monitor ?? String(key);
+      let m = this.monitors.get(name);
+      if (!m) {
+        m = { voi: v.voi, regions: v.regions, hist: [] };
+        this.monitors.set(name, m);
+        if (this.monitor === null) this.setMonitor(name);
+      }
+      m.voi = v.voi;
+      m.regions = v.regions;
+      const last = m.hist[m.hist.length - 1];
+      if (last && v.t < last.t_ns) m.hist.length = 0; // a new run
+      m.hist.push({ t_ns: v.t, values: Float32Array.from(v.values) });
+      if (m.hist.length > HISTORY) m.hist.shift();
+      this.updates += 1;
+    }
+    this.paint();
+    this.drawTraces();
+  }
+
+  /** Samples of a channel topic: [key, sim_ns, {t, labels, values}]. */
+  onChannels(samples) {
+    for (const [, , v] of samples) {
+      if (!v) continue;
+      if (!this.channels) this.channels = { labels: v.labels, hist: [] };
+      this.channels.labels = v.labels;
+      this.channels.variable = v.variable;
+      const h = this.channels.hist;
+      if (h.length && v.t < h[h.length - 1].t_ns) h.length = 0;
+      h.push({ t_ns: v.t, values: Float32Array.from(v.values) });
+      if (h.length > HISTORY) h.shift();
+    }
+    this.drawChannels();
+  }
+
+  setMonitor(name) {
+    this.monitor = name;
+    const m = this.monitors.get(name);
+    const sel = this.els.variable;
+    sel.replaceChildren(...m.voi.map((v, i) => new Option(`${name}: ${v}`, String(i))));
+    this.variable = 0;
+    sel.value = "0";
+  }
+
+  /** The current row of the chosen variable, its history and range. */
+  current() {
+    const m = this.monitors.get(this.monitor);
+    if (!m || m.hist.length === 0) return null;
+    const n = m.regions;
+    const row = this.variable;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const s of m.hist) {
+      for (let i = row * n; i < (row + 1) * n; i++) {
+        const x = s.values[i];
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+    }
+    if (!(hi > lo)) hi = lo + 1;
+    const last = m.hist[m.hist.length - 1];
+    return { m, n, row, lo, hi, last };
+  }
+
+  /** Colours the regions by the newest sample, scaled to the history's range. */
+  paint() {
+    const cur = this.current();
+    if (!cur || !this.mesh) return;
+    const { n, row, lo, hi, last } = cur;
+    const c = new THREE.Color();
+    this.colours = [];
+    for (let i = 0; i < Math.min(n, this.mesh.count); i++) {
+      const u = (last.values[row * n + i] - lo) / (hi - lo);
+      colourScale(u, c);
+      if (this.selected.includes(i)) c.lerp(new THREE.Color(0xffb000), 0.15);
+      this.mesh.setColorAt(i, c);
+      this.colours.push(c.getHexString());
+    }
+    this.mesh.instanceColor.needsUpdate = true;
+    this.range = [lo, hi];
+    const voi = cur.m.voi[row] ?? "?";
+    this.els.legend.querySelector(".lo").textContent = lo.toPrecision(3);
+    this.els.legend.querySelector(".hi").textContent = hi.toPrecision(3);
+    this.els.legend.querySelector(".name").textContent = voi;
+    this.els.summary.textContent = `${this.centres.length} regions · ${this.monitor} · t = ${(last.t_ns / 1e9).toFixed(2)} s`;
+  }
+
+  resize() {
+    if (!this.renderer) return;
+    const host = this.els.host;
+    const w = host.clientWidth || 1;
+    const h = host.clientHeight || 1;
+    this.renderer.setSize(w, h, false);
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+  }
+
+  /** Screen position (page pixels) of region `i`, for tests. */
+  screenPos(i) {
+    const [x, y, z] = this.centres[i];
+    const v = new THREE.Vector3(x, z, -y).project(this.camera);
+    const r = this.renderer.domElement.getBoundingClientRect();
+    return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height };
+  }
+
+  pick(e) {
+    if (!this.down || Math.hypot(e.clientX - this.down[0], e.clientY - this.down[1]) > 4 || !this.mesh) return;
+    const r = this.renderer.domElement.getBoundingClientRect();
+    const ndc = new THREE.Vector2(((e.clientX - r.left) / r.width) * 2 - 1, -((e.clientY - r.top) / r.height) * 2 + 1);
+    const ray = new THREE.Raycaster();
+    ray.setFromCamera(ndc, this.camera);
+    const hit = ray.intersectObject(this.mesh)[0];
+    if (!hit) return;
+    const i = hit.instanceId;
+    const at = this.selected.indexOf(i);
+    if (at >= 0) this.selected.splice(at, 1);
+    else {
+      this.selected.push(i);
+      if (this.selected.length > TRACE.length) this.selected.shift();
+    }
+    this.paint();
+    this.drawTraces();
+  }
+
+  frame() {
+    if (!this.visible) return;
+    this.controls.update();
+    if (this.rings && this.rings.count) this.placeRings();
+    this.renderer.render(this.scene, this.camera);
+  }
+
+  /** Traces of the selected regions over the last WINDOW_S seconds. */
+  drawTraces() {
+    const cv = this.els.traces;
+    const cur = this.current();
+    const series = cur
+      ? this.selected.map((i, k) => ({
+          label: this.labels[i] ?? `region ${i}`,
+          colour: TRACE[k % TRACE.length],
+          pick: (s) => s.values[cur.row * cur.n + i],
+        }))
+      : [];
+    this.traced = series.map((s) => s.label);
+    plot(cv, cur ? cur.m.hist : [], series, this.dark, cur ? null : "no monitor data yet",
+      series.length ? null : "click a region to show its trace", cur && [cur.lo, cur.hi]);
+  }
+
+  drawChannels() {
+    const ch = this.channels;
+    const cv = this.els.channels;
+    cv.hidden = !ch;
+    document.getElementById("channels-head").hidden = !ch;
+    if (!ch) return;
+    // Stacked: each channel in its own band, scaled to its own range.
+    const n = Math.min(ch.labels.length, 12);
+    const series = [];
+    for (let k = 0; k < n; k++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const s of ch.hist) {
+        lo = Math.min(lo, s.values[k]);
+        hi = Math.max(hi, s.values[k]);
+      }
+      const span = hi > lo ? hi - lo : 1;
+      series.push({
+        label: ch.labels[k],
+        colour: TRACE[k % TRACE.length],
+        pick: (s) => n - 1 - k + 0.1 + (0.8 * (s.values[k] - lo)) / span,
+      });
+    }
+    plot(cv, ch.hist, series, this.dark, null, null, [0, n], true);
+  }
+}
+
+/** Line plot of `series` over `hist` ({t_ns, …}) on canvas `cv`. */
+function plot(cv, hist, series, dark, empty, hint, range, stacked = false) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = cv.clientWidth || 300;
+  const h = cv.clientHeight || 120;
+  if (cv.width !== Math.round(w * dpr)) cv.width = Math.round(w * dpr);
+  if (cv.height !== Math.round(h * dpr)) cv.height = Math.round(h * dpr);
+  const g = cv.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  const fg = dark ? "#9aa4b2" : "#5b6475";
+  g.font = "11px ui-monospace, Menlo, monospace";
+  g.fillStyle = fg;
+  if (empty || hint || hist.length < 2) {
+    g.fillText(empty ?? hint ?? "waiting for data…", 8, h / 2);
+    return;
+  }
+  const t1 = hist[hist.length - 1].t_ns;
+  const t0 = t1 - WINDOW_S * 1e9;
+  const [lo, hi] = range;
+  const left = stacked ? 64 : 40;
+  const x = (t) => left + ((t - t0) / (t1 - t0)) * (w - left - 6);
+  const y = (v) => h - 14 - ((v - lo) / (hi - lo || 1)) * (h - 24);
+  g.strokeStyle = dark ? "#30363d" : "#d9dde5";
+  g.beginPath();
+  g.moveTo(left, 4);
+  g.lineTo(left, h - 14);
+  g.lineTo(w - 6, h - 14);
+  g.stroke();
+  g.fillText(`${(t0 / 1e9).toFixed(1)} s`, left, h - 2);
+  g.fillText(`${(t1 / 1e9).toFixed(1)} s`, w - 50, h - 2);
+  if (!stacked) {
+    g.fillText(hi.toPrecision(2), 2, 12);
+    g.fillText(lo.toPrecision(2), 2, h - 16);
+  }
+  series.forEach((s, k) => {
+    g.strokeStyle = s.colour;
+    g.lineWidth = 1.3;
+    g.beginPath();
+    let started = false;
+    for (const p of hist) {
+      if (p.t_ns < t0) continue;
+      const px = x(p.t_ns);
+      const py = y(s.pick(p));
+      if (started) g.lineTo(px, py);
+      else g.moveTo(px, py);
+      started = true;
+    }
+    g.stroke();
+    g.fillStyle = s.colour;
+    if (stacked) g.fillText(s.label.slice(0, 9), 2, y(series.length - 1 - k + 0.5) + 4);
+    else g.fillText(s.label, left + 6 + (k % 4) * 90, 12 + Math.floor(k / 4) * 12);
+  });
+}

@@ -1,0 +1,139 @@
+// Brain view against the demo's brain member (76 Epileptor regions, the
+// temporal-average monitor every 10 ms): regions appear, their colours
+// follow the monitor, clicking a region shows its trace.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { browser, cleanup, shots, sleep, start, until } from "./helpers.mjs";
+
+let context;
+before(async () => {
+  context = await browser();
+});
+after(async () => {
+  await context?.close();
+  cleanup();
+});
+
+test("brain view: the demo's regions appear, change colour, and show a clicked region's trace", async () => {
+  const bin = process.env.TWIN_BIN;
+  assert.ok(bin, "TWIN_BIN must name the twin binary");
+  const { url } = await start(bin, ["demo", "--pacing", "1", "--end", "60s", "--dashboard-port", "0", "--quiet"]);
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  await page.goto(url);
+  await page.click('#network-pane [data-view="brain"]');
+  assert.equal(await page.evaluate(() => window.twin.view), "brain");
+
+  // The regions of the synthetic 76-region connectome, with labels.
+  await until("76 regions", () => page.evaluate(() => window.twin.brain.centres.length === 76 && window.twin.brain.mesh?.count === 76));
+  const labels = await page.evaluate(() => window.twin.brain.labels);
+  assert.equal(labels.length, 76);
+  await until("monitor data", () => page.evaluate(() => window.twin.brain.colours.length === 76));
+  assert.equal(await page.isHidden("#brain-empty"), true);
+  const voi = await page.evaluate(() => [...document.querySelectorAll("#brain-var option")].map((o) => o.textContent));
+  assert.ok(voi.length >= 1 && voi[0].startsWith("tavg: "), `variables: ${voi}`);
+  const legend = await page.textContent("#brain-legend");
+  assert.ok(/\d/.test(legend), `legend shows the range: ${legend}`);
+
+  // Colours follow the monitor: sim time advances and the colours change
+  // (the brain runs slower than real time on a busy machine: poll).
+  const snap = () => page.evaluate(() => ({ c: window.twin.brain.colours.slice(), t: window.twin.brain.current().last.t_ns }));
+  const c1 = await snap();
+  const c2 = await until("colours change", async () => {
+    const c = await snap();
+    return c.t > c1.t && c1.c.filter((x, i) => x !== c.c[i]).length >= 10 && c;
+  }, 20000);
+  assert.ok(c2.t > c1.t, `monitor time advances: ${c1.t} → ${c2.t}`);
+  // The colour of each region is the scale at its value.
+  const consistent = await page.evaluate(() => {
+    const b = window.twin.brain;
+    const cur = b.current();
+    return b.colours.every((hex, i) => {
+      const v = cur.last.values[cur.row * cur.n + i];
+      return Number.isFinite(v) && v >= cur.lo && v <= cur.hi && /^[0-9a-f]{6}$/.test(hex);
+    });
+  });
+  assert.ok(consistent, "every region's value lies in the legend's range");
+
+  // Click region 5 where it is drawn: it is selected and its trace drawn.
+  await sleep(300);
+  const target = await page.evaluate(() => {
+    // A region not hidden behind another: the one nearest the camera.
+    const b = window.twin.brain;
+    let best = 0;
+    let bestD = Infinity;
+    b.centres.forEach(([x, y, z], i) => {
+      const d = b.camera.position.distanceTo({ x, y: z, z: -y });
+      if (d < bestD) {
+        bestD = d;
+        best = i;
+      }
+    });
+    return { i: best, p: b.screenPos(best) };
+  });
+  await page.mouse.click(target.p.x, target.p.y);
+  await until("region selected", () => page.evaluate((i) => window.twin.brain.selected.includes(i), target.i));
+  const traced = await page.evaluate(() => window.twin.brain.traced);
+  assert.deepEqual(traced, [labels[target.i]]);
+  // The trace canvas has coloured pixels of the first trace colour.
+  await sleep(500);
+  const inked = await page.evaluate(() => {
+    const cv = document.getElementById("brain-traces");
+    const d = cv.getContext("2d").getImageData(0, 0, cv.width, cv.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && Math.abs(d[i] - 0x1f) < 40 && Math.abs(d[i + 2] - 0xb4) < 40) n++;
+    return n;
+  });
+  assert.ok(inked > 50, `the selected region's trace is drawn (${inked} trace pixels)`);
+  // The demo's two virtual SEEG shafts: 12 channel traces.
+  await until("SEEG channels", () => page.evaluate(() => window.twin.brain.channels?.hist.length > 10));
+  const ch = await page.evaluate(() => ({ labels: window.twin.brain.channels.labels, variable: window.twin.brain.channels.variable }));
+  assert.deepEqual(ch.labels, ["A1", "A2", "A3", "A4", "A5", "A6", "B1", "B2", "B3", "B4", "B5", "B6"]);
+  assert.equal(await page.isVisible("#brain-channels"), true);
+  await page.screenshot({ path: join(shots, "brain-1920x1080.png") });
+  // Clicking it again removes it.
+  await page.mouse.click(target.p.x, target.p.y);
+  await until("region deselected", () => page.evaluate((i) => !window.twin.brain.selected.includes(i), target.i));
+  // Laptop size, dark theme: the scene follows the theme.
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await page.click("#theme");
+  await sleep(700);
+  const bg = await page.evaluate(() => window.twin.brain.scene.background.getHexString());
+  assert.equal(bg, "0b0f15", "dark scene background");
+  await page.screenshot({ path: join(shots, "brain-dark-1366x768.png") });
+  assert.deepEqual(problems, [], "no page errors");
+  await page.close();
+});
+
+test("brain view: stimulated regions are marked (fixture brain)", async () => {
+  const { url, child } = await start(process.env.FIXTURE_BIN, ["5", "10", "1", "60", "brain"]);
+  const page = await context.newPage();
+  await page.goto(`${url}?view=brain`);
+  await until("12 regions", () => page.evaluate(() => window.twin.brain.mesh?.count === 12));
+  // Every 2 s the stimulus moves between regions 2, 3 and 8, 9.
+  const first = await until("a stimulus", () => page.evaluate(() => {
+    const s = window.twin.brain.stimulus.regions;
+    return s.length === 2 && window.twin.brain.rings.count === 2 && s.join(",");
+  }));
+  assert.ok(first === "2,3" || first === "8,9", first);
+  const label = await page.textContent("#brain-stimulus");
+  assert.ok(label === `stimulus on x: ${first === "2,3" ? "r2, r3" : "r8, r9"}`, label);
+  const next = first === "2,3" ? "8,9" : "2,3";
+  await until("the stimulus moves", () => page.evaluate((n) => window.twin.brain.stimulus.regions.join(",") === n, next), 5000);
+  // The rings sit on the stimulated regions' centres.
+  const placed = await page.evaluate(() => {
+    const b = window.twin.brain;
+    const m = new b.rings.matrixWorld.constructor();
+    return b.stimulus.regions.map((i, k) => {
+      b.rings.getMatrixAt(k, m);
+      const [x, y, z] = b.centres[i];
+      return Math.hypot(m.elements[12] - x, m.elements[13] - z, m.elements[14] + y);
+    });
+  });
+  assert.ok(placed.every((d) => d < 1e-6), `ring offsets ${placed}`);
+  await page.screenshot({ path: join(shots, "brain-stimulus.png") });
+  await page.close();
+  child.kill("SIGTERM");
+});
