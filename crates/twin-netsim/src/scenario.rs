@@ -270,6 +270,8 @@ pub enum MacKind {
     /// IEEE 802.11 distributed coordination function (CSMA/CA).
     #[default]
     Dcf,
+    /// Slotted TDMA with one slot per node (`[mac.tdma]`).
+    Tdma,
 }
 
 /// `[mac]`: medium access parameters.
@@ -300,6 +302,8 @@ pub struct MacSpec {
     /// an RTS/CTS exchange; default 65535 (never, as ns-3's
     /// `RtsCtsThreshold`).
     pub rts_threshold: u32,
+    /// Slot structure when `kind = "tdma"` (`[mac.tdma]`).
+    pub tdma: crate::mac::TdmaSpec,
     /// Address resolution below the network layer (`[mac.arp]`).
     pub arp: crate::arp::ArpSpec,
 }
@@ -317,6 +321,7 @@ impl Default for MacSpec {
             sifs: None,
             max_range_m: None,
             rts_threshold: 65_535,
+            tdma: crate::mac::TdmaSpec::default(),
             arp: crate::arp::ArpSpec::default(),
         }
     }

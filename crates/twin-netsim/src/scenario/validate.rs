@@ -182,6 +182,16 @@ fn check_mac(s: &Scenario, p: &mut Vec<Problem>) {
     if let Some(r) = m.max_range_m {
         positive(p, "mac.max_range_m", r);
     }
+    if m.tdma.slot.is_zero() {
+        p.push(Problem::new("mac.tdma.slot", K::Range, "must be > 0"));
+    }
+    if m.tdma.guard.is_some_and(|g| g >= m.tdma.slot) {
+        p.push(Problem::new(
+            "mac.tdma.guard",
+            K::Range,
+            "must be shorter than the slot",
+        ));
+    }
     if m.arp.enabled && m.arp.wait_reply_timeout.is_zero() {
         p.push(Problem::new(
             "mac.arp.wait_reply_timeout",
