@@ -7,6 +7,8 @@ use super::{tdma, Dcf, DcfState, MacCounters, MacCx, MacTimer};
 use crate::packet::{Frame, Packet};
 
 /// The MAC of a node: DCF or TDMA, chosen by `mac.kind`.
+// DCF is the common case and on the hot path: kept inline; TDMA is boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Mac {
     /// 802.11 DCF.
