@@ -189,7 +189,9 @@ main(int argc, char* argv[])
     double pps = 4;
     double txp = 7.5;
     std::string protocol = "AODV";
+    std::string trace; // ns-2 movement file replacing random waypoint
     CommandLine cmd(__FILE__);
+    cmd.AddValue("trace", "ns-2 movement file (paired runs with Twin)", trace);
     cmd.AddValue("nodes", "number of nodes", nNodes);
     cmd.AddValue("flows", "number of CBR flows", nFlows);
     cmd.AddValue("time", "simulated seconds", simTime);
@@ -238,6 +240,13 @@ main(int argc, char* argv[])
     alloc->SetAttribute("Y", uni(300));
     int64_t stream = alloc->AssignStreams(0);
     MobilityHelper mob;
+    if (!trace.empty())
+    {
+        Ns2MobilityHelper ns2(trace);
+        ns2.Install();
+    }
+    else
+    {
     mob.SetMobilityModel("ns3::RandomWaypointMobilityModel",
                          "Speed",
                          uni(20),
@@ -248,6 +257,7 @@ main(int argc, char* argv[])
     mob.SetPositionAllocator(alloc);
     mob.Install(nodes);
     mob.AssignStreams(nodes, stream + 1);
+    }
 
     Ipv4ListRoutingHelper list;
     AodvHelper aodv;
@@ -372,7 +382,7 @@ main(int argc, char* argv[])
         first = false;
     }
     std::cout << "RESULT {\"sim\":\"ns-3.44\",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
-              << ",\"seed\":" << seed << ",\"run\":" << run << ",\"events\":" << events
+              << ",\"trace\":\"" << trace << "\",\"seed\":" << seed << ",\"run\":" << run << ",\"events\":" << events
               << ",\"cpu_s\":" << cpu << ",\"offered_pkts\":" << uint64_t(offered + 0.5)
               << ",\"app_tx_pkts\":" << g.appTx << ",\"tx_pkts\":" << tx << ",\"rx_pkts\":" << rx
               << ",\"pdr_nominal\":" << (offered > 0 ? rx / offered : 0)

@@ -14,7 +14,8 @@
 //!
 //! Options: `--scenario PATH` (default `scenarios/net/manet-ns3.toml`),
 //! `--nodes N`, `--protocol aodv|olsr|greedy`, `--seed S`, `--run R`,
-//! `--time SECONDS`, `--stats` (print the full statistics JSON).
+//! `--time SECONDS`, `--stats` (print the full statistics JSON), `--trace
+//! FILE` (replay an ns-2 movement file instead of random waypoint).
 
 use std::time::Instant;
 
@@ -57,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut path = String::from("scenarios/net/manet-ns3.toml");
     let (mut nodes, mut protocol, mut seed, mut run, mut time) = (None, None, None, None, None);
     let mut full = false;
+    let mut trace: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
@@ -75,6 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--run" => run = Some(val()?.parse::<u64>()?),
             "--time" => time = Some(val()?.parse::<u64>()?),
             "--stats" => full = true,
+            "--trace" => trace = Some(val()?),
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -96,6 +99,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for f in &mut sc.flows {
             f.stop = Some(SimDuration::from_secs(t.saturating_sub(5)));
         }
+    }
+    if let Some(path) = &trace {
+        // Replay an ns-2 movement file instead of random waypoint (paired
+        // runs with ns-3, which replays the same file).
+        let text = std::fs::read_to_string(path)?;
+        let tracks = twin_netsim::mobility::ns2::parse(&text)
+            .map_err(|e| format!("{path}:{}: {}", e.line, e.message))?;
+        sc.nodes[0].mobility = twin_netsim::scenario::MobilitySpec::Ns2Trace {
+            file: path.into(),
+            first: 0,
+            tracks: std::sync::Arc::new(tracks),
+        };
     }
     let c0 = cpu_seconds();
     let w0 = Instant::now();
@@ -155,6 +170,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "aodv": aodv,
         "olsr": olsr,
         "trace_digest": format!("{:016x}", sim.trace_digest()),
+        "trace": trace,
     });
     println!("RESULT {result}");
     if full {

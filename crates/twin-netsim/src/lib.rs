@@ -73,12 +73,15 @@
 //! | module | what |
 //! |---|---|
 //! | [`scenario`] | the TOML format, validation and located diagnostics |
-//! | [`mobility`] | analytic trajectories: constant, waypoints, random waypoint, Gauss-Markov 3D, great-circle flight plans, external |
+//! | [`mobility`] | analytic trajectories: constant, waypoints, random waypoint, Gauss-Markov 3D, great-circle flight plans, ns-2 trace replay, external |
 //! | [`propagation`] | Friis, two-ray ground, log-distance; radio horizon; delay at c |
 //! | [`phy`] | frame timing, SINR with accumulated interference, error rates, carrier sense |
-//! | [`mac`] | 802.11 DCF with ACKs, retries, back-off, NAV, EIFS and long-link timing |
+//! | [`mac`] | 802.11 DCF with ACKs, retries, back-off, NAV, EIFS, RTS/CTS and long-link timing; slotted TDMA |
+//! | [`arp`] | address resolution with ns-3's cache timers (optional) |
 //! | [`routing`] | AODV (RFC 3561), OLSR (RFC 3626), greedy geographic |
 //! | [`stats`] | FlowMonitor-class statistics as JSON or CSV |
+//! | [`probe`] | declarative probes: per-flow and per-node series, link durations, route lifetimes (CSV) |
+//! | [`pcap`] | per-node radiotap/802.11 pcap traces for Wireshark and tshark |
 //!
 //! # Determinism
 //!

@@ -44,6 +44,12 @@
 
 use std::collections::VecDeque;
 
+pub(crate) use self::kind::Mac;
+pub use self::tdma::TdmaSpec;
+
+mod kind;
+pub(crate) mod tdma;
+
 use serde::Serialize;
 use twin_core::{NodeId, SimDuration, SimTime};
 use twin_des::{EventId, Rng, Scheduler};
@@ -76,6 +82,8 @@ pub enum DcfState {
     TxRts,
     /// Waiting for the CTS that answers our RTS.
     WaitCts,
+    /// TDMA: frames wait for the node's next slot.
+    SlotWait,
 }
 
 /// Timers of the DCF.
@@ -101,6 +109,8 @@ pub(crate) enum MacTimer {
     CtsTimeout,
     /// SIFS after the CTS: send the data frame.
     SendData,
+    /// TDMA: our slot begins.
+    Slot,
 }
 
 /// Why a packet never left the MAC.
@@ -521,6 +531,7 @@ impl Dcf {
                 };
                 cx.out.push(MacOut::Transmit(frame, self.basic_mode));
             }
+            MacTimer::Slot => {}
             MacTimer::NavEnd => {
                 self.nav_timer = None;
                 if !self.phy_busy && cx.now.as_nanos() >= self.nav_until {

@@ -255,11 +255,19 @@ impl Mobility {
                 since: 0,
                 ecef,
             },
-            MobilitySpec::Waypoints { points } => {
-                let pts: Vec<(u64, Vec3)> = points
-                    .iter()
-                    .map(|w| (w.at.as_nanos(), Position::in_frame(frame, w.position).xyz))
-                    .collect();
+            MobilitySpec::Waypoints { .. } | MobilitySpec::Ns2Trace { .. } => {
+                let pts: Vec<(u64, Vec3)> = match spec {
+                    MobilitySpec::Waypoints { points } => points
+                        .iter()
+                        .map(|w| (w.at.as_nanos(), Position::in_frame(frame, w.position).xyz))
+                        .collect(),
+                    MobilitySpec::Ns2Trace { first, tracks, .. } => tracks
+                        .get(&(first + index))
+                        .map_or(vec![(0, Vec3::ZERO)], |t| {
+                            t.iter().map(|&(at, p)| (at, Vec3::from(p))).collect()
+                        }),
+                    _ => unreachable!("matched above"),
+                };
                 let first = pts[0];
                 let cur = Leg {
                     t0: 0,
@@ -641,3 +649,5 @@ impl Flight {
 
 #[cfg(test)]
 mod tests;
+
+pub mod ns2;

@@ -18,7 +18,7 @@ use twin_core::NodeId;
 use twin_des::Rng;
 
 use crate::{
-    mac::{Dcf, DcfState},
+    mac::{DcfState, Mac},
     packet::Packet,
     phy::{Phy, PhyState},
     routing::{Routing, RoutingState},
@@ -28,7 +28,7 @@ use crate::{
 #[derive(Debug)]
 pub(crate) struct Node {
     pub(crate) phy: Phy,
-    pub(crate) mac: Dcf,
+    pub(crate) mac: Mac,
     pub(crate) net: Routing,
     /// Address resolution, if the scenario enables it.
     pub(crate) arp: Option<crate::arp::Arp>,

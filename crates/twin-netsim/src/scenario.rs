@@ -270,6 +270,8 @@ pub enum MacKind {
     /// IEEE 802.11 distributed coordination function (CSMA/CA).
     #[default]
     Dcf,
+    /// Slotted TDMA with one slot per node (`[mac.tdma]`).
+    Tdma,
 }
 
 /// `[mac]`: medium access parameters.
@@ -300,6 +302,8 @@ pub struct MacSpec {
     /// an RTS/CTS exchange; default 65535 (never, as ns-3's
     /// `RtsCtsThreshold`).
     pub rts_threshold: u32,
+    /// Slot structure when `kind = "tdma"` (`[mac.tdma]`).
+    pub tdma: crate::mac::TdmaSpec,
     /// Address resolution below the network layer (`[mac.arp]`).
     pub arp: crate::arp::ArpSpec,
 }
@@ -317,6 +321,7 @@ impl Default for MacSpec {
             sifs: None,
             max_range_m: None,
             rts_threshold: 65_535,
+            tdma: crate::mac::TdmaSpec::default(),
             arp: crate::arp::ArpSpec::default(),
         }
     }
@@ -461,6 +466,18 @@ pub enum MobilitySpec {
         #[serde(default)]
         spacing: SimDuration,
     },
+    /// Replay of an ns-2 movement file (local frame): node `i` of the group
+    /// follows `$node_(first + i)` (see [`crate::mobility::ns2`]).
+    Ns2Trace {
+        /// The movement file, relative to the scenario file.
+        file: PathBuf,
+        /// Index in the file of the group's first node.
+        #[serde(default)]
+        first: u32,
+        /// Tracks read from `file` when the scenario is parsed.
+        #[serde(skip)]
+        tracks: std::sync::Arc<BTreeMap<u32, crate::mobility::ns2::Track>>,
+    },
     /// Position set from outside (`Simulation::set_position`); starts here.
     External {
         /// Initial position in the scenario frame.
@@ -539,6 +556,40 @@ impl Scenario {
         Self::parse(&text, Some(path))
     }
 
+    /// Reads the movement files of `ns2-trace` groups (relative to the
+    /// scenario's folder): unreadable files are problems at the `file`
+    /// field, malformed lines diagnostics located in the trace file.
+    fn read_traces(&mut self, file: Option<&Path>) -> (Vec<diag::Problem>, Vec<Diagnostic>) {
+        let dir = file.and_then(Path::parent).unwrap_or(Path::new(""));
+        let (mut problems, mut errors) = (Vec::new(), Vec::new());
+        for (i, g) in self.nodes.iter_mut().enumerate() {
+            let MobilitySpec::Ns2Trace { file, tracks, .. } = &mut g.mobility else {
+                continue;
+            };
+            let path = dir.join(&*file);
+            let field = format!("nodes[{i}].mobility.file");
+            match std::fs::read_to_string(&path) {
+                Err(e) => problems.push(diag::Problem::new(
+                    field,
+                    ProblemKind::Reference,
+                    format!("cannot read movement file {}: {e}", path.display()),
+                )),
+                Ok(text) => match crate::mobility::ns2::parse(&text) {
+                    Ok(t) => *tracks = std::sync::Arc::new(t),
+                    Err(e) => errors.push(Diagnostic {
+                        file: Some(path),
+                        line: e.line,
+                        column: 1,
+                        field,
+                        kind: ProblemKind::Syntax,
+                        message: e.message,
+                    }),
+                },
+            }
+        }
+        (problems, errors)
+    }
+
     /// Parses and checks scenario text; `file` only labels diagnostics.
     ///
     /// # Errors
@@ -546,16 +597,21 @@ impl Scenario {
     /// structure error stops parsing, so it comes alone).
     pub fn parse(text: &str, file: Option<&Path>) -> Result<Scenario, ScenarioError> {
         let file: Option<PathBuf> = file.map(Path::to_path_buf);
-        let scenario: Scenario = match toml::from_str(text) {
+        let mut scenario: Scenario = match toml::from_str(text) {
             Ok(s) => s,
             Err(e) => return Err(diag::from_toml_error(text, file, &e)),
         };
-        let problems = validate::check(&scenario);
-        if problems.is_empty() {
-            Ok(scenario)
-        } else {
-            Err(diag::locate_all(text, file, problems))
+        let (mut problems, trace_errors) = scenario.read_traces(file.as_deref());
+        problems.extend(validate::check(&scenario));
+        if problems.is_empty() && trace_errors.is_empty() {
+            return Ok(scenario);
         }
+        let mut all = match diag::locate_all(text, file, problems) {
+            ScenarioError::Invalid(d) => d,
+            ScenarioError::Io { .. } => Vec::new(),
+        };
+        all.extend(trace_errors);
+        Err(ScenarioError::Invalid(all))
     }
 
     /// Checks a scenario built or edited in code. Diagnostics carry the field

@@ -9,13 +9,13 @@ use twin_des::{RngStreams, Scheduler};
 use crate::{
     channel::Channel,
     geo::{Geodetic, Vec3},
-    mac::{Dcf, MacCounters, Timing},
+    mac::{tdma::Tdma, Dcf, Mac, MacCounters, Timing},
     mobility::{Mobility, Position},
     node::{Node, NodeState},
     phy::{Phy, Radio},
     propagation::Propagation,
     routing::{aodv::Aodv, greedy::Greedy, olsr::Olsr, Routing},
-    scenario::{Frame, Protocol, Scenario, ScenarioError, Standard},
+    scenario::{Frame, MacKind, Protocol, Scenario, ScenarioError, Standard},
     stats::{Stats, StatsSnapshot},
     traffic::Flow,
     world::{Event, World},
@@ -165,6 +165,7 @@ impl Simulation {
             .fold(0.0, f64::max);
         let cell = reach.iter().copied().fold(1.0, f64::max);
 
+        let node_total = names.len() as u32;
         let mut mob = Vec::new();
         let mut nodes = Vec::new();
         for g in &sc.nodes {
@@ -203,7 +204,23 @@ impl Simulation {
                 };
                 nodes.push(Node {
                     phy: Phy::new(ri),
-                    mac: Dcf::new(id, &sc.mac, radio, timing, streams.stream(e, purpose::MAC)),
+                    mac: match sc.mac.kind {
+                        MacKind::Dcf => Mac::Dcf(Dcf::new(
+                            id,
+                            &sc.mac,
+                            radio,
+                            timing,
+                            streams.stream(e, purpose::MAC),
+                        )),
+                        MacKind::Tdma => Mac::Tdma(Box::new(Tdma::new(
+                            id,
+                            &sc.mac,
+                            radio,
+                            (max_range / crate::geo::SPEED_OF_LIGHT * 1e9).ceil() as u64,
+                            id.0,
+                            node_total,
+                        ))),
+                    },
                     net,
                     arp: sc.mac.arp.enabled.then(|| {
                         crate::arp::Arp::new(id, &sc.mac.arp, streams.stream(e, purpose::ARP))
@@ -444,7 +461,7 @@ impl Simulation {
     pub fn stats(&self) -> StatsSnapshot {
         let mut mac = MacCounters::default();
         for n in &self.world.nodes {
-            let c = &n.mac.counters;
+            let c = n.mac.counters();
             mac.tx_frames += c.tx_frames;
             mac.retries += c.retries;
             mac.acks += c.acks;

@@ -63,6 +63,7 @@ impl Event {
                     MacTimer::SendCts { to } => 4 | u64::from(*to) << 8,
                     MacTimer::CtsTimeout => 5,
                     MacTimer::SendData => 6,
+                    MacTimer::Slot => 7,
                 },
             ),
             Event::Net { node, timer } => (
@@ -370,7 +371,7 @@ impl World {
         &mut self,
         s: &mut Scheduler<Event>,
         node: u32,
-        f: impl FnOnce(&mut crate::mac::Dcf, &mut MacCx<'_>),
+        f: impl FnOnce(&mut crate::mac::Mac, &mut MacCx<'_>),
     ) {
         let mut out = self.mac_pool.pop().unwrap_or_default();
         {

@@ -38,6 +38,10 @@ pub struct GreedyParams {
     pub beacon_interval: SimDuration,
     /// Neighbours not heard for this long are forgotten.
     pub neighbor_timeout: SimDuration,
+    /// Neighbours farther than this (by their last beacon) are not used as
+    /// next hops \[m\]: a margin below the radio range, so that greedy
+    /// progress does not always pick a link at the edge of detection.
+    pub max_hop_m: Option<f64>,
 }
 
 impl Default for GreedyParams {
@@ -45,6 +49,7 @@ impl Default for GreedyParams {
         GreedyParams {
             beacon_interval: SimDuration::from_secs(1),
             neighbor_timeout: SimDuration::from_millis(3500),
+            max_hop_m: None,
         }
     }
 }
@@ -63,6 +68,13 @@ impl GreedyParams {
                 format!("{prefix}.neighbor_timeout"),
                 ProblemKind::Range,
                 "must be > 0",
+            ));
+        }
+        if self.max_hop_m.is_some_and(|m| !(m.is_finite() && m > 0.0)) {
+            p.push(Problem::new(
+                format!("{prefix}.max_hop_m"),
+                ProblemKind::Range,
+                "must be a finite number > 0",
             ));
         }
     }
@@ -106,9 +118,10 @@ impl Greedy {
             return Some(dst);
         }
         let mine = here.distance(dst_pos);
+        let reach = self.p.max_hop_m.unwrap_or(f64::INFINITY);
         self.neighbors
             .iter()
-            .filter(|(_, n)| n.1 > now)
+            .filter(|(_, n)| n.1 > now && n.0.distance(here) <= reach)
             .map(|(&id, n)| (n.0.distance(dst_pos), id))
             .filter(|&(d, _)| d < mine)
             .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))

@@ -182,6 +182,16 @@ fn check_mac(s: &Scenario, p: &mut Vec<Problem>) {
     if let Some(r) = m.max_range_m {
         positive(p, "mac.max_range_m", r);
     }
+    if m.tdma.slot.is_zero() {
+        p.push(Problem::new("mac.tdma.slot", K::Range, "must be > 0"));
+    }
+    if m.tdma.guard.is_some_and(|g| g >= m.tdma.slot) {
+        p.push(Problem::new(
+            "mac.tdma.guard",
+            K::Range,
+            "must be shorter than the slot",
+        ));
+    }
     if m.arp.enabled && m.arp.wait_reply_timeout.is_zero() {
         p.push(Problem::new(
             "mac.arp.wait_reply_timeout",
@@ -256,6 +266,7 @@ fn check_mobility(p: &mut Vec<Problem>, prefix: &str, frame: Frame, m: &Mobility
         MobilitySpec::Constant { position } | MobilitySpec::External { position } => {
             check_position(p, &format!("{prefix}.position"), frame, *position);
         }
+        MobilitySpec::Ns2Trace { .. } => local_only(p, "ns2-trace"),
         MobilitySpec::Line { start, spacing } => {
             local_only(p, "line");
             check_position(p, &format!("{prefix}.start"), frame, *start);
@@ -413,6 +424,20 @@ fn check_nodes(s: &Scenario, p: &mut Vec<Problem>) {
             s.simulation.frame,
             &g.mobility,
         );
+        if let MobilitySpec::Ns2Trace { first, tracks, .. } = &g.mobility {
+            let count = g.count.unwrap_or(1);
+            let missing = (*first..first.saturating_add(count)).find(|k| !tracks.contains_key(k));
+            // An empty map means the file could not be read (reported already).
+            if let (Some(k), false) = (missing, tracks.is_empty()) {
+                p.push(Problem::new(
+                    format!("{prefix}.mobility.file"),
+                    K::Reference,
+                    format!(
+                        "the movement file has no `$node_({k})` (group needs {count} from {first})"
+                    ),
+                ));
+            }
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use twin_netsim::{ProblemKind, Scenario, ScenarioError};
 
-use crate::scenario_path;
+use crate::{scenario_path, secs};
 
 /// Writes `text` to a temporary `.toml` file and parses it.
 fn parse_file(text: &str) -> (tempfile::NamedTempFile, ScenarioError) {
@@ -70,4 +70,60 @@ fn missing_file_is_an_io_error() {
     let err = Scenario::from_file("/nonexistent/net.toml").unwrap_err();
     assert!(matches!(err, ScenarioError::Io { .. }));
     assert!(err.to_string().contains("/nonexistent/net.toml"));
+}
+
+/// A two-node scenario replaying `trace` (an ns-2 movement file).
+fn ns2_scenario(dir: &std::path::Path, trace: &str, count: u32) -> std::path::PathBuf {
+    std::fs::write(dir.join("moves.ns2"), trace).unwrap();
+    let sc = format!(
+        "[simulation]\nname = \"replay\"\nduration = \"20s\"\n\
+         [radios.wifi]\nstandard = \"802.11b\"\n\
+         [routing]\nprotocol = \"aodv\"\n\
+         [[nodes]]\nname = \"n\"\ncount = {count}\n\
+         mobility = {{ model = \"ns2-trace\", file = \"moves.ns2\" }}\n"
+    );
+    let path = dir.join("replay.toml");
+    std::fs::write(&path, sc).unwrap();
+    path
+}
+
+#[test]
+fn ns2_movement_files_are_replayed() {
+    let d = tempfile::tempdir().unwrap();
+    let trace = "$node_(0) set X_ 0.0\n$node_(0) set Y_ 0.0\n$node_(1) set X_ 100.0\n\
+                 $ns_ at 2.0 \"$node_(0) setdest 200.0 0.0 20.0\"\n";
+    let sc = twin_netsim::Scenario::from_file(ns2_scenario(d.path(), trace, 2)).unwrap();
+    let mut sim = twin_netsim::Simulation::from_scenario(&sc).unwrap();
+    sim.step_until(secs(7)).unwrap();
+    let p = sim.positions();
+    // Moving at 20 m/s since 2 s: x = 100 at 7 s; node 1 stays.
+    assert!((p[0].xyz[0] - 100.0).abs() < 1e-6, "{:?}", p[0]);
+    assert!((p[0].velocity[0] - 20.0).abs() < 1e-6, "{:?}", p[0]);
+    assert_eq!(p[1].xyz, [100.0, 0.0, 0.0]);
+    sim.step_until(secs(15)).unwrap();
+    assert!((sim.positions()[0].xyz[0] - 200.0).abs() < 1e-6);
+}
+
+#[test]
+fn ns2_trace_problems_are_located() {
+    let d = tempfile::tempdir().unwrap();
+    // A malformed line: located in the movement file.
+    let bad = "$node_(0) set X_ 0.0\n$ns_ at 1.0 \"$node_(0) setdest 5 5 fast\"\n";
+    let e = twin_netsim::Scenario::from_file(ns2_scenario(d.path(), bad, 1)).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("moves.ns2:2:"), "{msg}");
+    assert!(msg.contains("speed"), "{msg}");
+    // Too few nodes in the file: located at the scenario's `file` field.
+    let one = "$node_(0) set X_ 0.0\n";
+    let e = twin_netsim::Scenario::from_file(ns2_scenario(d.path(), one, 2)).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("replay.toml:") && msg.contains("$node_(1)"),
+        "{msg}"
+    );
+    // A missing file.
+    std::fs::remove_file(d.path().join("moves.ns2")).unwrap();
+    let sc = d.path().join("replay.toml");
+    let e = twin_netsim::Scenario::from_file(&sc).unwrap_err();
+    assert!(e.to_string().contains("cannot read movement file"), "{e}");
 }

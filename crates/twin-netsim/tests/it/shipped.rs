@@ -57,3 +57,46 @@ fn aanet_aircraft_reach_the_gateways() {
         sim.routes()
     );
 }
+
+#[test]
+fn aanet_atlantic_has_200_aircraft_on_tdma_reaching_both_gateways() {
+    let mut sc = Scenario::from_file(scenario_path("aanet-atlantic.toml")).unwrap();
+    assert_eq!(sc.simulation.duration, SimDuration::from_secs(3600));
+    sc.simulation.duration = SimDuration::from_secs(240);
+    let mut sim = Simulation::from_scenario(&sc).unwrap();
+    assert_eq!(sim.node_count(), 202);
+    sim.step_until(secs(240)).unwrap();
+    let pos = sim.positions();
+    let aircraft: Vec<_> = pos
+        .iter()
+        .filter(|p| p.name != "gander" && p.name != "shannon")
+        .collect();
+    assert_eq!(aircraft.len(), 200);
+    // Cruise at 9-12 km (the last aircraft of some tracks already descend).
+    let cruising = aircraft
+        .iter()
+        .filter(|p| (9_000.0..=12_000.0).contains(&p.geodetic.unwrap().alt))
+        .count();
+    assert!(cruising >= 180, "{cruising} of 200 at cruise altitude");
+    // About 800 km/h.
+    let v = aircraft[0].velocity;
+    let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    assert!((215.0..=230.0).contains(&speed), "{speed} m/s");
+    // Multi-hop routes exist toward both coasts, over links of hundreds of km.
+    let st = sim.stats();
+    for gw in ["gander", "shannon"] {
+        let id = sim.node_id(gw).unwrap();
+        let got: u64 = st
+            .flows
+            .iter()
+            .filter(|f| f.dst == id)
+            .map(|f| f.rx_packets)
+            .sum();
+        assert!(got > 0, "nothing reached {gw}: {:?}", st.totals);
+    }
+    assert!(st
+        .flows
+        .iter()
+        .any(|f| f.rx_packets > 0 && f.hops_mean >= 3.0));
+    assert_eq!((st.mac.acks, st.mac.retries), (0, 0), "TDMA has no ACKs");
+}
