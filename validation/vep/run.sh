@@ -6,7 +6,8 @@
 # its patient folder and compared with its hidden truth. Writes results.json
 # (per patient) and results.md (per condition) next to this script.
 #
-# Needs the connectomes (scripts/fetch-tvb-data). About 10–20 minutes on the
+# Extra arguments go to the study (e.g. --only "noise x"); VEP_OUT sets the
+# results folder. Needs the connectomes (scripts/fetch-tvb-data). About 10–20 minutes on the
 # project's 2-core VM. Not run by CI (the unit and end-to-end tests are).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,4 +16,4 @@ cargo build --release -p twin-cli
 target_dir=${CARGO_TARGET_DIR:-target}
 "$target_dir/release/twin" brain vep study \
   --tvb-data crates/twin-brain/tests/data/tvb-data \
-  --out validation/vep "$@"
+  --out "${VEP_OUT:-validation/vep}" "$@"

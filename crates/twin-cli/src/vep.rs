@@ -208,6 +208,9 @@ pub(crate) struct StudyArgs {
     /// Multiplies the number of patients per condition.
     #[arg(long, default_value_t = 1)]
     scale: usize,
+    /// Run only the conditions whose name contains one of these (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 /// Runs a `twin brain vep` subcommand.
@@ -484,7 +487,13 @@ fn run_study(a: StudyArgs) -> Result<()> {
         Some(w) => w.clone(),
         None => std::env::temp_dir().join(format!("twin-vep-study-{}", std::process::id())),
     };
-    let conds = study::default_conditions(a.scale);
+    let mut conds = study::default_conditions(a.scale);
+    if !a.only.is_empty() {
+        conds.retain(|c| a.only.iter().any(|o| c.name.contains(o.as_str())));
+        if conds.is_empty() {
+            bail!("--only {:?} matches no condition", a.only);
+        }
+    }
     let tvb = a.tvb_data.clone();
     let conn = move |n: usize| -> Result<Connectome, twin_vep::VepError> {
         Ok(Connectome::from_path(

@@ -82,6 +82,8 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
         c("76, very high noise", 76, 4.0, 8, 1.0, 6),
         c("76, sparse sensors", 76, 1.0, 4, 0.5, 6),
         c("192, moderate noise", 192, 1.0, 10, 1.0, 4),
+        c("76, noise x8", 76, 8.0, 8, 1.0, 4),
+        c("76, noise x16", 76, 16.0, 8, 1.0, 4),
     ]
 }
 
