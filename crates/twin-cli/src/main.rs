@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 2 invalid input (scenario errors are printed as
 //! `file:line:column: field: message`), 1 a run that failed.
 
+mod dds;
 mod llm;
 mod run;
 
@@ -50,6 +51,8 @@ enum Cmd {
     /// The local model service (OpenAI- and Ollama-compatible HTTP APIs).
     #[command(subcommand)]
     Llm(llm::LlmCmd),
+    /// Run one member of a scenario in this process, over DDS.
+    Member(dds::MemberArgs),
 }
 
 /// An error that has already been printed in full; exit with this code.
@@ -127,7 +130,15 @@ fn dispatch(cmd: Cmd) -> Result<()> {
         }
         Cmd::Run { scenario, opts } => {
             let s = load(Some(&scenario))?;
+            if opts.distributed {
+                let s = run::apply_overrides(s, &opts)?;
+                return dds::run(&s, &scenario, opts.quiet).context("distributed run failed");
+            }
             run::run(s, &opts).context("federation run failed")
+        }
+        Cmd::Member(args) => {
+            let s = load(Some(&args.scenario))?;
+            dds::member(&args, &s)
         }
         Cmd::Llm(cmd) => llm::dispatch(cmd),
         Cmd::Demo { opts } => {
