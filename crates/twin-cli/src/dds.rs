@@ -162,4 +162,6 @@ mod imp {
     }
 }
 
+#[cfg(feature = "dds")]
+pub(crate) use imp::dds_bus;
 pub(crate) use imp::{member, run};

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 2 invalid input (scenario errors are printed as
 //! `file:line:column: field: message`), 1 a run that failed.
 
+mod bus;
 mod dds;
 mod llm;
 mod run;
@@ -53,6 +54,9 @@ enum Cmd {
     Llm(llm::LlmCmd),
     /// Run one member of a scenario in this process, over DDS.
     Member(dds::MemberArgs),
+    /// Inspect, record and replay a DDS data space; write the IDL of bus types.
+    #[command(subcommand)]
+    Bus(bus::BusCmd),
 }
 
 /// An error that has already been printed in full; exit with this code.
@@ -136,6 +140,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             }
             run::run(s, &opts).context("federation run failed")
         }
+        Cmd::Bus(cmd) => bus::dispatch(cmd),
         Cmd::Member(args) => {
             let s = load(Some(&args.scenario))?;
             dds::member(&args, &s)
