@@ -85,6 +85,7 @@ mod imp {
     }
     trait Pub {
         fn write(&self, data: Value, sim_ns: Option<u64>) -> Result<()>;
+        fn matched(&self) -> bool;
     }
 
     struct K<T> {
@@ -125,6 +126,9 @@ mod imp {
                 None => self.0.write(v),
             };
             r.map_err(|e| anyhow!("{e}"))
+        }
+        fn matched(&self) -> bool {
+            self.0.status().matched_current > 0
         }
     }
 
@@ -290,7 +294,14 @@ mod imp {
                             .iter()
                             .find(|k| k.topic() == topic)
                             .ok_or_else(|| at(&format!("unknown topic `{topic}`")))?;
-                        writers.push((topic.clone(), kind.writer(&p)?));
+                        let w = kind.writer(&p)?;
+                        // Give discovery a moment so the first samples reach
+                        // readers that are already there.
+                        let until = Instant::now() + Duration::from_secs(3);
+                        while !w.matched() && Instant::now() < until {
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                        writers.push((topic.clone(), w));
                     }
                     if speed > 0.0 {
                         let wall = v["wall_ns"].as_u64().unwrap_or(0);

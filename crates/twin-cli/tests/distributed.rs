@@ -218,3 +218,68 @@ fn a_sigkilled_member_is_detected_and_the_drop_policy_lets_the_run_finish() {
         "recording reached the end time"
     );
 }
+
+#[test]
+fn bus_tools_play_echo_and_record_ticks() {
+    if !in_netns() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = String::new();
+    for n in 1..=5u64 {
+        lines.push_str(&format!(
+            "{{\"topic\":\"twin/demo/tick\",\"wall_ns\":{},\"sim_ns\":{},\"data\":{{\"n\":{n}}}}}\n",
+            n * 1_000_000,
+            n * 250_000_000
+        ));
+    }
+    std::fs::write(dir.path().join("ticks.jsonl"), lines).unwrap();
+    let spawn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_twin"))
+            .current_dir(dir.path())
+            .args(args)
+            .env("TWIN_DDS_DOMAIN", "35")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let echo = spawn(&["bus", "echo", "twin/demo/tick", "--count", "5"]);
+    let rec = spawn(&["bus", "record", "rec.jsonl", "--seconds", "6"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let play = twin(
+        dir.path(),
+        &["bus", "play", "ticks.jsonl", "--speed", "0"],
+        35,
+    );
+    assert!(
+        play.status.success(),
+        "{}",
+        String::from_utf8_lossy(&play.stderr)
+    );
+    let echo = echo.wait_with_output().unwrap();
+    assert!(
+        echo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&echo.stderr)
+    );
+    let got: Vec<serde_json::Value> = String::from_utf8_lossy(&echo.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got.len(), 5);
+    for (i, v) in got.iter().enumerate() {
+        assert_eq!(v["data"]["n"], i as u64 + 1);
+        assert_eq!(v["sim_ns"], (i as u64 + 1) * 250_000_000);
+        assert_eq!(v["source"], "twin-bus-tool");
+    }
+    assert!(rec.wait_with_output().unwrap().status.success());
+    let recorded = std::fs::read_to_string(dir.path().join("rec.jsonl")).unwrap();
+    let ticks = recorded
+        .lines()
+        .filter(|l| l.contains("\"topic\":\"twin/demo/tick\"") && l.contains("\"data\":{"))
+        .count();
+    assert_eq!(ticks, 5, "{recorded}");
+    // The player leaving shows as an instance-state change, also recorded.
+    assert!(recorded.contains("NotAliveNoWriters"), "{recorded}");
+}
