@@ -283,3 +283,72 @@ fn bus_tools_play_echo_and_record_ticks() {
     // The player leaving shows as an instance-state change, also recorded.
     assert!(recorded.contains("NotAliveNoWriters"), "{recorded}");
 }
+
+#[test]
+fn a_python_cyclonedds_program_joins_a_running_federation_and_follows_its_grants() {
+    if !in_netns() {
+        return;
+    }
+    let python = std::env::var("TWIN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let dir = tempfile::tempdir().unwrap();
+    // Paced at real time, so the federation is running when Python joins.
+    let text = SCENARIO
+        .replace("ON_LOST", "drop")
+        .replace("pacing = 0.0", "pacing = 1.0")
+        .replace("end = \"5s\"", "end = \"6s\"");
+    std::fs::write(dir.path().join("s.toml"), text).unwrap();
+    let fed = Command::new(env!("CARGO_BIN_EXE_twin"))
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "s.toml",
+            "--quiet",
+            "--no-dashboard",
+            "--distributed",
+        ])
+        .env("TWIN_DDS_DOMAIN", "36")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let script = format!("{}/tests/py_member.py", env!("CARGO_MANIFEST_DIR"));
+    let py = Command::new(python)
+        .args([&script, "36", "py", "100000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let fed = fed.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&py.stdout);
+    assert!(
+        py.status.success(),
+        "python member: {}\n{out}\n{}",
+        py.status,
+        String::from_utf8_lossy(&py.stderr)
+    );
+    assert!(
+        fed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fed.stderr)
+    );
+    let grants: Vec<u64> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["granted"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert!(grants.len() >= 10, "only {} grants: {out}", grants.len());
+    // It joined mid-run and advanced in its own steps of 100 ms to the end.
+    assert!(
+        grants[0] >= 1_000_000_000,
+        "joined at {} ns: not mid-run",
+        grants[0]
+    );
+    for w in grants.windows(2) {
+        assert_eq!(w[1] - w[0], 100_000_000, "{grants:?}");
+    }
+    assert_eq!(*grants.last().unwrap(), 6_000_000_000, "{grants:?}");
+}
