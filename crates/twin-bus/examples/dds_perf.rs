@@ -117,13 +117,12 @@ fn main() {
             let mut buf = Vec::new();
             while next < n {
                 buf.clear();
-                if r.take_into(&mut buf, 4096) == 0 {
-                    if r.take_timeout(Duration::from_secs(10))
+                if r.take_into(&mut buf, 4096) == 0
+                    && r.take_timeout(Duration::from_secs(10))
                         .map(|v| buf.extend(v))
                         .is_err()
-                    {
-                        break;
-                    }
+                {
+                    break;
                 }
                 start.get_or_insert_with(Instant::now);
                 for s in &buf {
