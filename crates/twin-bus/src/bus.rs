@@ -139,11 +139,7 @@ impl Bus {
         match &self.inner {
             BusInner::Memory(d) => d.participant_name(id),
             #[cfg(feature = "dds")]
-            BusInner::Dds(d) => d
-                .participants()
-                .into_iter()
-                .find(|p| p.0 == id)
-                .map(|p| p.1),
+            BusInner::Dds(d) => d.participant_name(id),
         }
     }
 

@@ -5,6 +5,8 @@
 //! `file:line:column: field: message`), 1 a run that failed.
 
 mod brain;
+mod bus;
+mod dds;
 mod llm;
 mod net;
 mod run;
@@ -59,6 +61,11 @@ enum Cmd {
     /// The packet-level network simulator standalone.
     #[command(subcommand)]
     Net(net::NetCmd),
+    /// Run one member of a scenario in this process, over DDS.
+    Member(dds::MemberArgs),
+    /// Inspect, record and replay a DDS data space; write the IDL of bus types.
+    #[command(subcommand)]
+    Bus(bus::BusCmd),
 }
 
 /// An error that has already been printed in full; exit with this code.
@@ -136,7 +143,16 @@ fn dispatch(cmd: Cmd) -> Result<()> {
         }
         Cmd::Run { scenario, opts } => {
             let s = load(Some(&scenario))?;
+            if opts.distributed {
+                let s = run::apply_overrides(s, &opts)?;
+                return dds::run(&s, &scenario, opts.quiet).context("distributed run failed");
+            }
             run::run(s, &opts).context("federation run failed")
+        }
+        Cmd::Bus(cmd) => bus::dispatch(cmd),
+        Cmd::Member(args) => {
+            let s = load(Some(&args.scenario))?;
+            dds::member(&args, &s)
         }
         Cmd::Llm(cmd) => llm::dispatch(cmd),
         Cmd::Brain(cmd) => brain::dispatch(cmd),

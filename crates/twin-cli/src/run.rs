@@ -29,13 +29,16 @@ pub(crate) struct RunOpts {
     threads: bool,
     /// No progress bar.
     #[arg(long, short)]
-    quiet: bool,
+    pub(crate) quiet: bool,
     /// Port of the dashboard on 127.0.0.1 (0 = pick a free one).
     #[arg(long, default_value_t = twin_dashboard::DEFAULT_PORT)]
     dashboard_port: u16,
     /// Do not start the dashboard.
     #[arg(long)]
     no_dashboard: bool,
+    /// Run each member as its own process over DDS (controller here).
+    #[arg(long)]
+    pub(crate) distributed: bool,
 }
 
 /// Starts the dashboard on 127.0.0.1 and prints its URL; a failure to start
@@ -85,7 +88,8 @@ fn start_dashboard(bus: &Bus, opts: &RunOpts) -> Option<twin_dashboard::Dashboar
 
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 
-pub(crate) fn run(mut scenario: Scenario, opts: &RunOpts) -> Result<()> {
+/// Applies `--end` and `--pacing` to the scenario.
+pub(crate) fn apply_overrides(mut scenario: Scenario, opts: &RunOpts) -> Result<Scenario> {
     if let Some(end) = opts.end {
         if end.is_zero() {
             bail!("--end must be positive");
@@ -98,6 +102,14 @@ pub(crate) fn run(mut scenario: Scenario, opts: &RunOpts) -> Result<()> {
         }
         scenario.federation.pacing = p;
     }
+    Ok(scenario)
+}
+
+pub(crate) fn run(scenario: Scenario, opts: &RunOpts) -> Result<()> {
+    if opts.distributed {
+        bail!("--distributed needs a scenario file: twin run FILE --distributed");
+    }
+    let scenario = apply_overrides(scenario, opts)?;
     let f = &scenario.federation;
     let (name, end, epoch) = (f.name.clone(), f.end, f.epoch);
     let bus = Bus::in_memory();

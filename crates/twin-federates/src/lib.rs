@@ -171,8 +171,82 @@ fn make_member(spec: &twin_scenario::MemberSpec) -> Result<Box<dyn Member>, Vec<
 
 /// Builds the federation a checked scenario describes, on `bus`.
 pub fn build(scenario: &Scenario, bus: Bus, opts: BuildOptions) -> Result<Federation, BuildError> {
+    let cfg = federation_config(scenario);
+    let mut members = Vec::new();
+    for m in &scenario.members {
+        let (mode, member) = member_of(scenario, m)?;
+        members.push(MemberSpec {
+            name: m.name.clone(),
+            mode,
+            member,
+            threaded: opts.threaded,
+        });
+    }
+    Ok(Federation::new(bus, cfg, members)?)
+}
+
+/// The controller of a scenario's federation whose members run elsewhere
+/// (`twin run --distributed`, or `twin member` on other hosts).
+pub fn build_controller(scenario: &Scenario, bus: Bus) -> Result<Federation, BuildError> {
+    let expected = scenario.members.iter().map(|m| m.name.clone()).collect();
+    Ok(Federation::controller_only(
+        bus,
+        federation_config(scenario),
+        expected,
+    )?)
+}
+
+/// The driver of one member of a scenario (`twin member NAME`), on `bus`.
+/// `None` if the scenario has no member of that name.
+pub fn build_member(
+    scenario: &Scenario,
+    name: &str,
+    bus: &Bus,
+) -> Result<Option<twin_federation::MemberDriver>, BuildError> {
+    let Some(m) = scenario.members.iter().find(|m| m.name == name) else {
+        return Ok(None);
+    };
+    let cfg = federation_config(scenario);
+    let (mode, member) = member_of(scenario, m)?;
+    Ok(Some(twin_federation::MemberDriver::new(
+        bus.participant(name),
+        mode,
+        member,
+        cfg.epoch,
+        cfg.seed,
+        cfg.liveliness_lease,
+    )?))
+}
+
+fn member_of(
+    scenario: &Scenario,
+    m: &twin_scenario::MemberSpec,
+) -> Result<(TimeMode, Box<dyn twin_federation::Member>), BuildError> {
     let f = &scenario.federation;
-    let cfg = FederationConfig {
+    let member = make_member(m).map_err(|issues| BuildError::Params {
+        member: m.name.clone(),
+        kind: m.kind.clone(),
+        message: issues
+            .into_iter()
+            .map(|i| i.message)
+            .collect::<Vec<_>>()
+            .join("; "),
+    })?;
+    let mode = match m.time_mode(&Catalog) {
+        twin_scenario::TimeMode::Stepped => TimeMode::Stepped {
+            dt: m.effective_dt(f),
+        },
+        twin_scenario::TimeMode::Event => TimeMode::Event {
+            lookahead: m.lookahead,
+        },
+        twin_scenario::TimeMode::None => TimeMode::Untimed,
+    };
+    Ok((mode, member))
+}
+
+fn federation_config(scenario: &Scenario) -> FederationConfig {
+    let f = &scenario.federation;
+    FederationConfig {
         controller: ControllerConfig {
             name: f.name.clone(),
             end: twin_core::SimTime::ZERO + f.end,
@@ -191,33 +265,5 @@ pub fn build(scenario: &Scenario, bus: Bus, opts: BuildOptions) -> Result<Federa
         stall_warning: f.stall_warning.to_std(),
         progress_every: Duration::from_millis(100),
         liveliness_lease: f.liveliness_lease.to_std(),
-    };
-    let mut members = Vec::new();
-    for m in &scenario.members {
-        let member = make_member(m).map_err(|issues| BuildError::Params {
-            member: m.name.clone(),
-            kind: m.kind.clone(),
-            message: issues
-                .into_iter()
-                .map(|i| i.message)
-                .collect::<Vec<_>>()
-                .join("; "),
-        })?;
-        let mode = match m.time_mode(&Catalog) {
-            twin_scenario::TimeMode::Stepped => TimeMode::Stepped {
-                dt: m.effective_dt(f),
-            },
-            twin_scenario::TimeMode::Event => TimeMode::Event {
-                lookahead: m.lookahead,
-            },
-            twin_scenario::TimeMode::None => TimeMode::Untimed,
-        };
-        members.push(MemberSpec {
-            name: m.name.clone(),
-            mode,
-            member,
-            threaded: opts.threaded,
-        });
     }
-    Ok(Federation::new(bus, cfg, members)?)
 }

@@ -182,6 +182,7 @@ pub struct Controller {
     last_progress: Instant,
     last_status: Instant,
     run_requested: bool,
+    all_ready_at: Option<Instant>,
     log: Vec<GrantRecord>,
     polls: u64,
     progress_pending: bool,
@@ -232,6 +233,7 @@ impl Controller {
             last_progress: now,
             last_status: now,
             run_requested: true,
+            all_ready_at: None,
             log: Vec::new(),
             polls: 0,
             progress_pending: false,
@@ -404,7 +406,7 @@ impl Controller {
         let grants = match mode {
             TimeMode::Untimed => None,
             _ => {
-                let qos = protocol_writer().partitions([grant_partition(name)]);
+                let qos = grant_writer().partitions([grant_partition(name)]);
                 Some(self.participant.writer(&self.grant_topic, qos)?)
             }
         };
@@ -523,7 +525,10 @@ impl Controller {
                 out.progressed = true;
             }
         }
-        if self.state == FedState::Initialise && self.all_expected_ready() {
+        if self.state == FedState::Initialise
+            && self.all_expected_ready()
+            && self.discovery_settled()
+        {
             let next = if self.cfg.start_frozen || !self.run_requested {
                 FedState::Frozen
             } else {
@@ -563,6 +568,23 @@ impl Controller {
             self.publish_status();
         }
         Ok(out)
+    }
+
+    /// Across processes (a DDS bus), every member being ready does not yet
+    /// mean every member's readers have discovered every other member's
+    /// writers; data written before that would miss them. So on DDS the
+    /// controller leaves Initialise only after all members have been ready
+    /// for a settling time (`TWIN_DDS_SETTLE_MS`, default 500 ms), ample for
+    /// discovery on one host or a LAN.
+    fn discovery_settled(&mut self) -> bool {
+        if !self.participant.bus().is_dds() {
+            return true;
+        }
+        let settle = std::env::var("TWIN_DDS_SETTLE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(Duration::from_millis(500), Duration::from_millis);
+        self.all_ready_at.get_or_insert_with(Instant::now).elapsed() >= settle
     }
 
     fn all_expected_ready(&self) -> bool {

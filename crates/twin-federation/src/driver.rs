@@ -31,6 +31,7 @@ pub struct MemberDriver {
     steps: u64,
     name: std::sync::Arc<str>,
     grant_buf: Vec<twin_bus::Sample<TimeGrant>>,
+    join_wait: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for MemberDriver {
@@ -61,7 +62,7 @@ impl MemberDriver {
         let grants = match mode {
             TimeMode::Untimed => None,
             _ => {
-                let qos = protocol_reader().partitions([grant_partition(p.name())]);
+                let qos = grant_reader().partitions([grant_partition(p.name())]);
                 Some(p.reader(&p.topic(GRANT_TOPIC)?, qos)?)
             }
         };
@@ -77,6 +78,7 @@ impl MemberDriver {
             steps: 0,
             name: participant_name.into(),
             grant_buf: Vec::new(),
+            join_wait: None,
         })
     }
 
@@ -131,6 +133,19 @@ impl MemberDriver {
         }
         let mut progress = false;
         if !self.joined {
+            // Across processes the controller is found by discovery: join
+            // once it reads our reports (bounded, then join regardless).
+            if self.ctx.participant().bus().is_dds()
+                && self.reports.status().matched_current == 0
+                && self
+                    .join_wait
+                    .get_or_insert_with(std::time::Instant::now)
+                    .elapsed()
+                    < std::time::Duration::from_secs(60)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                return Ok(DriverPoll::Idle);
+            }
             self.send(Report::Join {
                 mode: self.ctx.mode,
             })?;

@@ -251,6 +251,22 @@ pub(crate) fn state_reader() -> ReaderQos {
     ReaderQos::default().reliable().transient_local().keep_all()
 }
 
+/// Grants: reliable and transient-local with the last grant per member, so
+/// a grant written before discovery matched the member's reader (a new
+/// process on a DDS bus) still reaches it. At most one grant per member is
+/// outstanding, so keeping the last loses nothing.
+pub(crate) fn grant_writer() -> WriterQos {
+    WriterQos::default()
+        .reliable_blocking(Duration::from_secs(5))
+        .transient_local()
+        .keep_last(1)
+}
+
+/// Reader of [`grant_writer`]'s grants.
+pub(crate) fn grant_reader() -> ReaderQos {
+    ReaderQos::default().reliable().transient_local().keep_all()
+}
+
 /// The partition of one member's grants.
 pub(crate) fn grant_partition(member: &str) -> String {
     format!("member/{member}")

@@ -192,6 +192,26 @@ impl Federation {
         })
     }
 
+    /// The controller alone, for a federation whose members run elsewhere
+    /// (other processes or hosts on a DDS bus): it waits for `expected`
+    /// members to join over the bus.
+    pub fn controller_only(
+        bus: Bus,
+        mut cfg: FederationConfig,
+        expected: Vec<String>,
+    ) -> Result<Self, FederationError> {
+        cfg.controller.expected = expected.clone();
+        let controller = Controller::new(bus.participant("controller"), cfg.controller.clone())?;
+        Ok(Federation {
+            bus,
+            cfg,
+            controller,
+            inline: Vec::new(),
+            threads: Vec::new(),
+            order: expected,
+        })
+    }
+
     /// The bus the federation runs on.
     pub fn bus(&self) -> &Bus {
         &self.bus

@@ -7,10 +7,12 @@
 //! `u32` count and the elements; enums and union discriminants a `u32`.
 //! See [`super::schema`] for how Rust types map onto these.
 //!
-//! A Twin writer may append a *trailer* after the sample: 4-byte aligned,
-//! the magic `TWNT` and the simulation time stamp (`u64` ns as two `u32`).
-//! Readers that decode by the IDL type stop before it; Twin readers use it
-//! for [`crate::SampleInfo::sim_time`].
+//! A Twin writer appends a *trailer* after the sample: 4-byte aligned, the
+//! magic `TWNT`, a `u32` of flags (bit 0: a simulation time is present),
+//! the simulation time stamp and the writer's sequence number (each `u64`
+//! as two little-endian `u32`, low first). Readers that decode by the IDL
+//! type stop before it; Twin readers use it for
+//! [`crate::SampleInfo::sim_time`] and [`crate::SampleInfo::sequence`].
 
 use serde::{
     de::{self, DeserializeSeed, IntoDeserializer, Visitor},
@@ -37,24 +39,37 @@ impl de::Error for CdrError {
     }
 }
 
-/// Serialises `value` with the encapsulation header and optional trailer.
+/// What the trailer carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Trailer {
+    /// Simulation time stamp [ns].
+    pub(crate) sim_ns: Option<u64>,
+    /// The writer's sequence number, from 1.
+    pub(crate) seq: u64,
+}
+
+/// Serialises `value` with the encapsulation header and, if given, a trailer.
 pub(crate) fn encode<T: Serialize + ?Sized>(
     value: &T,
-    sim_ns: Option<u64>,
+    trailer: Option<Trailer>,
     out: &mut Vec<u8>,
 ) -> Result<(), CdrError> {
     out.clear();
     out.extend_from_slice(&HEADER_LE);
     value.serialize(&mut Ser { out })?;
-    if let Some(ns) = sim_ns {
+    if let Some(t) = trailer {
         let mut s = Ser { out };
         s.align(4);
         s.out.extend_from_slice(&TRAILER_MAGIC);
-        s.out.extend_from_slice(&(ns as u32).to_le_bytes());
-        s.out.extend_from_slice(&((ns >> 32) as u32).to_le_bytes());
+        s.out
+            .extend_from_slice(&u32::from(t.sim_ns.is_some()).to_le_bytes());
+        for v in [t.sim_ns.unwrap_or(0), t.seq] {
+            s.out.extend_from_slice(&(v as u32).to_le_bytes());
+            s.out.extend_from_slice(&((v >> 32) as u32).to_le_bytes());
+        }
     }
-    // XCDR1 payloads are padded to a multiple of 4 (the header's options
-    // carry the padding count, which is zero here once padded).
+    // XCDR1 payloads are padded to a multiple of 4; the header's options
+    // carry the padding count.
     let pad = (4 - (out.len() % 4)) % 4;
     out.extend(std::iter::repeat_n(0, pad));
     if pad != 0 {
@@ -71,10 +86,10 @@ pub(crate) fn encode_key<K: Serialize + ?Sized>(
     encode(key, None, out)
 }
 
-/// Decodes a sample (header included) and its trailer's simulation time.
+/// Decodes a sample (header included) and its trailer, if any.
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
-) -> Result<(T, Option<u64>), CdrError> {
+) -> Result<(T, Option<Trailer>), CdrError> {
     if bytes.len() < 4 {
         return Err(CdrError(format!(
             "{} bytes: shorter than the CDR header",
@@ -98,14 +113,19 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     let v = T::deserialize(&mut d)?;
     d.align(4)?;
     let rest = &d.data[d.pos.min(d.data.len())..];
-    let sim = if rest.len() >= 12 && rest[..4] == TRAILER_MAGIC {
-        let lo = u32::from_le_bytes(rest[4..8].try_into().expect("4 bytes"));
-        let hi = u32::from_le_bytes(rest[8..12].try_into().expect("4 bytes"));
-        Some(u64::from(lo) | (u64::from(hi) << 32))
-    } else {
-        None
+    let word = |i: usize| {
+        u64::from(u32::from_le_bytes(
+            rest[i..i + 4].try_into().expect("4 bytes"),
+        ))
     };
-    Ok((v, sim))
+    let trailer = (rest.len() >= 24 && rest[..4] == TRAILER_MAGIC).then(|| {
+        let sim = word(8) | (word(12) << 32);
+        Trailer {
+            sim_ns: (word(4) & 1 == 1).then_some(sim),
+            seq: word(16) | (word(20) << 32),
+        }
+    });
+    Ok((v, trailer))
 }
 
 struct Ser<'a> {
@@ -691,11 +711,21 @@ mod tests {
             t: true,
         };
         let mut out = Vec::new();
-        encode(&s, Some(123_456_789_012), &mut out).unwrap();
+        let t = Trailer {
+            sim_ns: Some(123_456_789_012),
+            seq: (7 << 32) + 9,
+        };
+        encode(&s, Some(t), &mut out).unwrap();
         assert_eq!(out.len() % 4, 0);
-        let (back, sim): (S, _) = decode(&out).unwrap();
+        let (back, got): (S, _) = decode(&out).unwrap();
         assert_eq!(back, s);
-        assert_eq!(sim, Some(123_456_789_012));
+        assert_eq!(got, Some(t));
+        let t = Trailer {
+            sim_ns: None,
+            seq: 1,
+        };
+        encode(&s, Some(t), &mut out).unwrap();
+        assert_eq!(decode::<S>(&out).unwrap().1, Some(t));
         encode(&s, None, &mut out).unwrap();
         assert_eq!(decode::<S>(&out).unwrap().1, None);
     }

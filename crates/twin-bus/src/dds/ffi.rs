@@ -717,17 +717,37 @@ pub(crate) fn writer_counts(e: &Entity) -> [u64; 5] {
     }
 }
 
-/// The participant GUID of the writer a reader knows as `publication`.
-pub(crate) fn writer_participant(reader: &Entity, publication: u64) -> Option<[u8; 16]> {
+/// The participant GUID of the writer a reader knows as `publication`, and
+/// the writer's entity name (Twin names writers after their participant).
+pub(crate) fn writer_participant(
+    reader: &Entity,
+    publication: u64,
+) -> Option<([u8; 16], Option<String>)> {
     // SAFETY: on success Cyclone returns an endpoint struct we own and free
-    // with dds_builtintopic_free_endpoint after copying the key out.
+    // with dds_builtintopic_free_endpoint after copying the key and name
+    // out; the name string returned by dds_qget_entity_name is ours to free.
     unsafe {
         let ep = c::dds_get_matched_publication_data(reader.handle, publication);
         if ep.is_null() {
             return None;
         }
         let key = (*ep).participant_key.v;
+        let mut name = None;
+        let mut p: *mut std::os::raw::c_char = ptr::null_mut();
+        if !(*ep).qos.is_null() && c::dds_qget_entity_name((*ep).qos, &mut p) && !p.is_null() {
+            name = Some(CStr::from_ptr(p).to_string_lossy().into_owned());
+            c::dds_free(p as *mut c_void);
+        }
         c::dds_builtintopic_free_endpoint(ep);
-        Some(key)
+        Some((key, name))
+    }
+}
+
+/// The GUID of an entity.
+pub(crate) fn guid(e: &Entity) -> Option<[u8; 16]> {
+    // SAFETY: dds_guid_t is plain data; Cyclone fills it through a valid pointer.
+    unsafe {
+        let mut g: c::dds_guid_t = std::mem::zeroed();
+        (c::dds_get_guid(e.handle, &mut g) >= 0).then_some(g.v)
     }
 }

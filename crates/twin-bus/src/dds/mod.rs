@@ -22,12 +22,16 @@ mod cdr;
 mod config;
 mod ffi;
 mod ops;
+mod probe;
 mod schema;
 mod topic;
 
-use std::sync::{
-    atomic::{AtomicBool, AtomicU64, Ordering},
-    Arc,
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
 };
 
 use parking_lot::Mutex;
@@ -61,6 +65,18 @@ pub(crate) struct Domain {
     _domain: Option<ffi::Entity>,
     next_entity: AtomicU64,
     participants: Mutex<Vec<Arc<PartState>>>,
+    /// Names of participants (local and discovered) by id.
+    pub(crate) names: Arc<Mutex<HashMap<ParticipantId, String>>>,
+}
+
+/// The participant id of a DDS participant GUID (the same in every process).
+pub(crate) fn participant_id(guid: &[u8; 16]) -> ParticipantId {
+    // FNV-1a: stable across processes and builds.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in guid {
+        h = (h ^ u32::from(*b)).wrapping_mul(0x0100_0193);
+    }
+    ParticipantId(h)
 }
 
 /// The DDS backend could not start.
@@ -80,6 +96,8 @@ pub(crate) fn log(msg: &str) {
 pub(crate) struct DdsParticipant {
     entity: Arc<ffi::Entity>,
     killed: AtomicBool,
+    pub(crate) name: String,
+    pub(crate) names: Arc<Mutex<HashMap<ParticipantId, String>>>,
 }
 
 impl DdsParticipant {
@@ -109,6 +127,7 @@ impl Domain {
             _domain: dom,
             next_entity: AtomicU64::new(1),
             participants: Mutex::new(Vec::new()),
+            names: Arc::default(),
         }))
     }
 
@@ -121,16 +140,24 @@ impl Domain {
         name: &str,
     ) -> Result<(Arc<PartState>, Arc<DdsParticipant>), String> {
         let e = ffi::participant(self.config.domain, name)?;
-        let mut parts = self.participants.lock();
-        let p = Arc::new(PartState::new(ParticipantId(parts.len() as u32 + 1), name));
-        parts.push(Arc::clone(&p));
+        let id = ffi::guid(&e).map_or(ParticipantId(0), |g| participant_id(&g));
+        self.names.lock().insert(id, name.to_owned());
+        let p = Arc::new(PartState::new(id, name));
+        self.participants.lock().push(Arc::clone(&p));
         Ok((
             p,
             Arc::new(DdsParticipant {
                 entity: Arc::new(e),
                 killed: AtomicBool::new(false),
+                name: name.to_owned(),
+                names: Arc::clone(&self.names),
             }),
         ))
+    }
+
+    /// The name of participant `id`, local or discovered through its writers.
+    pub(crate) fn participant_name(&self, id: ParticipantId) -> Option<String> {
+        self.names.lock().get(&id).cloned()
     }
 
     pub(crate) fn participants(&self) -> Vec<(ParticipantId, String, bool)> {

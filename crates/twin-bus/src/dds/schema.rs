@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_reflection::{ContainerFormat, Format, Named, Tracer, TracerConfig, VariantFormat};
+use serde_reflection::{ContainerFormat, Format, Named, VariantFormat};
 
 use crate::TopicType;
 
@@ -79,6 +79,7 @@ impl Schema {
             .unwrap_or(("twin", T::TYPE_NAME));
         let mut b = Builder {
             registry: &registry,
+            building: Vec::new(),
             module: module.to_owned(),
             types: BTreeMap::new(),
             rust_top: rust_top.clone(),
@@ -187,45 +188,10 @@ impl Schema {
     }
 }
 
-/// Traces `T`. serde-reflection explores one variant of a nested enum per
-/// pass and only while the enum is not marked incomplete, so each pass
-/// clears the marks of the enums known so far; the registry check at the end
-/// names enums still missing variants, which a new round then includes.
+/// Traces `T` (see [`super::probe`]).
 fn trace<T: TopicType>() -> Result<(Format, BTreeMap<String, ContainerFormat>), SchemaError> {
-    let fail = |e: serde_reflection::Error| {
-        format!("cannot trace the serde shape of {}: {e}", T::TYPE_NAME)
-    };
-    let mut names: Vec<String> = Vec::new();
-    for _ in 0..8 {
-        let mut tracer = Tracer::new(TracerConfig::default().is_human_readable(false));
-        let (format, _) = tracer.trace_simple_type::<T>().map_err(fail)?;
-        let samples = serde_reflection::Samples::new();
-        for _ in 0..64 {
-            for n in &names {
-                tracer.check_incomplete_enum(n);
-            }
-            tracer.trace_type_once::<T>(&samples).map_err(fail)?;
-        }
-        match tracer.registry() {
-            Ok(r) => return Ok((format, r)),
-            Err(serde_reflection::Error::MissingVariants(v)) => {
-                let before = names.len();
-                names.extend(
-                    v.into_iter()
-                        .filter(|n| !names.contains(n))
-                        .collect::<Vec<_>>(),
-                );
-                if names.len() == before {
-                    return Err(format!(
-                        "{}: enums {names:?} could not be traced completely",
-                        T::TYPE_NAME
-                    ));
-                }
-            }
-            Err(e) => return Err(fail(e)),
-        }
-    }
-    Err(format!("{}: type too deeply nested to trace", T::TYPE_NAME))
+    super::probe::trace::<T>()
+        .map_err(|e| format!("cannot trace the serde shape of {}: {e}", T::TYPE_NAME))
 }
 
 impl Ty {
@@ -286,6 +252,7 @@ impl Ty {
 
 struct Builder<'a> {
     registry: &'a BTreeMap<String, ContainerFormat>,
+    building: Vec<String>,
     module: String,
     types: BTreeMap<String, NamedTy>,
     rust_top: String,
@@ -293,22 +260,41 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// The IDL name of a Rust container: the topic type gets its
+    /// `TYPE_NAME`; others `<module of TYPE_NAME>::<Rust name>`, with the
+    /// suffix `Value` if that would clash with the topic type's name.
     fn scoped(&self, rust_name: &str) -> String {
         if rust_name == self.rust_top {
-            self.top.clone()
+            return self.top.clone();
+        }
+        let n = format!("{}::{rust_name}", self.module);
+        if n == self.top {
+            format!("{n}Value")
         } else {
-            format!("{}::{rust_name}", self.module)
+            n
         }
     }
 
     fn container(&mut self, rust_name: &str) -> Result<Ty, SchemaError> {
         let name = self.scoped(rust_name);
+        if self.building.contains(&name) {
+            return Err(format!(
+                "`{rust_name}` contains itself: recursive types have no IDL mapping here"
+            ));
+        }
         if let Some(t) = self.types.get(&name) {
             return Ok(match t {
                 NamedTy::Enum(v) => Ty::Enum(name, v.len() as u32),
                 _ => Ty::Named(name),
             });
         }
+        self.building.push(name.clone());
+        let r = self.container_body(rust_name, name);
+        self.building.pop();
+        r
+    }
+
+    fn container_body(&mut self, rust_name: &str, name: String) -> Result<Ty, SchemaError> {
         let c = self
             .registry
             .get(rust_name)
@@ -450,5 +436,91 @@ impl Builder<'_> {
             }
             Format::Variable(_) => return Err(format!("{ctx}: untraced format")),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    enum Mode {
+        A { x: u64 },
+        B { y: u32 },
+        C,
+    }
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct Inner {
+        name: String,
+        mode: Mode,
+        when: Option<u64>,
+    }
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    enum Rep {
+        Join { mode: Mode },
+        Ready,
+    }
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct Outer {
+        members: Vec<Inner>,
+        rep: Rep,
+    }
+    impl TopicType for Outer {
+        const TYPE_NAME: &'static str = "t::Outer";
+        type Key = ();
+        fn key(&self) {}
+    }
+
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    enum TimeMode {
+        Stepped { dt: twin_core::SimDuration },
+        Event { lookahead: twin_core::SimDuration },
+        Untimed,
+    }
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct MemberStatus {
+        name: String,
+        mode: TimeMode,
+        requested: Option<twin_core::SimTime>,
+    }
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct Status {
+        members: Vec<MemberStatus>,
+    }
+    impl TopicType for Status {
+        const TYPE_NAME: &'static str = "t::Status";
+        type Key = ();
+        fn key(&self) {}
+    }
+
+    #[test]
+    fn enums_met_only_inside_sequences_are_traced_completely() {
+        let idl = Schema::of::<Status>().unwrap().idl();
+        assert!(
+            idl.contains("case 0: ::t::TimeMode_Stepped stepped;"),
+            "{idl}"
+        );
+        assert!(idl.contains("case 1: ::t::TimeMode_Event event;"), "{idl}");
+        assert!(idl.contains("// variants 0..3"), "{idl}");
+        assert!(idl.contains("unsigned long long dt;"), "{idl}");
+    }
+
+    #[test]
+    fn nested_enums_in_sequences_and_variants_are_traced_completely() {
+        let s = Schema::of::<Outer>().unwrap();
+        let idl = s.idl();
+        assert!(
+            idl.contains("@final union Mode switch (unsigned long)"),
+            "{idl}"
+        );
+        assert!(idl.contains("case 0: ::t::Mode_A a;"), "{idl}");
+        assert!(idl.contains("case 1: ::t::Mode_B b;"), "{idl}");
+        assert!(idl.contains("sequence<::t::Inner> members;"), "{idl}");
+        assert!(
+            idl.contains("sequence<unsigned long long, 1> when;"),
+            "{idl}"
+        );
     }
 }

@@ -66,8 +66,10 @@ impl<T: TopicType> DdsTopic<T> {
     }
 }
 
-fn writer_qos(q: &WriterQos) -> ffi::Qos {
+fn writer_qos(q: &WriterQos, participant: &str) -> ffi::Qos {
     let mut f = ffi::Qos::new();
+    // Discovery carries it: readers elsewhere learn the writer's member name.
+    f.entity_name(participant);
     f.reliability(q.reliability);
     f.durability(q.durability);
     f.history(q.history);
@@ -170,6 +172,8 @@ pub(crate) struct DdsWriter<T> {
     cb: Arc<WriterCallbacks>,
     last_read: Mutex<[u64; 5]>,
     max_block: std::time::Duration,
+    /// Samples written so far (the trailer carries the next one's number).
+    seq: std::sync::atomic::AtomicU64,
 }
 
 impl<T> std::fmt::Debug for DdsWriter<T> {
@@ -195,13 +199,19 @@ impl<T: TopicType> DdsWriter<T> {
             notify: Notify::default(),
             last_incompatible: Mutex::new(None),
         });
-        let entity = ffi::writer(&pe, topic.topic_entity(), &writer_qos(q), cb.clone())
-            .map_err(|e| unsupported(&topic.name, e))?;
+        let entity = ffi::writer(
+            &pe,
+            topic.topic_entity(),
+            &writer_qos(q, &topic.part.name),
+            cb.clone(),
+        )
+        .map_err(|e| unsupported(&topic.name, e))?;
         Ok(DdsWriter {
             topic: Arc::clone(topic),
             entity,
             cb,
             last_read: Mutex::new([0; 5]),
+            seq: std::sync::atomic::AtomicU64::new(0),
             max_block: match q.reliability {
                 crate::Reliability::Reliable { max_blocking_time } => max_blocking_time,
                 crate::Reliability::BestEffort => std::time::Duration::ZERO,
@@ -218,7 +228,11 @@ impl<T: TopicType> DdsWriter<T> {
         }
         let res = BUF.with(|b| {
             let mut b = b.borrow_mut();
-            match cdr::encode(&value, t.map(SimTime::as_nanos), &mut b) {
+            let trailer = cdr::Trailer {
+                sim_ns: t.map(SimTime::as_nanos),
+                seq: self.seq.load(Ordering::Relaxed) + 1,
+            };
+            match cdr::encode(&value, Some(trailer), &mut b) {
                 Err(e) => Err(Some(e.0)),
                 Ok(()) => match ffi::write_cdr(
                     &self.entity,
@@ -226,7 +240,10 @@ impl<T: TopicType> DdsWriter<T> {
                     &b,
                     ffi::WriteKind::Data,
                 ) {
-                    Ok(()) => Ok(()),
+                    Ok(()) => {
+                        self.seq.fetch_add(1, Ordering::Relaxed);
+                        Ok(())
+                    }
                     Err(ffi::RC_TIMEOUT) => Err(None),
                     Err(rc) => Err(Some(ffi::err_text(rc))),
                 },
@@ -355,6 +372,7 @@ impl<K> Default for Book<K> {
 
 struct ReaderCallbacks<T: TopicType> {
     notify: Notify,
+    names: Arc<Mutex<HashMap<ParticipantId, String>>>,
     topic: String,
     exclusive: bool,
     listener: Mutex<Option<Box<dyn ReaderListener<T>>>>,
@@ -372,9 +390,9 @@ impl<T: TopicType> ReaderCallbacks<T> {
     /// Decodes one taken sample; `None` if it must be skipped.
     fn decode(&self, reader: &ffi::Entity, bytes: &[u8], raw: ffi::RawInfo) -> Option<Sample<T>> {
         let mut book = self.book.lock();
-        let (value, sim) = if raw.valid {
+        let (value, trailer) = if raw.valid {
             match cdr::decode::<T>(bytes) {
-                Ok((v, sim)) => (Some(v), sim),
+                Ok((v, t)) => (Some(v), t),
                 Err(e) => {
                     book.rejected += 1;
                     super::log(&format!(
@@ -397,22 +415,26 @@ impl<T: TopicType> ReaderCallbacks<T> {
             None => book.keys.get(&raw.instance)?.clone(),
         };
         let instance = Self::handle_of(&mut book, raw.instance);
+        // The writer's own number when it is a Twin writer; otherwise the
+        // count of samples received from it.
         let seq = {
             let s = book.seq.entry(raw.publication).or_insert(0);
-            *s += 1;
+            *s = trailer.map_or(*s + 1, |t| t.seq);
             *s
         };
         let participant = match book.parts.get(&raw.publication) {
             Some(p) => *p,
             None => {
-                let p = ffi::writer_participant(reader, raw.publication).map_or(
-                    ParticipantId(0),
-                    |g| {
-                        let mut h = rustc_hash::FxHasher::default();
-                        g.hash(&mut h);
-                        ParticipantId(h.finish() as u32)
-                    },
-                );
+                let p = match ffi::writer_participant(reader, raw.publication) {
+                    Some((g, name)) => {
+                        let id = super::participant_id(&g);
+                        if let Some(n) = name {
+                            self.names.lock().entry(id).or_insert(n);
+                        }
+                        id
+                    }
+                    None => ParticipantId(0),
+                };
                 book.parts.insert(raw.publication, p);
                 p
             }
@@ -439,7 +461,7 @@ impl<T: TopicType> ReaderCallbacks<T> {
                 participant,
                 sequence: seq,
                 source_time: WallTime(raw.source_ns.max(0) as u64),
-                sim_time: sim.map(SimTime::from_nanos),
+                sim_time: trailer.and_then(|t| t.sim_ns).map(SimTime::from_nanos),
             },
         })
     }
@@ -551,6 +573,7 @@ impl<T: TopicType> DdsReader<T> {
             .ok_or_else(|| CreateError::ParticipantKilled(topic.name.clone()))?;
         let cb = Arc::new(ReaderCallbacks {
             notify: Notify::default(),
+            names: Arc::clone(&topic.part.names),
             topic: topic.name.clone(),
             exclusive: q.ownership == crate::Ownership::Exclusive,
             listener: Mutex::new(listener),

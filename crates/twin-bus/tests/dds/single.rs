@@ -91,6 +91,11 @@ fn keyed_samples_cross_participants_with_sim_time() {
     let y = got.iter().find(|s| &*s.key == "y").unwrap();
     assert_ne!(y.info.instance, xs[0].info.instance);
     assert_eq!(y.info.sim_time, Some(SimTime::from_nanos(42)));
+    assert_eq!(y.info.participant, a.id());
+    assert_eq!(
+        bus.participant_name(y.info.participant).as_deref(),
+        Some("a")
+    );
     assert_eq!(xs[0].info.sim_time, None);
     assert!(y.info.source_time.0 > 1_600_000_000_000_000_000);
 

@@ -1,0 +1,343 @@
+//! `twin bus`: look at a DDS data space from the outside.
+//!
+//! * `twin bus idl [--out DIR]`: the IDL of every Twin bus type (the files
+//!   in `idl/`), for other DDS programs;
+//! * `twin bus ls`: the known topics with their types;
+//! * `twin bus echo TOPIC`: decode and print live samples as JSON lines;
+//! * `twin bus record FILE`: every sample of the known topics, with wall and
+//!   simulation time stamps, as JSON lines (doubles as an audit log);
+//! * `twin bus play FILE [--speed X]`: publish a recording again with its
+//!   original timing divided by `X` (0 = as fast as possible).
+//!
+//! Topics are known by name: the federation protocol and the bundled member
+//! kinds' topics (brain monitors under `twin/brain/monitor/tavg`).
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+/// `twin bus` subcommands.
+#[derive(Subcommand, Debug)]
+pub(crate) enum BusCmd {
+    /// Write the IDL of every bus type.
+    Idl {
+        /// Folder for the `.idl` files (default: print to stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List the known topics and their types.
+    Ls,
+    /// Print live samples of a topic as JSON lines.
+    Echo {
+        /// Topic name.
+        topic: String,
+        /// Stop after this many samples.
+        #[arg(long)]
+        count: Option<u64>,
+    },
+    /// Record every sample of the known topics to a JSON-lines file.
+    Record {
+        /// Output file.
+        file: PathBuf,
+        /// Stop after this many seconds of wall time.
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
+    /// Publish a recording again.
+    Play {
+        /// A file written by `twin bus record`.
+        file: PathBuf,
+        /// Time scale: 2 plays twice as fast, 0 as fast as possible.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
+}
+
+#[cfg(feature = "dds")]
+mod imp {
+    use std::{
+        io::{BufRead, BufWriter, Write},
+        sync::{
+            atomic::{AtomicBool, Ordering},
+            Arc,
+        },
+        time::{Duration, Instant},
+    };
+
+    use anyhow::{anyhow, bail, Context, Result};
+    use serde_json::{json, Value};
+    use twin_bus::{dds::idl_of, Bus, Participant, Reader, ReaderQos, TopicType, WriterQos};
+    use twin_federates::{brain, demo, net};
+    use twin_federation::proto;
+
+    use super::BusCmd;
+
+    /// One known topic: how to describe, read and write it.
+    trait Known {
+        fn topic(&self) -> &str;
+        fn type_name(&self) -> &'static str;
+        fn idl(&self) -> Result<String, String>;
+        fn subscribe(&self, p: &Participant) -> Result<Box<dyn Sub>>;
+        fn writer(&self, p: &Participant) -> Result<Box<dyn Pub>>;
+    }
+    trait Sub {
+        fn take(&self, out: &mut Vec<Value>);
+    }
+    trait Pub {
+        fn write(&self, data: Value, sim_ns: Option<u64>) -> Result<()>;
+        fn matched(&self) -> bool;
+    }
+
+    struct K<T> {
+        topic: String,
+        _t: std::marker::PhantomData<fn() -> T>,
+    }
+
+    fn k<T: TopicType>(topic: &str) -> Box<dyn Known> {
+        Box::new(K::<T> {
+            topic: topic.to_owned(),
+            _t: std::marker::PhantomData,
+        })
+    }
+
+    struct S<T: TopicType>(Reader<T>, Bus);
+    impl<T: TopicType> Sub for S<T> {
+        fn take(&self, out: &mut Vec<Value>) {
+            for s in self.0.take() {
+                out.push(json!({
+                    "wall_ns": s.info.source_time.0,
+                    "sim_ns": s.info.sim_time.map(|t| t.as_nanos()),
+                    "source": self.1.participant_name(s.info.participant),
+                    "seq": s.info.sequence,
+                    "state": format!("{:?}", s.info.state),
+                    "data": s.value.map(|v| serde_json::to_value(v).unwrap_or(Value::Null)),
+                }));
+            }
+        }
+    }
+
+    struct W<T: TopicType>(twin_bus::Writer<T>);
+    impl<T: TopicType> Pub for W<T> {
+        fn write(&self, data: Value, sim_ns: Option<u64>) -> Result<()> {
+            let v: T =
+                serde_json::from_value(data).context("sample does not fit the topic type")?;
+            let r = match sim_ns {
+                Some(t) => self.0.write_at(v, twin_core::SimTime::from_nanos(t)),
+                None => self.0.write(v),
+            };
+            r.map_err(|e| anyhow!("{e}"))
+        }
+        fn matched(&self) -> bool {
+            self.0.status().matched_current > 0
+        }
+    }
+
+    impl<T: TopicType> Known for K<T> {
+        fn topic(&self) -> &str {
+            &self.topic
+        }
+        fn type_name(&self) -> &'static str {
+            T::TYPE_NAME
+        }
+        fn idl(&self) -> Result<String, String> {
+            idl_of::<T>()
+        }
+        fn subscribe(&self, p: &Participant) -> Result<Box<dyn Sub>> {
+            let t = p.topic::<T>(&self.topic)?;
+            // Best effort and volatile match every writer's offer.
+            let r = p.reader(&t, ReaderQos::default().keep_last(1024))?;
+            Ok(Box::new(S(r, p.bus().clone())))
+        }
+        fn writer(&self, p: &Participant) -> Result<Box<dyn Pub>> {
+            let t = p.topic::<T>(&self.topic)?;
+            Ok(Box::new(W(p.writer(&t, WriterQos::default().keep_all())?)))
+        }
+    }
+
+    fn known() -> Vec<Box<dyn Known>> {
+        vec![
+            k::<proto::ControlState>(proto::STATE_TOPIC),
+            k::<proto::ControlCommand>(proto::COMMAND_TOPIC),
+            k::<proto::MemberReport>(proto::REPORT_TOPIC),
+            k::<proto::TimeGrant>(proto::GRANT_TOPIC),
+            k::<proto::FederationStatus>(proto::STATUS_TOPIC),
+            k::<proto::AssistantQuestion>(proto::ASK_TOPIC),
+            k::<proto::AssistantAnswer>(proto::ANSWER_TOPIC),
+            k::<demo::PointPosition>(demo::POSITION_TOPIC),
+            k::<demo::Tick>(demo::TICK_TOPIC),
+            k::<net::NetNodePosition>(net::POSITION_TOPIC),
+            k::<net::NetRoute>(net::ROUTE_TOPIC),
+            k::<net::NetStats>(net::STATS_TOPIC),
+            k::<net::NetExternalPosition>(net::EXTERNAL_TOPIC),
+            k::<brain::BrainSample>(&format!("{}tavg", brain::MONITOR_PREFIX)),
+            k::<brain::BrainRegions>(brain::REGIONS_TOPIC),
+            k::<brain::BrainStimulus>(brain::STIMULUS_TOPIC),
+        ]
+    }
+
+    /// The IDL files: `(file name, text)`, one per type.
+    fn idl_files() -> Result<Vec<(String, String)>> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for t in known() {
+            let file = format!("{}.idl", t.type_name().replace("::", "_"));
+            if out.iter().any(|(f, _)| *f == file) {
+                continue;
+            }
+            let idl = t.idl().map_err(|e| anyhow!("{}: {e}", t.type_name()))?;
+            let text = format!(
+                "// {} on topic `{}` (XCDR1, @final). Generated by `twin bus idl`; do not edit.\n{idl}",
+                t.type_name(),
+                t.topic()
+            );
+            out.push((file, text));
+        }
+        Ok(out)
+    }
+
+    fn stop_flag() -> Arc<AtomicBool> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = Arc::clone(&stop);
+        let _ = ctrlc::set_handler(move || s.store(true, Ordering::SeqCst));
+        stop
+    }
+
+    pub(crate) fn dispatch(cmd: BusCmd) -> Result<()> {
+        if let BusCmd::Idl { out } = &cmd {
+            for (file, text) in idl_files()? {
+                match out {
+                    Some(dir) => {
+                        std::fs::create_dir_all(dir)?;
+                        std::fs::write(dir.join(&file), text).with_context(|| file.clone())?;
+                    }
+                    None => println!("{text}"),
+                }
+            }
+            return Ok(());
+        }
+        if let BusCmd::Ls = &cmd {
+            for t in known() {
+                println!("{:<28} {}", t.topic(), t.type_name());
+            }
+            return Ok(());
+        }
+        let bus = crate::dds::dds_bus()?;
+        let p = bus.participant("twin-bus-tool");
+        match cmd {
+            BusCmd::Echo { topic, count } => {
+                let t = known()
+                    .into_iter()
+                    .find(|t| t.topic() == topic)
+                    .ok_or_else(|| anyhow!("unknown topic `{topic}`; see `twin bus ls`"))?;
+                let sub = t.subscribe(&p)?;
+                let stop = stop_flag();
+                let (mut n, mut buf) = (0u64, Vec::new());
+                while !stop.load(Ordering::SeqCst) && count.is_none_or(|c| n < c) {
+                    sub.take(&mut buf);
+                    for v in buf.drain(..) {
+                        println!("{v}");
+                        n += 1;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Ok(())
+            }
+            BusCmd::Record { file, seconds } => {
+                let subs: Vec<(String, Box<dyn Sub>)> = known()
+                    .into_iter()
+                    .map(|t| Ok((t.topic().to_owned(), t.subscribe(&p)?)))
+                    .collect::<Result<_>>()?;
+                let mut out = BufWriter::new(
+                    std::fs::File::create(&file).with_context(|| file.display().to_string())?,
+                );
+                let stop = stop_flag();
+                let start = Instant::now();
+                let mut buf = Vec::new();
+                while !stop.load(Ordering::SeqCst)
+                    && seconds.is_none_or(|s| start.elapsed().as_secs_f64() < s)
+                {
+                    for (topic, s) in &subs {
+                        s.take(&mut buf);
+                        for mut v in buf.drain(..) {
+                            v["topic"] = json!(topic);
+                            writeln!(out, "{v}")?;
+                        }
+                    }
+                    out.flush()?;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Ok(())
+            }
+            BusCmd::Play { file, speed } => {
+                if !(speed.is_finite() && speed >= 0.0) {
+                    bail!("--speed must be a finite number ≥ 0 (got {speed})");
+                }
+                let kinds = known();
+                let mut writers: Vec<(String, Box<dyn Pub>)> = Vec::new();
+                let text = std::io::BufReader::new(
+                    std::fs::File::open(&file).with_context(|| file.display().to_string())?,
+                );
+                let (start, mut first) = (Instant::now(), None::<u64>);
+                for (i, line) in text.lines().enumerate() {
+                    let line = line?;
+                    let at =
+                        |e: &dyn std::fmt::Display| anyhow!("{}:{}: {e}", file.display(), i + 1);
+                    let v: Value = serde_json::from_str(&line).map_err(|e| at(&e))?;
+                    let topic = v["topic"]
+                        .as_str()
+                        .ok_or_else(|| at(&"no `topic`"))?
+                        .to_owned();
+                    if v["data"].is_null() {
+                        continue; // instance-state changes are not replayed
+                    }
+                    if !writers.iter().any(|(t, _)| *t == topic) {
+                        let kind = kinds
+                            .iter()
+                            .find(|k| k.topic() == topic)
+                            .ok_or_else(|| at(&format!("unknown topic `{topic}`")))?;
+                        let w = kind.writer(&p)?;
+                        // Give discovery a moment so the first samples reach
+                        // readers that are already there.
+                        let until = Instant::now() + Duration::from_secs(3);
+                        while !w.matched() && Instant::now() < until {
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                        writers.push((topic.clone(), w));
+                    }
+                    if speed > 0.0 {
+                        let wall = v["wall_ns"].as_u64().unwrap_or(0);
+                        let f = *first.get_or_insert(wall);
+                        let due =
+                            Duration::from_secs_f64(wall.saturating_sub(f) as f64 / 1e9 / speed);
+                        if let Some(d) = due.checked_sub(start.elapsed()) {
+                            std::thread::sleep(d);
+                        }
+                    }
+                    let w = &writers
+                        .iter()
+                        .find(|(t, _)| *t == topic)
+                        .expect("added above")
+                        .1;
+                    w.write(v["data"].clone(), v["sim_ns"].as_u64())
+                        .map_err(|e| at(&e))?;
+                }
+                // Let reliable writers deliver before the process ends.
+                std::thread::sleep(Duration::from_millis(500));
+                Ok(())
+            }
+            BusCmd::Idl { .. } | BusCmd::Ls => unreachable!("handled above"),
+        }
+    }
+}
+
+#[cfg(not(feature = "dds"))]
+mod imp {
+    use super::BusCmd;
+
+    pub(crate) fn dispatch(_: BusCmd) -> anyhow::Result<()> {
+        anyhow::bail!(
+            "this twin was built without DDS support (cargo build -p twin-cli --features dds)"
+        )
+    }
+}
+
+pub(crate) use imp::dispatch;
