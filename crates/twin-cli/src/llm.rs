@@ -13,6 +13,7 @@ use clap::{Args, Subcommand};
 use twin_llm::{Engine, GgufInfo, MockConfig, MockEngine};
 use twin_llm_server::{AccessLog, ServerConfig};
 
+mod pull;
 mod run;
 
 /// `twin llm` subcommands.
@@ -26,6 +27,8 @@ pub(crate) enum LlmCmd {
     Run(run::RunOpts),
     /// Measure tokens/s and time to first token at several concurrency levels.
     Bench(run::BenchOpts),
+    /// Download a GGUF file from a Hugging Face style hub, with progress and checksum.
+    Pull(pull::PullOpts),
     /// Print a GGUF file's metadata (architecture, context, quantisation, template).
     Info {
         /// GGUF model file.
@@ -106,6 +109,7 @@ pub(crate) fn dispatch(cmd: LlmCmd) -> Result<()> {
         LlmCmd::Gateway(opts) => gateway(opts),
         LlmCmd::Run(opts) => run::run(&opts),
         LlmCmd::Bench(opts) => run::bench(&opts),
+        LlmCmd::Pull(opts) => pull::pull(&opts),
     }
 }
 
