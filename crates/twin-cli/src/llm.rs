@@ -3,8 +3,11 @@
 //! `twin llm serve --model FILE` serves a GGUF model over the OpenAI- and Ollama-compatible
 //! APIs on 127.0.0.1 (the llama.cpp engine needs a build with the `llama` feature);
 //! `--mock` serves the scripted test engine instead. `twin llm gateway --backend HOST:PORT …`
-//! balances requests over several instances (`twin_llm_server::gateway`). `twin llm info --model FILE` prints the
-//! file's metadata or says exactly why the file is unusable.
+//! balances requests over several instances (`twin_llm_server::gateway`). `twin llm run`
+//! chats in the terminal and `twin llm bench` measures tokens/s and time to first token
+//! (module `run`); `twin llm pull ORG/REPO/FILE` downloads a GGUF (module `pull`).
+//! `twin llm info --model FILE` prints the file's metadata or says exactly why the file is
+//! unusable.
 
 use std::{path::PathBuf, sync::Arc};
 
