@@ -3,8 +3,11 @@
 //! `twin llm serve --model FILE` serves a GGUF model over the OpenAI- and Ollama-compatible
 //! APIs on 127.0.0.1 (the llama.cpp engine needs a build with the `llama` feature);
 //! `--mock` serves the scripted test engine instead. `twin llm gateway --backend HOST:PORT …`
-//! balances requests over several instances (`twin_llm_server::gateway`). `twin llm info --model FILE` prints the
-//! file's metadata or says exactly why the file is unusable.
+//! balances requests over several instances (`twin_llm_server::gateway`). `twin llm run`
+//! chats in the terminal and `twin llm bench` measures tokens/s and time to first token
+//! (module `run`); `twin llm pull ORG/REPO/FILE` downloads a GGUF (module `pull`).
+//! `twin llm info --model FILE` prints the file's metadata or says exactly why the file is
+//! unusable.
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -13,6 +16,7 @@ use clap::{Args, Subcommand};
 use twin_llm::{Engine, GgufInfo, MockConfig, MockEngine};
 use twin_llm_server::{AccessLog, ServerConfig};
 
+mod pull;
 mod run;
 
 /// `twin llm` subcommands.
@@ -26,6 +30,8 @@ pub(crate) enum LlmCmd {
     Run(run::RunOpts),
     /// Measure tokens/s and time to first token at several concurrency levels.
     Bench(run::BenchOpts),
+    /// Download a GGUF file from a Hugging Face style hub, with progress and checksum.
+    Pull(pull::PullOpts),
     /// Print a GGUF file's metadata (architecture, context, quantisation, template).
     Info {
         /// GGUF model file.
@@ -106,6 +112,7 @@ pub(crate) fn dispatch(cmd: LlmCmd) -> Result<()> {
         LlmCmd::Gateway(opts) => gateway(opts),
         LlmCmd::Run(opts) => run::run(&opts),
         LlmCmd::Bench(opts) => run::bench(&opts),
+        LlmCmd::Pull(opts) => pull::pull(&opts),
     }
 }
 

@@ -161,6 +161,9 @@ impl From<EngineError> for ApiError {
             EngineError::Grammar { reason } => ApiError::field("response_format", reason),
             EngineError::Decode { reason } => ApiError::Engine(reason),
             EngineError::Stopped => ApiError::Unavailable,
+            EngineError::Unsupported { what } => {
+                ApiError::field("model", format!("{what} is not supported by this model"))
+            }
         }
     }
 }

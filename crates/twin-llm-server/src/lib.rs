@@ -4,7 +4,7 @@
 //!
 //! | surface | routes |
 //! |---|---|
-//! | OpenAI | `POST /v1/chat/completions`, `POST /v1/completions` (SSE with `stream: true`), `GET /v1/models` |
+//! | OpenAI | `POST /v1/chat/completions`, `POST /v1/completions` (SSE with `stream: true`), `GET /v1/models`, `POST /v1/embeddings` |
 //! | Ollama | `POST /api/chat`, `POST /api/generate` (NDJSON unless `stream: false`), `GET /api/tags`, `POST /api/show`, `GET /api/ps`, `GET /api/version` |
 //! | plain | `POST /generate {"input_text": …} → {"response": …}` |
 //! | operations | `GET /health`, `GET /metrics` (Prometheus) |
@@ -26,6 +26,7 @@
 //! # let _ = app;
 //! ```
 
+mod embeddings;
 mod error;
 pub mod gateway;
 mod infer;
@@ -175,6 +176,7 @@ pub fn router_with_state(state: AppState) -> Router {
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/v1/completions", post(openai::completions))
         .route("/v1/models", get(openai::models))
+        .route("/v1/embeddings", post(embeddings::embeddings))
         .route("/api/chat", post(ollama::chat))
         .route("/api/generate", post(ollama::generate))
         .route("/api/tags", get(ollama::tags))
@@ -297,8 +299,9 @@ fn allowed_origin(allowed: &[String], req: &Request) -> Option<HeaderValue> {
 
 /// A bounded label set for metrics.
 fn endpoint_label(path: &str) -> &'static str {
-    const KNOWN: [&str; 13] = [
+    const KNOWN: [&str; 14] = [
         "/v1/chat/completions",
+        "/v1/embeddings",
         "/v1/completions",
         "/v1/models",
         "/api/chat",

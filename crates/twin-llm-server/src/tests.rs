@@ -189,6 +189,62 @@ async fn completions_stream_and_stop_sequences() {
 }
 
 #[tokio::test]
+async fn embeddings_have_openai_shape_and_check_input() {
+    let f = fixture(MockConfig::default());
+    let body = r#"{"model": "mock", "input": ["red apple pie", "apple pie red", "tax law"]}"#;
+    let (s, v) = json_call(&f.app, "POST", "/v1/embeddings", Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["object"], "list");
+    assert_eq!(v["model"], "mock");
+    assert_eq!(v["usage"]["prompt_tokens"], 8);
+    let vecs: Vec<Vec<f64>> = (0..3)
+        .map(|i| {
+            assert_eq!(v["data"][i]["index"], i);
+            assert_eq!(v["data"][i]["object"], "embedding");
+            serde_json::from_value(v["data"][i]["embedding"].clone()).unwrap()
+        })
+        .collect();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    assert!((dot(&vecs[0], &vecs[0]) - 1.0).abs() < 1e-6, "unit length");
+    assert!(
+        (dot(&vecs[0], &vecs[1]) - 1.0).abs() < 1e-6,
+        "same words, same vector"
+    );
+    let (s, v) = json_call(
+        &f.app,
+        "POST",
+        "/v1/embeddings",
+        Some(r#"{"input": "one"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["data"].as_array().unwrap().len(), 1);
+    for (body, param) in [
+        (r#"{"input": []}"#, "input"),
+        (
+            r#"{"input": "x", "encoding_format": "base64"}"#,
+            "encoding_format",
+        ),
+        (r#"{"input": 5}"#, "input"),
+    ] {
+        let (s, v) = json_call(&f.app, "POST", "/v1/embeddings", Some(body)).await;
+        assert!(s.is_client_error(), "{body}: {s} {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(param) || v["error"]["param"] == param,
+            "{body}: {v}"
+        );
+    }
+    let (s, _) = json_call(
+        &f.app,
+        "POST",
+        "/v1/embeddings",
+        Some(r#"{"model": "nope", "input": "x"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn model_lists_have_openai_and_ollama_shapes() {
     let f = fixture(MockConfig::default());
     let (_, v) = json_call(&f.app, "GET", "/v1/models", None).await;

@@ -321,4 +321,11 @@ pub trait Engine: Send + Sync + 'static {
 
     /// Current occupancy.
     fn load(&self) -> Load;
+
+    /// One L2-normalised embedding per input text (mean pooling over the model's last
+    /// hidden states), and the number of tokens read. Blocking; call it off async threads.
+    fn embed(&self, inputs: &[String]) -> Result<(Vec<Vec<f32>>, u32), EngineError> {
+        let _ = inputs;
+        Err(EngineError::Unsupported { what: "embeddings" })
+    }
 }

@@ -49,6 +49,12 @@ pub enum EngineError {
     /// The engine's scheduler has stopped (fatal: every later request fails the same way).
     #[error("the engine has stopped")]
     Stopped,
+    /// The engine cannot do this (e.g. embeddings with a model that has no pooling).
+    #[error("{what} is not supported by this engine")]
+    Unsupported {
+        /// The operation.
+        what: &'static str,
+    },
 }
 
 /// Why a model could not be loaded.

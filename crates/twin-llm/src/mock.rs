@@ -209,6 +209,33 @@ impl Engine for MockEngine {
         Ok(generation)
     }
 
+    /// A deterministic 8-dimensional bag-of-words vector per input: texts sharing words
+    /// point the same way.
+    fn embed(&self, inputs: &[String]) -> Result<(Vec<Vec<f32>>, u32), EngineError> {
+        let mut tokens = 0;
+        let vectors = inputs
+            .iter()
+            .map(|text| {
+                let mut v = [0f32; 8];
+                for w in text.split_whitespace() {
+                    tokens += 1;
+                    let h = w.to_lowercase().bytes().fold(2166136261u32, |h, b| {
+                        (h ^ u32::from(b)).wrapping_mul(16777619)
+                    });
+                    v[(h % 8) as usize] += 1.0;
+                }
+                let norm = v
+                    .iter()
+                    .map(|x| x * x)
+                    .sum::<f32>()
+                    .sqrt()
+                    .max(f32::MIN_POSITIVE);
+                v.iter().map(|x| x / norm).collect()
+            })
+            .collect();
+        Ok((vectors, tokens))
+    }
+
     fn load(&self) -> Load {
         Load {
             queued: self.shared.queued.load(Ordering::SeqCst),

@@ -222,3 +222,130 @@ fn bench_reports_every_concurrency_level() {
         rows[1]
     );
 }
+
+/// A minimal valid GGUF (v3, no tensors, one metadata entry).
+fn tiny_gguf() -> Vec<u8> {
+    let mut b = b"GGUF".to_vec();
+    b.extend(3u32.to_le_bytes());
+    b.extend(0u64.to_le_bytes());
+    b.extend(1u64.to_le_bytes());
+    let key = b"general.architecture";
+    b.extend((key.len() as u64).to_le_bytes());
+    b.extend(key);
+    b.extend(8u32.to_le_bytes());
+    b.extend(5u64.to_le_bytes());
+    b.extend(b"llama");
+    b
+}
+
+/// A hub on 127.0.0.1 serving `org/repo` with `files` (path, bytes, published sha256).
+fn hub(files: Vec<(&'static str, Vec<u8>, String)>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let mut req = Vec::new();
+            let mut byte = [0u8; 1];
+            while !req.ends_with(b"\r\n\r\n") && c.read(&mut byte).unwrap_or(0) == 1 {
+                req.push(byte[0]);
+            }
+            let line = String::from_utf8_lossy(&req)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            let path = line.split(' ').nth(1).unwrap_or("");
+            let (status, body) = if path == "/api/models/org/repo/tree/main" {
+                let list: Vec<Value> = files
+                    .iter()
+                    .map(|(p, b, sha)| {
+                        serde_json::json!({"type": "file", "path": p, "size": 134,
+                            "lfs": {"oid": sha, "size": b.len()}})
+                    })
+                    .collect();
+                ("200 OK", serde_json::to_vec(&list).unwrap())
+            } else if let Some((_, b, _)) = files
+                .iter()
+                .find(|(p, _, _)| path == format!("/org/repo/resolve/main/{p}"))
+            {
+                ("200 OK", b.clone())
+            } else {
+                ("404 Not Found", b"not found".to_vec())
+            };
+            let _ = write!(
+                c,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = c.write_all(&body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    // Checked against the `sha256sum` of the same bytes in the test below.
+    let out = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(b)?;
+            c.wait_with_output()
+        })
+        .expect("sha256sum (coreutils)");
+    String::from_utf8(out.stdout).unwrap()[..64].to_owned()
+}
+
+#[test]
+fn pull_downloads_checks_and_refuses_bad_files() {
+    let good = tiny_gguf();
+    let mut not_gguf = good.clone();
+    not_gguf[0] = b'X';
+    let hub = hub(vec![
+        ("tiny.gguf", good.clone(), sha256_hex(&good)),
+        ("sub/dir/tampered.gguf", good.clone(), "0".repeat(64)),
+        ("broken.gguf", not_gguf.clone(), sha256_hex(&not_gguf)),
+    ]);
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_str().unwrap();
+    let pull = |spec: &str| {
+        twin_with_input(
+            &["llm", "pull", spec, "--hub", &hub, "--dir", dir, "--quiet"],
+            "",
+        )
+    };
+    let (code, out, err) = pull("org/repo/tiny.gguf");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(d.path().join("tiny.gguf")).unwrap(), good);
+    assert!(
+        out.contains(&sha256_hex(&good)) && out.contains("llama"),
+        "{out}"
+    );
+
+    let (code, _, err) = pull("org/repo/sub/dir/tampered.gguf");
+    assert_ne!(code, 0);
+    assert!(err.contains("checksum mismatch"), "{err}");
+    let (code, _, err) = pull("org/repo/broken.gguf");
+    assert_ne!(code, 0);
+    assert!(err.contains("not a usable GGUF"), "{err}");
+    let (code, _, err) = pull("org/repo/missing.gguf");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("has no file `missing.gguf`") && err.contains("tiny.gguf"),
+        "{err}"
+    );
+    let (code, _, err) = pull("org/other/x.gguf");
+    assert_ne!(code, 0);
+    assert!(err.contains("HTTP 404"), "{err}");
+    let (code, _, err) = pull("just-a-name");
+    assert_ne!(code, 0);
+    assert!(err.contains("expected ORG/REPO/FILE.gguf"), "{err}");
+    // Nothing but the good file is left behind (no .part files).
+    let left: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["tiny.gguf"]);
+}

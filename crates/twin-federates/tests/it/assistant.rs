@@ -153,3 +153,81 @@ fn answers_over_http() {
     assert!(bad.starts_with("HTTP/1.0 400"), "{bad}");
     assert!(bad.contains("invalid body"), "{bad}");
 }
+
+/// The same with SmolLM2 (llama feature; the model is fetched by scripts/fetch-llm-models).
+#[cfg(feature = "llama")]
+#[test]
+fn answers_with_the_real_model() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        model.exists(),
+        "{} missing: run scripts/fetch-llm-models",
+        model.display()
+    );
+    let text = format!(
+        r#"[federation]
+name = "ask"
+end = "1s"
+dt = "100ms"
+pacing = 1.0
+
+[[member]]
+name = "points"
+kind = "moving-points"
+[member.params]
+count = 2
+radius_m = 100.0
+speed_mps = 10.0
+
+[[member]]
+name = "assistant"
+kind = "assistant"
+[member.params]
+topics = ["twin/demo/point/position"]
+model = "{}"
+max_tokens = 40
+threads = 2
+"#,
+        model.display()
+    );
+    let s = Scenario::parse(&text, "test").unwrap();
+    s.check(&Catalog).unwrap();
+    let mut fed = build(&s, Bus::in_memory(), BuildOptions::default()).unwrap();
+    let bus = fed.bus().clone();
+    let asker = bus.participant("asker");
+    let answers = asker
+        .reader(
+            &asker.topic::<AssistantAnswer>(ANSWER_TOPIC).unwrap(),
+            ReaderQos::default().reliable().keep_all(),
+        )
+        .unwrap();
+    let ask = asker
+        .writer(
+            &asker.topic::<AssistantQuestion>(ASK_TOPIC).unwrap(),
+            WriterQos::default(),
+        )
+        .unwrap();
+    let thread = std::thread::spawn(move || {
+        wait_for_positions(&bus, SimTime::from_nanos(300_000_000));
+        ask.write(AssistantQuestion {
+            id: Arc::from("real"),
+            asked_by: "test".into(),
+            text: "How many points are there, and where is point 0?".into(),
+        })
+        .unwrap();
+    });
+    let summary = fed.run(&mut |_| {}).unwrap();
+    thread.join().unwrap();
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    let got: Vec<AssistantAnswer> = answers.take().into_iter().filter_map(|s| s.value).collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let a = &got[0];
+    assert!(!a.error && !a.text.is_empty(), "{a:?}");
+    assert_eq!(a.model, "SmolLM2-135M-Instruct.Q4_1");
+    assert!(!a.citations.is_empty(), "{a:?}");
+    assert!(
+        a.citations.iter().all(|c| c.topic == demo::POSITION_TOPIC),
+        "{a:?}"
+    );
+}

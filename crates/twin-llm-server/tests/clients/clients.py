@@ -42,6 +42,10 @@ check("openai chat stream", text == r.choices[0].message.content and usage
 c = oa.completions.create(model=model, prompt="Once upon a time", max_tokens=8, temperature=0)
 check("openai completions", c.choices[0].text is not None and c.usage.completion_tokens >= 1, c)
 
+e = oa.embeddings.create(model=model, input=["The cat sat.", "A cat sits."])
+check("openai embeddings", len(e.data) == 2 and len(e.data[0].embedding) == 576
+      and e.usage.prompt_tokens >= 4, e.usage)
+
 try:
     oa.chat.completions.create(model="no-such-model", messages=msgs)
     check("openai unknown model", False, "no error")

@@ -164,6 +164,17 @@ async fn ollama_and_plain_apis_generate() {
 }
 
 #[tokio::test]
+async fn embeddings_endpoint_returns_model_sized_vectors() {
+    let (addr, _stop) = start_real(ServerConfig::default()).await;
+    let body = json!({ "model": MODEL, "input": ["first text", "second text"] });
+    let (s, v) = post_json(&addr, "/v1/embeddings", &body).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"].as_array().unwrap().len(), 2);
+    assert_eq!(v["data"][1]["embedding"].as_array().unwrap().len(), 576);
+    assert!(v["usage"]["prompt_tokens"].as_u64().unwrap() >= 4, "{v}");
+}
+
+#[tokio::test]
 async fn json_schema_response_format_validates() {
     let (addr, _stop) = start_real(ServerConfig::default()).await;
     let schema = json!({ "type": "object", "properties": { "colour": { "type": "string" },

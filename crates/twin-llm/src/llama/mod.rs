@@ -5,6 +5,7 @@
 //! runs the continuous-batching loop (see `scheduler`); [`LlamaEngine`] is the cheap handle
 //! that tokenizes, validates and queues requests.
 
+mod embed;
 mod sampler;
 mod scheduler;
 
@@ -85,6 +86,8 @@ pub struct LlamaEngine {
     model: Arc<LlamaModel>,
     jobs: Mutex<mpsc::Sender<Job>>,
     counters: Arc<Counters>,
+    threads: u32,
+    embedder: Mutex<Option<mpsc::Sender<embed::Job>>>,
 }
 
 impl std::fmt::Debug for LlamaEngine {
@@ -261,6 +264,8 @@ impl LlamaEngine {
             model,
             jobs: Mutex::new(jobs_tx),
             counters,
+            threads,
+            embedder: Mutex::new(None),
         })
     }
 
@@ -316,6 +321,52 @@ impl Engine for LlamaEngine {
             return Err(EngineError::Stopped);
         }
         Ok(generation)
+    }
+
+    fn embed(&self, inputs: &[String]) -> Result<(Vec<Vec<f32>>, u32), EngineError> {
+        let tokens: Vec<Vec<LlamaToken>> = inputs.iter().map(|t| self.tokenize(t)).collect();
+        let n_ctx = self.info.slot_context;
+        for (i, t) in tokens.iter().enumerate() {
+            if t.is_empty() {
+                return Err(EngineError::InvalidParameter {
+                    field: "input",
+                    reason: format!("input {i} is empty"),
+                });
+            }
+            if t.len() as u32 > n_ctx {
+                return Err(EngineError::ContextOverflow {
+                    prompt_tokens: t.len() as u32,
+                    n_ctx,
+                });
+            }
+        }
+        let total = tokens.iter().map(|t| t.len() as u32).sum();
+        let (reply, rx) = mpsc::channel();
+        {
+            let mut guard = self.embedder.lock().expect("embedder lock");
+            if guard.is_none() {
+                let backend = backend().map_err(|e| EngineError::Decode {
+                    reason: e.to_string(),
+                })?;
+                *guard = Some(embed::start(
+                    backend,
+                    Arc::clone(&self.model),
+                    n_ctx,
+                    self.threads,
+                )?);
+            }
+            let job = embed::Job {
+                inputs: tokens,
+                reply,
+            };
+            guard
+                .as_ref()
+                .expect("started above")
+                .send(job)
+                .map_err(|_| EngineError::Stopped)?;
+        }
+        let vectors = rx.recv().map_err(|_| EngineError::Stopped)??;
+        Ok((vectors, total))
     }
 
     fn load(&self) -> Load {

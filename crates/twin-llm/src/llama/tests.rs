@@ -357,3 +357,33 @@ fn tiny_qwen2_model_loads_and_generates() {
     assert_eq!(c.usage.completion_tokens, 8);
     assert_eq!(a, run(&e, &prompt, params).0, "greedy output repeats");
 }
+
+#[test]
+fn embeddings_are_unit_vectors_that_rank_similar_texts_closer() {
+    let e = engine();
+    let inputs: Vec<String> = [
+        "The cat sat on the mat.",
+        "A cat is sitting on a mat.",
+        "Quarterly revenue grew by five percent.",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (v, tokens) = e.embed(&inputs).unwrap();
+    assert_eq!(v.len(), 3);
+    assert!(tokens >= 15, "{tokens}");
+    let dim = v[0].len();
+    assert_eq!(dim, 576, "SmolLM2-135M hidden size");
+    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    for x in &v {
+        assert!((dot(x, x) - 1.0).abs() < 1e-4);
+    }
+    assert!(
+        dot(&v[0], &v[1]) > dot(&v[0], &v[2]),
+        "{} vs {}",
+        dot(&v[0], &v[1]),
+        dot(&v[0], &v[2])
+    );
+    // Deterministic, and independent of what else is in the request.
+    let (again, _) = e.embed(&inputs[..1]).unwrap();
+    assert_eq!(again[0], v[0]);
+}
