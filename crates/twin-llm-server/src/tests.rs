@@ -222,7 +222,7 @@ async fn embeddings_have_openai_shape_and_check_input() {
     for (body, param) in [
         (r#"{"input": []}"#, "input"),
         (
-            r#"{"input": "x", "encoding_format": "base64"}"#,
+            r#"{"input": "x", "encoding_format": "hex"}"#,
             "encoding_format",
         ),
         (r#"{"input": 5}"#, "input"),
