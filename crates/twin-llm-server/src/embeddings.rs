@@ -1,5 +1,6 @@
 //! OpenAI `POST /v1/embeddings`: `{"input": "text" | ["text", …]}` → one L2-normalised
-//! vector per input (`encoding_format: "float"` only), with the tokens read as usage.
+//! vector per input, with the tokens read as usage. `encoding_format` is `float` (JSON
+//! numbers) or `base64` (little-endian f32 bytes, what the official Python client asks for).
 
 use axum::{
     body::Bytes,
@@ -40,12 +41,16 @@ pub(crate) async fn embeddings(State(state): State<AppState>, body: Bytes) -> Re
         async {
             let req: EmbeddingsRequest = parse_body(&body)?;
             state.check_model(req.model.as_deref())?;
-            if let Some(f) = req.encoding_format.as_deref().filter(|f| *f != "float") {
-                return Err(ApiError::field(
-                    "encoding_format",
-                    format!("`{f}` is not supported; use `float`"),
-                ));
-            }
+            let base64 = match req.encoding_format.as_deref() {
+                None | Some("float") => false,
+                Some("base64") => true,
+                Some(f) => {
+                    return Err(ApiError::field(
+                        "encoding_format",
+                        format!("`{f}` is not supported; use `float` or `base64`"),
+                    ))
+                }
+            };
             let inputs = match req.input {
                 Input::One(s) => vec![s],
                 Input::Many(v) => v,
@@ -63,7 +68,16 @@ pub(crate) async fn embeddings(State(state): State<AppState>, body: Bytes) -> Re
             let data: Vec<_> = vectors
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| json!({"object": "embedding", "index": i, "embedding": v}))
+                .map(|(i, v)| {
+                    let embedding = if base64 {
+                        use base64::Engine as _;
+                        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                        json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+                    } else {
+                        json!(v)
+                    };
+                    json!({"object": "embedding", "index": i, "embedding": embedding})
+                })
                 .collect();
             Ok(Json(json!({
                 "object": "list",

@@ -219,10 +219,27 @@ async fn embeddings_have_openai_shape_and_check_input() {
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["data"].as_array().unwrap().len(), 1);
+    // base64: the same vector as little-endian f32 bytes (8 dimensions × 4 bytes).
+    let body = r#"{"input": "red apple pie", "encoding_format": "base64"}"#;
+    let (s, v) = json_call(&f.app, "POST", "/v1/embeddings", Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(v["data"][0]["embedding"].as_str().unwrap())
+        .unwrap();
+    let floats: Vec<f64> = bytes
+        .chunks(4)
+        .map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap())))
+        .collect();
+    assert_eq!(floats.len(), 8);
+    assert!(floats
+        .iter()
+        .zip(&vecs[0])
+        .all(|(a, b)| (a - b).abs() < 1e-6));
     for (body, param) in [
         (r#"{"input": []}"#, "input"),
         (
-            r#"{"input": "x", "encoding_format": "base64"}"#,
+            r#"{"input": "x", "encoding_format": "hex"}"#,
             "encoding_format",
         ),
         (r#"{"input": 5}"#, "input"),
