@@ -190,6 +190,21 @@ mod tests {
     }
 
     #[test]
+    fn matches_numpy_across_many_twists() {
+        // numpy.random.RandomState(42).random_sample(5000)[[1247, 4999]]
+        let mut r = RandomState::new(42);
+        let u: Vec<f64> = (0..5000).map(|_| r.next_f64()).collect();
+        assert_eq!(u[1247], 0.032526179491251916);
+        assert_eq!(u[4999], 0.5973123783307118);
+        // z = numpy.random.RandomState(7).normal(size=3001): z[3000], z.sum()
+        let mut r = RandomState::new(7);
+        let z: Vec<f64> = (0..3001).map(|_| r.normal()).collect();
+        assert_eq!(z[3000], 1.7202889319076085);
+        let sum = z.iter().fold(0.0, |a, b| a + b);
+        assert!((sum - -59.184758086621045).abs() < 1e-9, "{sum}");
+    }
+
+    #[test]
     fn gfun_shapes() {
         let n = Noise::per_state_variable(vec![0.0, 0.5], 1);
         assert_eq!(n.gfun(2, 2).unwrap(), vec![0.0, 0.0, 1.0, 1.0]);

@@ -8,7 +8,9 @@
 //!   over every core; one CSV row of summary statistics per run.
 //!
 //! The connectome is a TVB zip or folder, or `synthetic:N` (a generated N-region
-//! network, no data files needed).
+//! network, no data files needed). Besides the simulation, a config file may
+//! hold an `[output]` table (`dir`, relative to the config; `csv`; `plot`),
+//! which the flags override.
 
 mod plot;
 
@@ -89,9 +91,9 @@ pub(crate) struct SpecOpts {
 pub(crate) struct SimulateOpts {
     #[command(flatten)]
     spec: SpecOpts,
-    /// Output folder.
-    #[arg(long, short, default_value = "brain-out")]
-    out: PathBuf,
+    /// Output folder (default: the config's `[output] dir`, else `brain-out`).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
     /// Also write one CSV per monitor.
     #[arg(long)]
     csv: bool,
@@ -134,6 +136,21 @@ struct Spec {
     base: PathBuf,
     connectome: Connectome,
     source: String,
+    output: OutputSection,
+}
+
+/// The config file's `[output]` table (not part of the simulation itself).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputSection {
+    /// Output folder, relative to the config's folder.
+    dir: Option<PathBuf>,
+    /// Write CSV files.
+    #[serde(default)]
+    csv: bool,
+    /// Write PNG plots.
+    #[serde(default)]
+    plot: bool,
 }
 
 /// `1.5` → float, `true` → bool, anything else → string.
@@ -219,6 +236,13 @@ impl SpecOpts {
                 cwd.clone(),
                 "command line".to_string(),
             ),
+        };
+        let output = match t.remove("output") {
+            Some(v) => OutputSection::deserialize(v).map_err(|e| {
+                let line = line_of(&text, "output").map(|l| format!(":{}", l + 1));
+                anyhow::anyhow!("{source}{}: [output]: {e}", line.unwrap_or_default())
+            })?,
+            None => OutputSection::default(),
         };
         let mut set = |k: &str, v: toml::Value| {
             t.insert(k.to_string(), v);
@@ -356,6 +380,7 @@ impl SpecOpts {
             base,
             connectome,
             source,
+            output,
         })
     }
 }
@@ -378,7 +403,14 @@ fn simulate(o: SimulateOpts) -> Result<()> {
         base,
         connectome,
         source,
+        output,
     } = o.spec.load()?;
+    let out_dir = match (&o.out, &output.dir) {
+        (Some(d), _) => d.clone(),
+        (None, Some(d)) => base.join(d),
+        (None, None) => PathBuf::from("brain-out"),
+    };
+    let (csv, plot) = (o.csv || output.csv, o.plot || output.plot);
     let mut sim = cfg
         .build_with(connectome, &base)
         .with_context(|| format!("{source}: cannot build the simulation"))?;
@@ -386,10 +418,10 @@ fn simulate(o: SimulateOpts) -> Result<()> {
         bail!("{source}: no monitors: nothing would be written (add [[monitors]] or --monitor)");
     }
     let run = serde_json::json!({"source": source, "config": cfg});
-    let mut out = OutputWriter::create(&o.out, &sim, o.csv, run)
-        .with_context(|| format!("cannot create output in {}", o.out.display()))?;
+    let mut out = OutputWriter::create(&out_dir, &sim, csv, run)
+        .with_context(|| format!("cannot create output in {}", out_dir.display()))?;
     let steps = cfg.n_steps();
-    let mut traces: Vec<plot::Trace> = if o.plot {
+    let mut traces: Vec<plot::Trace> = if plot {
         sim.monitors()
             .iter()
             .map(|m| {
@@ -427,7 +459,7 @@ fn simulate(o: SimulateOpts) -> Result<()> {
     let mut files = vec!["metadata.json".to_string()];
     for m in sim.monitors() {
         files.push(format!("{}.npy", m.name()));
-        if o.csv {
+        if csv {
             files.push(format!("{}.csv", m.name()));
         }
     }
@@ -456,6 +488,7 @@ fn run_sweep(o: SweepOpts) -> Result<()> {
         base,
         connectome,
         source,
+        ..
     } = o.spec.load()?;
     let axes = o
         .vary

@@ -256,3 +256,21 @@ fn the_bundled_stimulation_scenario_runs() {
     let (shape, _) = tavg(&d.path().join("o"));
     assert_eq!(shape, [5, 2, 76]);
 }
+
+#[test]
+fn the_output_table_of_a_config_sets_folder_csv_and_plot() {
+    let d = tempfile::tempdir().unwrap();
+    fs::create_dir(d.path().join("cfg")).unwrap();
+    let text = format!("{G2D}\n[output]\ndir = \"results\"\ncsv = true\nplot = true\n");
+    fs::write(d.path().join("cfg/g.toml"), text).unwrap();
+    let (code, out, err) = twin(d.path(), &["brain", "simulate", "cfg/g.toml", "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    for f in ["tavg.npy", "tavg.csv", "tavg.png", "metadata.json"] {
+        assert!(d.path().join("cfg/results").join(f).is_file(), "{f}");
+    }
+    let bad = format!("{G2D}\n[output]\nfolder = \"x\"\n");
+    fs::write(d.path().join("bad.toml"), bad).unwrap();
+    let (code, _, err) = twin(d.path(), &["brain", "simulate", "bad.toml"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("[output]") && err.contains("folder"), "{err}");
+}
