@@ -160,6 +160,15 @@ impl Arp {
         }
     }
 
+    /// Every packet waiting for a resolution.
+    pub(crate) fn for_each_packet(&self, f: &mut dyn FnMut(&Packet)) {
+        for e in self.entries.values() {
+            if let State::WaitReply { pending, .. } = &e.state {
+                pending.iter().for_each(&mut *f);
+            }
+        }
+    }
+
     fn packet(&self, uid: u64, dst: NodeId, now: u64, msg: ArpMsg) -> Packet {
         Packet {
             uid,

@@ -132,8 +132,9 @@ pub(crate) enum MacOut {
     Transmit(Frame, Mode),
     /// A packet arrived from neighbour `from`.
     Deliver { pkt: Packet, from: NodeId },
-    /// A unicast packet was acknowledged.
-    TxOk,
+    /// A unicast packet was acknowledged (`data`: its `(flow, seq)` if it
+    /// carried application data).
+    TxOk { data: Option<(u32, u32)> },
     /// A unicast packet to `next_hop` failed after all retries.
     TxFailed { pkt: Packet, next_hop: NodeId },
     /// A packet was dropped (queue overflow or expiry).
@@ -315,6 +316,14 @@ impl Dcf {
     /// Packets waiting, including the one being served.
     pub(crate) fn queue_len(&self) -> usize {
         self.queue.len() + usize::from(self.current.is_some())
+    }
+
+    /// Every packet held: the one being served, then the queue.
+    pub(crate) fn for_each_packet(&self, f: &mut dyn FnMut(&Packet)) {
+        self.current
+            .iter()
+            .chain(&self.queue)
+            .for_each(|q| f(&q.pkt));
     }
 
     fn busy(&self, now: u64) -> bool {
@@ -694,7 +703,11 @@ impl Dcf {
                     if let Some(id) = self.ack_timer.take() {
                         cx.sched.cancel(id);
                     }
-                    cx.out.push(MacOut::TxOk);
+                    let data = self
+                        .current
+                        .as_ref()
+                        .and_then(|q| crate::stats::data_id(&q.pkt));
+                    cx.out.push(MacOut::TxOk { data });
                     self.finish(cx);
                 }
             }

@@ -218,6 +218,13 @@ impl Routing {
         }
     }
 
+    /// Every packet the protocol holds (AODV's discovery buffer).
+    pub(crate) fn for_each_packet(&self, f: &mut dyn FnMut(&Packet)) {
+        if let Routing::Aodv(p) = self {
+            p.buffered().for_each(f);
+        }
+    }
+
     /// The next hop toward `dst` at `now`, as far as this node knows.
     pub(crate) fn next_hop(
         &self,

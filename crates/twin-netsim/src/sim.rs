@@ -457,6 +457,18 @@ impl Simulation {
         })
     }
 
+    /// Data packets (`(flow, seq)`) present in the network now, found by
+    /// walking every queue, buffer and the air; with
+    /// [`Simulation::in_flight`] it checks the packet accounting.
+    pub fn census(&self) -> Vec<(u32, u32)> {
+        self.world.census()
+    }
+
+    /// Data packets (`(flow, seq)`) the accounting counts as in flight.
+    pub fn in_flight(&self) -> Vec<(u32, u32)> {
+        self.world.stats.in_flight_ids()
+    }
+
     /// Statistics so far.
     pub fn stats(&self) -> StatsSnapshot {
         let mut mac = MacCounters::default();

@@ -22,8 +22,22 @@ use twin_core::{NodeId, SimTime};
 
 use crate::{
     mac::{MacCounters, MacDrop},
+    packet::{Body, Packet},
     routing::NetDrop,
 };
+
+mod ledger;
+
+use ledger::Ledger;
+pub use ledger::{Accounting, AirLoss, Loss};
+
+/// `(flow, seq)` of a data packet; `None` for control traffic.
+pub(crate) fn data_id(pkt: &Packet) -> Option<(u32, u32)> {
+    match pkt.body {
+        Body::Data { flow, seq } => Some((flow, seq)),
+        _ => None,
+    }
+}
 
 /// A set of sequence numbers as a growable bitmap.
 #[derive(Debug, Clone, Default)]
@@ -73,14 +87,16 @@ pub(crate) struct Stats {
     data_transmissions: u64,
     net_drops: BTreeMap<NetDrop, u64>,
     mac_drops: BTreeMap<MacDrop, u64>,
+    air_losses: BTreeMap<AirLoss, u64>,
     control_drops: u64,
     phy_rx_ok: u64,
     phy_rx_errors: u64,
+    ledger: Ledger,
 }
 
 impl Stats {
     pub(crate) fn new(flows: impl IntoIterator<Item = (NodeId, NodeId, f64)>) -> Stats {
-        Stats {
+        let mut s = Stats {
             flows: flows
                 .into_iter()
                 .map(|(src, dst, offered_nominal)| FlowAcc {
@@ -91,10 +107,13 @@ impl Stats {
                 })
                 .collect(),
             ..Stats::default()
-        }
+        };
+        s.ledger = Ledger::new(s.flows.len());
+        s
     }
 
-    pub(crate) fn app_tx(&mut self, flow: u32, bytes: u32, now: SimTime) {
+    pub(crate) fn app_tx(&mut self, flow: u32, seq: u32, bytes: u32, now: SimTime) {
+        self.ledger.sent(flow, seq);
         let f = &mut self.flows[flow as usize];
         f.tx += 1;
         f.tx_bytes += u64::from(bytes);
@@ -126,6 +145,7 @@ impl Stats {
         now: SimTime,
         hops: u8,
     ) {
+        self.ledger.delivered(flow, seq);
         let f = &mut self.flows[flow as usize];
         if !f.rx_set.insert(seq) {
             return;
@@ -144,30 +164,52 @@ impl Stats {
     }
 
     /// Counts a network-layer drop (by reason for data, in one sum for control).
-    pub(crate) fn net_drop(&mut self, reason: NetDrop, data: bool) {
-        if data {
-            *self.net_drops.entry(reason).or_default() += 1;
-        } else {
-            self.control_drops += 1;
+    pub(crate) fn net_drop(&mut self, reason: NetDrop, pkt: &Packet) {
+        match data_id(pkt) {
+            Some((flow, seq)) => {
+                *self.net_drops.entry(reason).or_default() += 1;
+                self.ledger.release(flow, seq, Some(Loss::Net(reason)));
+            }
+            None => self.control_drops += 1,
         }
     }
 
     /// Counts a MAC drop (by reason for data, in one sum for control).
-    pub(crate) fn mac_drop(&mut self, reason: MacDrop, data: bool) {
-        if data {
-            *self.mac_drops.entry(reason).or_default() += 1;
-        } else {
-            self.control_drops += 1;
+    pub(crate) fn mac_drop(&mut self, reason: MacDrop, pkt: &Packet) {
+        match data_id(pkt) {
+            Some((flow, seq)) => {
+                *self.mac_drops.entry(reason).or_default() += 1;
+                self.ledger.release(flow, seq, Some(Loss::Mac(reason)));
+            }
+            None => self.control_drops += 1,
         }
     }
 
     /// Counts a packet lost in address resolution.
-    pub(crate) fn arp_drop(&mut self, data: bool) {
-        if data {
-            *self.net_drops.entry(NetDrop::Arp).or_default() += 1;
-        } else {
-            self.control_drops += 1;
-        }
+    pub(crate) fn arp_drop(&mut self, pkt: &Packet) {
+        self.net_drop(NetDrop::Arp, pkt);
+    }
+
+    /// A next hop received a copy of data packet `id`.
+    pub(crate) fn copy(&mut self, (flow, seq): (u32, u32)) {
+        self.ledger.copy(flow, seq);
+    }
+
+    /// A sender's copy of `id` ended without loss (acknowledged, or its
+    /// TDMA frame reached the addressee).
+    pub(crate) fn handed_over(&mut self, (flow, seq): (u32, u32)) {
+        self.ledger.release(flow, seq, None);
+    }
+
+    /// A frame carrying `id`, not retransmitted by its MAC, missed its addressee.
+    pub(crate) fn air_loss(&mut self, (flow, seq): (u32, u32), why: AirLoss) {
+        *self.air_losses.entry(why).or_default() += 1;
+        self.ledger.release(flow, seq, Some(Loss::Air(why)));
+    }
+
+    /// Data packets with a live copy, as `(flow, seq)`.
+    pub(crate) fn in_flight_ids(&self) -> Vec<(u32, u32)> {
+        self.ledger.in_flight_ids()
     }
 
     pub(crate) fn phy_rx(&mut self, ok: bool) {
@@ -246,6 +288,12 @@ impl Stats {
                 .iter()
                 .map(|(k, v)| (format!("{k:?}"), *v))
                 .collect(),
+            air_losses: self
+                .air_losses
+                .iter()
+                .map(|(k, v)| (Loss::Air(*k).key(), *v))
+                .collect(),
+            accounting: self.ledger.report(tx),
             flows,
         }
     }
@@ -418,6 +466,11 @@ pub struct StatsSnapshot {
     pub net_drops: BTreeMap<String, u64>,
     /// MAC drops of data packets by reason.
     pub mac_drops: BTreeMap<String, u64>,
+    /// Data frames without MAC retransmission (TDMA) that missed their
+    /// addressee, by reason (each lost frame counts).
+    pub air_losses: BTreeMap<String, u64>,
+    /// Fate of every application packet (balances: see [`Accounting`]).
+    pub accounting: Accounting,
     /// Per-flow reports.
     pub flows: Vec<FlowReport>,
 }

@@ -21,7 +21,7 @@ use crate::{
     phy::{mw, Lock, Mode, Radio},
     propagation::Propagation,
     routing::{NetCx, NetOut, NetTimer, Routing},
-    stats::Stats,
+    stats::{data_id, AirLoss, Stats},
     traffic::Flow,
 };
 
@@ -151,6 +151,9 @@ pub(crate) struct World {
     pub(crate) pcap: Option<PcapSink>,
     /// The first capture write error (capture stops there).
     pub(crate) pcap_error: Option<std::io::Error>,
+    /// Data frames on the air that own their packet's copy (no MAC
+    /// retransmission): transmission id → (flow, seq, addressee).
+    pub(crate) air: rustc_hash::FxHashMap<u64, (u32, u32, u32)>,
 }
 
 impl World {
@@ -191,6 +194,7 @@ impl World {
             net_pool: Vec::new(),
             pcap: None,
             pcap_error: None,
+            air: rustc_hash::FxHashMap::default(),
         }
     }
 
@@ -202,6 +206,25 @@ impl World {
     /// Forgets a cached position (after an external update).
     pub(crate) fn invalidate(&mut self, n: usize) {
         self.cache[n].0 = u64::MAX;
+    }
+
+    /// The `(flow, seq)` of every data packet physically present now: in
+    /// a deferred send, routing buffer, ARP queue or MAC queue of any node,
+    /// or on the air as a TDMA frame; sorted, without duplicates.
+    pub(crate) fn census(&self) -> Vec<(u32, u32)> {
+        let mut v: Vec<(u32, u32)> = self.air.values().map(|&(f, q, _)| (f, q)).collect();
+        let mut add = |p: &Packet| v.extend(data_id(p));
+        for n in &self.nodes {
+            n.deferred.iter().flatten().for_each(|(p, _)| add(p));
+            n.net.for_each_packet(&mut add);
+            if let Some(a) = &n.arp {
+                a.for_each_packet(&mut add);
+            }
+            n.mac.for_each_packet(&mut add);
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     /// Starts every routing process and flow (at time zero).
@@ -266,7 +289,9 @@ impl World {
             s.schedule_in(SimDuration::from_nanos(gap), Event::App { flow })
                 .expect("flow gaps fit in SimTime");
         }
-        self.stats.app_tx(flow, pkt.bytes, now);
+        if let Body::Data { seq, .. } = pkt.body {
+            self.stats.app_tx(flow, seq, pkt.bytes, now);
+        }
         self.run_net(s, src, |net, cx| net.send(cx, pkt));
     }
 
@@ -324,7 +349,7 @@ impl World {
                         .rx(flow, seq, pkt.bytes, pkt.created, s.now(), pkt.hops);
                 }
             }
-            NetOut::Drop { pkt, reason } => self.stats.net_drop(reason, !pkt.is_control()),
+            NetOut::Drop { pkt, reason } => self.stats.net_drop(reason, &pkt),
         }
     }
 
@@ -361,7 +386,7 @@ impl World {
                     s.schedule_in(SimDuration::from_nanos(delay), Event::Arp { node, timer })
                         .expect("ARP timers fit in SimTime");
                 }
-                ArpOut::Drop(pkt) => self.stats.arp_drop(!pkt.is_control()),
+                ArpOut::Drop(pkt) => self.stats.arp_drop(&pkt),
             }
         }
     }
@@ -403,17 +428,24 @@ impl World {
                     }
                     self.on_arp_out(s, node, out);
                 } else {
+                    if let Some(id) = data_id(&pkt) {
+                        self.stats.copy(id);
+                    }
                     self.run_net(s, node, |n, cx| n.receive(cx, pkt, from));
                 }
             }
-            MacOut::TxOk => {}
+            MacOut::TxOk { data } => {
+                if let Some(id) = data {
+                    self.stats.handed_over(id);
+                }
+            }
             MacOut::TxFailed { pkt, .. } if matches!(pkt.body, Body::Arp(_)) => {
-                self.stats.mac_drop(crate::mac::MacDrop::RetryLimit, false);
+                self.stats.mac_drop(crate::mac::MacDrop::RetryLimit, &pkt);
             }
             MacOut::TxFailed { pkt, next_hop } => {
                 self.run_net(s, node, |n, cx| n.tx_failed(cx, pkt, next_hop));
             }
-            MacOut::Dropped { pkt, reason } => self.stats.mac_drop(reason, !pkt.is_control()),
+            MacOut::Dropped { pkt, reason } => self.stats.mac_drop(reason, &pkt),
         }
     }
 
@@ -468,10 +500,21 @@ impl World {
             frame,
         };
         let (tx_dbm, lambda, freq) = (r.tx_dbm, r.lambda, r.frequency);
+        // A TDMA data frame carries its packet's copy (no retransmission).
+        let owned = match (&self.nodes[node as usize].mac, t.frame.packet.as_ref()) {
+            (crate::mac::Mac::Tdma(_), Some(p)) if t.frame.dst != BROADCAST => {
+                data_id(p).map(|(f, q)| (f, q, t.frame.dst.0))
+            }
+            _ => None,
+        };
+        let mut reached = false;
         if self.pcap.is_some() {
             self.capture(node, now, &t.frame, mode, tx_dbm);
         }
         let id = self.channel.push(t, now);
+        if let Some(o) = owned {
+            self.air.insert(id, o);
+        }
         if self.channel.grid.stale(now) {
             let World {
                 mob,
@@ -501,6 +544,7 @@ impl World {
             let rpos = pos_of(&mut self.mob, &mut self.cache, rx as usize, now);
             if let Some((p_dbm, d)) = self.prop.rx_power_dbm(tx_dbm + gain, lambda, &pos, &rpos) {
                 if p_dbm >= self.floor_dbm[rri] {
+                    reached |= owned.is_some_and(|o| o.2 == rx);
                     let ev = Event::SignalStart {
                         tx: id,
                         rx,
@@ -512,7 +556,34 @@ impl World {
             }
         }
         self.cand = cand;
+        if owned.is_some() && !reached {
+            self.resolve_air(id, None, AirLoss::OutOfRange);
+        }
         self.cca(s, node);
+    }
+
+    /// Settles the copy carried by air transmission `tx` at `rx`
+    /// (`None`: at any node): handed over if `ok`, else lost for `why`.
+    fn resolve_air_as(&mut self, tx: u64, rx: Option<u32>, ok: bool, why: AirLoss) {
+        let Some(&(flow, seq, to)) = self.air.get(&tx) else {
+            return;
+        };
+        if rx.is_some_and(|r| r != to) {
+            return;
+        }
+        self.air.remove(&tx);
+        if ok {
+            self.stats.handed_over((flow, seq));
+        } else {
+            self.stats.air_loss((flow, seq), why);
+        }
+    }
+
+    /// Settles the copy carried by `tx` at `rx` as lost for `why`.
+    fn resolve_air(&mut self, tx: u64, rx: Option<u32>, why: AirLoss) {
+        if !self.air.is_empty() {
+            self.resolve_air_as(tx, rx, false, why);
+        }
     }
 
     /// The first bit of `tx` reaches `rx`: preamble detection against the
@@ -522,13 +593,19 @@ impl World {
     fn signal_start(&mut self, s: &mut Scheduler<Event>, tx: u64, rx: u32, power_mw: f64) {
         let now = s.now().as_nanos();
         let Some(t) = self.channel.get(tx) else {
+            self.resolve_air(tx, Some(rx), AirLoss::PhyError);
             return;
         };
         let end = t.end + (now - t.start);
         let n = rx as usize;
         let r = &self.radios[self.nodes[n].phy.radio];
         let mut lock = None;
+        let mut why = AirLoss::OutOfRange;
+        if power_mw >= r.pd_rssi_mw {
+            why = AirLoss::RxBusy;
+        }
         if self.nodes[n].phy.can_lock() && power_mw >= r.pd_rssi_mw {
+            why = AirLoss::Collision;
             let rpos = pos_of(&mut self.mob, &mut self.cache, n, now);
             self.channel.interference(
                 &self.prop,
@@ -551,9 +628,13 @@ impl World {
                 });
             }
         }
+        let cca_mw = r.cca_mw;
+        if lock.is_none() {
+            self.resolve_air(tx, Some(rx), why);
+        }
         let phy = &mut self.nodes[n].phy;
         phy.signal_start(tx, power_mw, end, lock);
-        if lock.is_some() || phy.energy_mw(now) >= r.cca_mw {
+        if lock.is_some() || phy.energy_mw(now) >= cca_mw {
             s.schedule_at(SimTime::from_nanos(end), Event::SignalEnd { tx, rx })
                 .expect("signal end lies in the future");
         }
@@ -599,11 +680,17 @@ impl World {
                         self.capture(rx, now, &frame, t.mode, dbm);
                     }
                     self.run_mac(s, rx, |m, cx| m.on_rx(cx, &frame));
+                    if !self.air.is_empty() {
+                        self.resolve_air_as(tx, Some(rx), true, AirLoss::PhyError);
+                    }
                 } else {
                     self.nodes[n].mac.on_rx_error();
+                    self.resolve_air(tx, Some(rx), AirLoss::PhyError);
                 }
             }
         }
+        // Lock lost (the addressee started sending) or frame gone.
+        self.resolve_air(tx, Some(rx), AirLoss::RxBusy);
         self.cca(s, rx);
     }
 }

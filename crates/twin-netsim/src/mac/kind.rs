@@ -32,6 +32,14 @@ impl Mac {
         }
     }
 
+    /// Every packet the MAC holds.
+    pub(crate) fn for_each_packet(&self, f: &mut dyn FnMut(&Packet)) {
+        match self {
+            Mac::Dcf(m) => m.for_each_packet(f),
+            Mac::Tdma(m) => m.for_each_packet(f),
+        }
+    }
+
     pub(crate) fn counters(&self) -> &MacCounters {
         match self {
             Mac::Dcf(m) => &m.counters,

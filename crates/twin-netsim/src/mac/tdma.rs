@@ -42,6 +42,12 @@ pub struct TdmaSpec {
     /// Idle time at the end of every slot; default: the longest one-way
     /// propagation delay (`mac.max_range_m`, or the radio's range).
     pub guard: Option<SimDuration>,
+    /// Gap between consecutive frames of one slot (transmitter ramp-down
+    /// and ramp-up). Without it, a receiver closing in on the sender gets
+    /// the next preamble a few nanoseconds before the previous frame ends
+    /// (the propagation delay shrinks by v/c between the two) and misses
+    /// it while still locked.
+    pub ifs: SimDuration,
 }
 
 impl Default for TdmaSpec {
@@ -50,6 +56,7 @@ impl Default for TdmaSpec {
             slot: SimDuration::from_millis(5),
             slots: 0,
             guard: None,
+            ifs: SimDuration::from_micros(10),
         }
     }
 }
@@ -63,6 +70,7 @@ pub(crate) struct Tdma {
     /// Slot length, guard and frame length \[ns\].
     slot: u64,
     guard: u64,
+    ifs: u64,
     frame: u64,
     /// Offset of our slot in the frame \[ns\].
     offset: u64,
@@ -72,6 +80,8 @@ pub(crate) struct Tdma {
     state: DcfState,
     /// End of our current slot \[ns\] (while sending).
     slot_end: u64,
+    /// Earliest start of our next frame in this slot \[ns\].
+    next_tx: u64,
     armed: bool,
     pub(crate) counters: MacCounters,
 }
@@ -96,6 +106,7 @@ impl Tdma {
             radio: radio.clone(),
             slot,
             guard,
+            ifs: t.ifs.as_nanos(),
             frame: slot * u64::from(slots),
             offset: slot * u64::from(index % slots),
             queue: VecDeque::new(),
@@ -103,6 +114,7 @@ impl Tdma {
             max_delay: spec.queue_max_delay.as_nanos(),
             state: DcfState::Idle,
             slot_end: 0,
+            next_tx: 0,
             armed: false,
             counters: MacCounters::default(),
         }
@@ -114,6 +126,11 @@ impl Tdma {
 
     pub(crate) fn queue_len(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Every queued packet.
+    pub(crate) fn for_each_packet(&self, f: &mut dyn FnMut(&Packet)) {
+        self.queue.iter().for_each(|q| f(&q.pkt));
     }
 
     /// Start of our next slot at or after `now` \[ns\].
@@ -198,10 +215,9 @@ impl Tdma {
                 packet: Some(q.pkt),
             };
             self.state = DcfState::TxData;
+            // No ACK: the copy travels with the frame; the world accounts
+            // for it at the addressee (received, or lost on the air).
             cx.out.push(MacOut::Transmit(frame, self.mode));
-            if q.next_hop != BROADCAST {
-                cx.out.push(MacOut::TxOk);
-            }
             return;
         }
         self.state = DcfState::Idle;
@@ -210,15 +226,28 @@ impl Tdma {
 
     pub(crate) fn on_timer(&mut self, cx: &mut MacCx<'_>, timer: MacTimer) {
         if timer == MacTimer::Slot {
+            let now = cx.now.as_nanos();
+            if now == self.next_tx && now < self.slot_end {
+                // The gap after a frame of this slot is over.
+                self.send_next(cx);
+                return;
+            }
             self.armed = false;
-            self.slot_end = cx.now.as_nanos() + self.slot;
+            self.slot_end = now + self.slot;
             self.send_next(cx);
         }
     }
 
     pub(crate) fn on_tx_end(&mut self, cx: &mut MacCx<'_>) {
         if self.state == DcfState::TxData {
-            self.send_next(cx);
+            let now = cx.now.as_nanos();
+            if self.ifs == 0 {
+                self.send_next(cx);
+            } else {
+                self.state = DcfState::SlotWait;
+                self.next_tx = now + self.ifs;
+                cx.at(self.next_tx, MacTimer::Slot);
+            }
         }
     }
 

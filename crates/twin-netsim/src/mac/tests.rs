@@ -1,5 +1,7 @@
 //! DCF behaviour on two-node topologies.
 
+use twin_core::SimDuration;
+
 use crate::testutil::{flow, id, line, run_to, secs};
 
 #[test]
@@ -208,4 +210,36 @@ fn tdma_queues_what_does_not_fit_in_a_slot() {
     // all delivered, with queueing delay.
     assert!(st.totals.delivery_ratio > 0.95, "{:?}", st.totals);
     assert!(st.totals.mean_delay_ms > 1.2, "{:?}", st.totals);
+}
+
+#[test]
+fn tdma_back_to_back_frames_reach_a_closing_receiver() {
+    // n1 closes in on n0 at 500 m/s while n0 sends ~10 frames per slot:
+    // the propagation delay shrinks between consecutive frames, so without
+    // an inter-frame gap the next preamble arrives a nanosecond before the
+    // previous frame ends and the still-locked receiver misses it.
+    use crate::scenario::{MobilitySpec, WaypointSpec};
+    let run = |ifs: SimDuration| {
+        let mut sc = tdma_line(2, "10ms", &flow(0, 1, 500.0, "1s", "1.5s"));
+        sc.mac.tdma.ifs = ifs;
+        let at = |s: f64, x: f64| WaypointSpec {
+            at: SimDuration::from_millis((s * 1e3) as u64),
+            position: [x, 0.0, 0.0],
+        };
+        sc.nodes[1].mobility = MobilitySpec::Waypoints {
+            points: vec![at(0.0, 295.0), at(1.0, 295.0), at(1.5, 45.0)],
+        };
+        run_to(&sc, 3.0).stats()
+    };
+    let gap = run(SimDuration::from_micros(10));
+    assert!(gap.accounting.sent > 200, "{:?}", gap.accounting);
+    assert_eq!(gap.totals.delivery_ratio, 1.0, "{:?}", gap.accounting);
+    assert!(gap.air_losses.is_empty(), "{:?}", gap.air_losses);
+    let none = run(SimDuration::ZERO);
+    assert!(
+        none.air_losses.get("air/rx-busy").is_some_and(|&n| n > 10),
+        "{:?}",
+        none.accounting
+    );
+    assert!(none.accounting.balanced, "{:?}", none.accounting);
 }

@@ -308,6 +308,10 @@ impl Aodv {
     }
 
     /// Queues a packet for a route; expired and overflowing ones are dropped.
+    pub(crate) fn buffered(&self) -> impl Iterator<Item = &Packet> {
+        self.buffer.iter().map(|(p, _)| p)
+    }
+
     fn buffer_packet(&mut self, cx: &mut NetCx<'_>, pkt: Packet) {
         let now = cx.ns();
         let timeout = self.p.buffer_timeout.as_nanos();

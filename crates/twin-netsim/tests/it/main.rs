@@ -1,6 +1,7 @@
 //! Integration tests of `twin-netsim`: one binary, one module per topic
 //! (matklad, "Delete Cargo Integration Tests").
 
+mod accounting;
 mod api;
 mod determinism;
 mod scenario_files;
