@@ -360,6 +360,28 @@ main(int argc, char* argv[])
     };
     Simulator::Destroy();
 
+    // [packets, delay sum ms] per bin: <10, <100, <300, <1000, <3000, >=3000 ms
+    // (same edges as Twin's delay_bins; delays at the 1 ms bin centres).
+    const double edges[] = {10, 100, 300, 1000, 3000};
+    uint64_t binN[6] = {0};
+    double binSum[6] = {0};
+    for (size_t b = 0; b < hist.size(); ++b)
+    {
+        double ms = double(b) + 0.5;
+        size_t i = 0;
+        while (i < 5 && ms >= edges[i])
+        {
+            ++i;
+        }
+        binN[i] += hist[b];
+        binSum[i] += ms * hist[b];
+    }
+    std::ostringstream bins;
+    for (size_t i = 0; i < 6; ++i)
+    {
+        bins << (i ? "," : "") << "[" << binN[i] << "," << binSum[i] << "]";
+    }
+
     std::ostringstream drops;
     bool first = true;
     for (auto& [r, n] : g.ipDrop)
@@ -395,6 +417,7 @@ main(int argc, char* argv[])
               << ",\"data_ip_tx\":" << g.dataIpTx << ",\"mac_tx_drop\":" << g.macTxDrop
               << ",\"mac_rx_drop\":" << g.macRxDrop << ",\"phy_rx_drop\":" << g.phyRxDrop
               << ",\"delay_p50_ms\":" << pct(0.5) << ",\"delay_p90_ms\":" << pct(0.9)
+              << ",\"delay_bins\":[" << bins.str() << "]"
               << ",\"control_broadcast\":" << g.ctrlBroadcast << ",\"control_by_type\":{"
               << types.str() << "},\"rreq_originated\":" << g.rreqOriginated
               << ",\"olsr_hello\":" << g.olsrHello << ",\"olsr_tc_originated\":" << g.olsrTcOriginated

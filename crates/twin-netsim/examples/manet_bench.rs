@@ -164,6 +164,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "control_bytes": st.routing.control_bytes,
         "delay_p50_ms": st.totals.delay_p50_ms,
         "delay_p90_ms": st.totals.delay_p90_ms,
+        // [packets, delay sum ms] per bin: <10, <100, <300, <1000, <3000, ≥3000 ms.
+        "delay_bins": st.totals.delay_bins.iter().map(|b| (b.packets, b.delay_sum_ms)).collect::<Vec<_>>(),
         "hops_mean": st.totals.hops_mean,
         "net_drops": st.net_drops,
         "mac": st.mac,

@@ -262,6 +262,7 @@ impl Stats {
                 },
                 delay_p50_ms: percentile(&all, 50.0),
                 delay_p90_ms: percentile(&all, 90.0),
+                delay_bins: delay_bins(&all),
                 hops_mean: if rx > 0 {
                     hops_sum as f64 / rx as f64
                 } else {
@@ -305,6 +306,41 @@ fn ratio(a: u64, b: u64) -> f64 {
     } else {
         a as f64 / b as f64
     }
+}
+
+/// Upper edges of [`Totals::delay_bins`] \[ms\] (the last bin is open).
+pub const DELAY_BIN_EDGES_MS: [f64; 5] = [10.0, 100.0, 300.0, 1000.0, 3000.0];
+
+/// Packets and summed delay per delay bin (edges [`DELAY_BIN_EDGES_MS`]).
+fn delay_bins(sorted: &[u64]) -> Vec<DelayBin> {
+    let mut bins: Vec<DelayBin> = DELAY_BIN_EDGES_MS
+        .iter()
+        .copied()
+        .chain([f64::INFINITY])
+        .map(|upper_ms| DelayBin {
+            upper_ms,
+            packets: 0,
+            delay_sum_ms: 0.0,
+        })
+        .collect();
+    for &d in sorted {
+        let ms = d as f64 / 1e6;
+        let i = DELAY_BIN_EDGES_MS.partition_point(|&e| e <= ms);
+        bins[i].packets += 1;
+        bins[i].delay_sum_ms += ms;
+    }
+    bins
+}
+
+/// One bin of the end-to-end delay distribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DelayBin {
+    /// Upper edge \[ms\] (exclusive; infinite for the last bin).
+    pub upper_ms: f64,
+    /// Packets received with a delay in this bin.
+    pub packets: u64,
+    /// Sum of their delays \[ms\]: the bin's share of the mean delay.
+    pub delay_sum_ms: f64,
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -426,6 +462,8 @@ pub struct Totals {
     pub delay_p50_ms: f64,
     /// 90th percentile delay of all received packets \[ms\].
     pub delay_p90_ms: f64,
+    /// Delay distribution in coarse bins, with each bin's delay sum.
+    pub delay_bins: Vec<DelayBin>,
     /// Mean path length of all received packets \[hops\].
     pub hops_mean: f64,
 }
@@ -508,5 +546,21 @@ impl StatsSnapshot {
             ));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delay_bins;
+
+    #[test]
+    fn delay_bins_split_at_their_edges() {
+        let ns = |ms: f64| (ms * 1e6).round() as u64;
+        let b = delay_bins(&[ns(0.5), ns(9.99), ns(10.0), ns(250.0), ns(5000.0)]);
+        let counts: Vec<u64> = b.iter().map(|b| b.packets).collect();
+        assert_eq!(counts, [2, 1, 1, 0, 0, 1]);
+        assert!((b[0].delay_sum_ms - 10.49).abs() < 1e-9);
+        assert!((b[5].delay_sum_ms - 5000.0).abs() < 1e-9);
+        assert!(b[5].upper_ms.is_infinite());
     }
 }
