@@ -14,6 +14,12 @@
 //! Nodes with `external`
 //! mobility follow positions published by another member on
 //! `twin/net/node/external` ([`NetExternalPosition`]), as OPNET follows STK.
+//!
+//! As `twin net run` does, the member writes the scenario's `[[probes]]`
+//! CSVs (and `stats.json`, `flows.csv` at the end) to `out` when set, and
+//! with `pacing` > 0 paces its own steps against the wall clock (1 = real
+//! time), so positions come out smoothly inside each grant for
+//! hardware-in-the-loop use (the federation's `pacing` paces the grants).
 
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -197,6 +203,14 @@ pub struct Params {
     /// Period of statistics publication (default 1 s).
     #[serde(default = "default_stats_period")]
     pub stats_period: SimDuration,
+    /// Folder for the scenario's probe CSVs, `stats.json` and `flows.csv`
+    /// (none: no files).
+    #[serde(default)]
+    pub out: Option<PathBuf>,
+    /// Simulated seconds per wall-clock second (1 = real time; 0, the
+    /// default: as fast as the grants allow).
+    #[serde(default)]
+    pub pacing: f64,
 }
 
 impl Params {
@@ -211,6 +225,12 @@ impl Params {
         }
         if p.stats_period.is_zero() {
             v.push(ParamIssue::at("stats_period", "stats_period must be > 0"));
+        }
+        if !(p.pacing >= 0.0 && p.pacing.is_finite()) {
+            v.push(ParamIssue::at(
+                "pacing",
+                "pacing must be a finite number >= 0 (simulated s per wall s)",
+            ));
         }
         if let Err(e) = load(&p.scenario) {
             v.push(ParamIssue::at("scenario", e));
@@ -250,6 +270,10 @@ pub struct Network {
     last_routes: BTreeMap<u32, NetRoute>,
     next_publish: SimTime,
     next_stats: SimTime,
+    /// Probe writers, when `out` is set (taken when the run ends).
+    probes: Option<twin_netsim::Probes>,
+    /// Wall-clock start, for pacing.
+    wall0: std::time::Instant,
 }
 
 impl std::fmt::Debug for Network {
@@ -280,7 +304,31 @@ impl Network {
             last_routes: BTreeMap::new(),
             next_publish: SimTime::ZERO,
             next_stats: SimTime::ZERO,
+            probes: None,
+            wall0: std::time::Instant::now(),
         }
+    }
+
+    /// Runs the network to `t` (through the probes, if any), then waits
+    /// for the wall clock if paced.
+    fn step(&mut self, t: SimTime) -> Result<(), MemberError> {
+        let sim = self.sim.as_mut().expect("init");
+        if t > sim.now() {
+            match self.probes.as_mut() {
+                Some(p) => p.advance(sim, t).map_err(|e| failed("network probes", e))?,
+                None => {
+                    sim.step_until(t).map_err(|e| failed("network", e))?;
+                }
+            }
+        }
+        if self.p.pacing > 0.0 {
+            let due =
+                std::time::Duration::from_secs_f64(t.as_nanos() as f64 * 1e-9 / self.p.pacing);
+            if let Some(wait) = due.checked_sub(self.wall0.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        Ok(())
     }
 
     fn publish(&mut self, t: SimTime) -> Result<(), MemberError> {
@@ -345,7 +393,14 @@ impl Network {
 impl Member for Network {
     fn init(&mut self, ctx: &mut Ctx) -> Result<(), MemberError> {
         let sc = load(&self.p.scenario).map_err(|e| failed("network scenario", e))?;
-        self.sim = Some(Simulation::from_scenario(&sc).map_err(|e| failed("network scenario", e))?);
+        let sim = Simulation::from_scenario(&sc).map_err(|e| failed("network scenario", e))?;
+        if let Some(dir) = &self.p.out {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| failed(&format!("creating {}", dir.display()), e))?;
+            self.probes = Some(sim.probes(dir).map_err(|e| failed("network probes", e))?);
+        }
+        self.sim = Some(sim);
+        self.wall0 = std::time::Instant::now();
         let keyed = WriterQos::default()
             .reliable()
             .keep_last(1)
@@ -379,10 +434,7 @@ impl Member for Network {
         let to = to.min(end);
         while self.next_publish <= to || self.next_stats <= to {
             let t = self.next_publish.min(self.next_stats);
-            let sim = self.sim.as_mut().expect("init");
-            if t > sim.now() {
-                sim.step_until(t).map_err(|e| failed("network", e))?;
-            }
+            self.step(t)?;
             if t == self.next_publish {
                 self.publish(t)?;
                 self.next_publish = t + self.p.position_period;
@@ -392,11 +444,26 @@ impl Member for Network {
                 self.next_stats = t + self.p.stats_period;
             }
         }
-        let sim = self.sim.as_mut().expect("init");
-        if to > sim.now() {
-            sim.step_until(to).map_err(|e| failed("network", e))?;
-        }
+        self.step(to)?;
         Ok(Next::Default)
+    }
+
+    /// Closes the probes (open link and route intervals end now) and
+    /// writes `stats.json` and `flows.csv` next to them.
+    fn finish(&mut self, _ctx: &mut Ctx) -> Result<(), MemberError> {
+        let (Some(mut p), Some(dir), Some(sim)) =
+            (self.probes.take(), self.p.out.as_ref(), self.sim.as_mut())
+        else {
+            return Ok(());
+        };
+        p.finish(sim).map_err(|e| failed("network probes", e))?;
+        let st = sim.stats();
+        for (name, text) in [("stats.json", st.to_json()), ("flows.csv", st.flows_csv())] {
+            let path = dir.join(name);
+            std::fs::write(&path, text)
+                .map_err(|e| failed(&format!("writing {}", path.display()), e))?;
+        }
+        Ok(())
     }
 }
 

@@ -53,6 +53,8 @@ fn network_publishes_positions_at_the_configured_rate_and_routes() {
         scenario: "builtin:aanet-small".into(),
         position_period: SimDuration::from_millis(250),
         stats_period: SimDuration::from_secs(1),
+        out: None,
+        pacing: 0.0,
     };
     let member = MemberSpec {
         name: "network".into(),
@@ -123,4 +125,88 @@ fn network_publishes_positions_at_the_configured_rate_and_routes() {
         assert_ne!(w[0].frames, w[1].frames, "published only when changed");
     }
     assert!(txs[txs.len() - 1].frames.iter().sum::<u64>() > 0);
+}
+
+/// A federation of the network member alone, ending at `end_s`.
+fn network_only(params: Params, end_s: u64) -> Federation {
+    let cfg = FederationConfig {
+        controller: ControllerConfig {
+            name: "net-probes".into(),
+            end: SimTime::ZERO + SimDuration::from_secs(end_s),
+            pacing: 0.0,
+            expected: vec![],
+            on_member_lost: LostPolicy::Drop,
+            start_frozen: false,
+            status_every: Duration::from_secs(1),
+            record_grants: false,
+        },
+        epoch: Epoch::UNIX,
+        seed: 1,
+        stall_warning: Duration::from_secs(30),
+        progress_every: Duration::from_secs(1),
+        liveliness_lease: Duration::from_secs(5),
+    };
+    let member = MemberSpec {
+        name: "network".into(),
+        mode: TimeMode::Stepped {
+            dt: SimDuration::from_secs(2),
+        },
+        member: Box::new(Network::new(params)),
+        threaded: false,
+    };
+    Federation::new(Bus::in_memory(), cfg, vec![member]).unwrap()
+}
+
+#[test]
+fn network_writes_probe_csvs_and_paces_against_the_wall_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/net/aanet-small.toml"
+    ))
+    .unwrap()
+    .replace("start = \"30s\"", "start = \"1s\"")
+        + "\n[[probes]]\nkind = \"flows\"\nevery = \"1s\"\n\n[[probes]]\nkind = \"links\"\nevery = \"1s\"\n";
+    let sc = dir.path().join("aanet-probes.toml");
+    std::fs::write(&sc, text).unwrap();
+    let out = dir.path().join("out");
+    let params = |pacing: f64| Params {
+        scenario: sc.clone(),
+        position_period: SimDuration::from_millis(500),
+        stats_period: SimDuration::from_secs(1),
+        out: Some(out.clone()),
+        pacing,
+    };
+
+    // Unpaced: probe rows every simulated second, 0 … 20 s (the federation's end).
+    let s = network_only(params(0.0), 20).run(&mut |_| {}).unwrap();
+    assert!(s.failures.is_empty(), "{:?}", s.failures);
+    let csv = std::fs::read_to_string(out.join("probe-flows.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("time_s,flow,"));
+    let times: std::collections::BTreeSet<u64> = lines
+        .map(|l| l.split(',').next().unwrap().parse::<f64>().unwrap().round() as u64)
+        .collect();
+    assert_eq!(times.first(), Some(&0), "{times:?}");
+    assert_eq!(times.last(), Some(&20), "{times:?}");
+    assert_eq!(times.len(), 21, "{times:?}");
+    let links = std::fs::read_to_string(out.join("link-durations.csv")).unwrap();
+    assert!(
+        links.lines().count() > 1,
+        "links probe wrote no interval: {links}"
+    );
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
+    assert!(
+        stats["totals"]["tx_packets"].as_u64().unwrap() > 0,
+        "{stats}"
+    );
+    assert!(out.join("flows.csv").exists());
+
+    // Paced at 4x real time: 6 simulated seconds take at least 1.5 s.
+    let t0 = std::time::Instant::now();
+    let s = network_only(params(4.0), 6).run(&mut |_| {}).unwrap();
+    assert!(s.failures.is_empty(), "{:?}", s.failures);
+    let wall = t0.elapsed().as_secs_f64();
+    assert!(wall >= 1.45, "paced run took only {wall:.2} s");
 }
