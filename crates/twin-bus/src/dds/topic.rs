@@ -13,6 +13,7 @@ use std::{
 };
 
 use parking_lot::{Condvar, Mutex};
+use rustc_hash::FxHashMap;
 use twin_core::SimTime;
 
 use super::{cdr, ffi, ops, schema::Schema, DdsParticipant};
@@ -88,6 +89,7 @@ fn writer_qos(q: &WriterQos, participant: &str) -> ffi::Qos {
     f.ownership(q.ownership, Some(q.ownership_strength));
     f.partitions(&q.partitions);
     f.autodispose(q.autodispose_unregistered);
+    f.batching(q.batching);
     f.xcdr1();
     f
 }
@@ -206,6 +208,7 @@ impl<T: TopicType> DdsWriter<T> {
             cb.clone(),
         )
         .map_err(|e| unsupported(&topic.name, e))?;
+        topic.part.endpoints.lock().push((entity.handle(), false));
         Ok(DdsWriter {
             topic: Arc::clone(topic),
             entity,
@@ -292,6 +295,10 @@ impl<T: TopicType> DdsWriter<T> {
         ffi::assert_liveliness(&self.entity);
     }
 
+    pub(crate) fn flush(&self) {
+        ffi::flush(&self.entity);
+    }
+
     pub(crate) fn status(&self) -> WriterStatus {
         let c = ffi::writer_counts(&self.entity);
         let mut last = self.last_read.lock();
@@ -320,6 +327,13 @@ impl<T: TopicType> DdsWriter<T> {
     }
 }
 
+impl<T> Drop for DdsWriter<T> {
+    fn drop(&mut self) {
+        let h = self.entity.handle();
+        self.topic.part.endpoints.lock().retain(|e| e.0 != h);
+    }
+}
+
 struct WriterCond {
     cb: Arc<WriterCallbacks>,
     mask: StatusMask,
@@ -343,11 +357,11 @@ impl ConditionSource for WriterCond {
 
 /// Per-reader bookkeeping of instances, writers and owners.
 struct Book<K> {
-    keys: HashMap<u64, K>,
-    handles: HashMap<u64, u32>,
-    seq: HashMap<u64, u64>,
-    parts: HashMap<u64, ParticipantId>,
-    owners: HashMap<u64, u64>,
+    keys: FxHashMap<u64, K>,
+    handles: FxHashMap<u64, u32>,
+    seq: FxHashMap<u64, u64>,
+    parts: FxHashMap<u64, ParticipantId>,
+    owners: FxHashMap<u64, u64>,
     ownership_changed: Counter,
     last_owner: Option<WriterId>,
     rejected: u64,
@@ -357,11 +371,11 @@ struct Book<K> {
 impl<K> Default for Book<K> {
     fn default() -> Self {
         Book {
-            keys: HashMap::new(),
-            handles: HashMap::new(),
-            seq: HashMap::new(),
-            parts: HashMap::new(),
-            owners: HashMap::new(),
+            keys: FxHashMap::default(),
+            handles: FxHashMap::default(),
+            seq: FxHashMap::default(),
+            parts: FxHashMap::default(),
+            owners: FxHashMap::default(),
             ownership_changed: Counter::default(),
             last_owner: None,
             rejected: 0,
@@ -409,7 +423,7 @@ impl<T: TopicType> ReaderCallbacks<T> {
         let key = match &value {
             Some(v) => {
                 let k = v.key();
-                book.keys.insert(raw.instance, k.clone());
+                book.keys.entry(raw.instance).or_insert_with(|| k.clone());
                 k
             }
             None => book.keys.get(&raw.instance)?.clone(),
@@ -475,16 +489,17 @@ impl<T: TopicType> ReaderCallbacks<T> {
     ) -> usize {
         let mut n = 0;
         while n < max {
-            let r = ffi::take_cdr(reader, max - n, peek, |b, raw| {
+            let asked = (max - n).min(ffi::TAKE_BATCH);
+            let r = ffi::take_cdr(reader, asked, peek, |b, raw| {
                 if let Some(s) = self.decode(reader, b, raw) {
                     out.push(s);
                     n += 1;
                 }
             });
+            // A short batch means the reader was empty: no second call.
             match r {
-                Ok(0) | Err(_) => break,
-                Ok(_) if peek => break,
-                Ok(_) => {}
+                Ok(got) if got == asked && !peek => {}
+                _ => break,
             }
         }
         n
@@ -498,7 +513,7 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
                 let mut l = self.listener.lock();
                 if let Some(l) = l.as_mut() {
                     let view = ffi::Entity::borrowed(reader);
-                    let mut v = Vec::new();
+                    let mut v = Vec::with_capacity(4);
                     self.take(&view, &mut v, usize::MAX, false);
                     for s in v {
                         l.on_sample(s);
@@ -583,6 +598,7 @@ impl<T: TopicType> DdsReader<T> {
         });
         let entity = ffi::reader(&pe, topic.topic_entity(), &reader_qos(q), cb.clone())
             .map_err(|e| unsupported(&topic.name, e))?;
+        topic.part.endpoints.lock().push((entity.handle(), true));
         Ok(DdsReader {
             topic: Arc::clone(topic),
             entity,
@@ -678,6 +694,13 @@ impl<T: TopicType> DdsReader<T> {
             handle: self.entity.handle(),
             mask,
         })
+    }
+}
+
+impl<T: TopicType> Drop for DdsReader<T> {
+    fn drop(&mut self) {
+        let h = self.entity.handle();
+        self.topic.part.endpoints.lock().retain(|e| e.0 != h);
     }
 }
 

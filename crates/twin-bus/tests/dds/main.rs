@@ -3,5 +3,6 @@
 //! `scripts/netns-run`).
 #![cfg(feature = "dds")]
 
+mod discovery;
 mod procs;
 mod single;
