@@ -24,6 +24,7 @@ mod discovery;
 mod ffi;
 mod ops;
 mod probe;
+mod reader;
 mod schema;
 mod topic;
 
@@ -42,7 +43,8 @@ pub use discovery::{
     DiscoveredEndpoint, DiscoveredParticipant, DomainObserver, DomainSnapshot, EndpointKind,
     EndpointQos, MatchGap,
 };
-pub(crate) use topic::{DdsReader, DdsTopic, DdsWriter};
+pub(crate) use reader::DdsReader;
+pub(crate) use topic::{DdsTopic, DdsWriter};
 
 use crate::{memory::PartState, ParticipantId, TopicType};
 

@@ -4,5 +4,6 @@
 #![cfg(feature = "dds")]
 
 mod discovery;
+mod handover;
 mod procs;
 mod single;

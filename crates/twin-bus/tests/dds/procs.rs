@@ -74,7 +74,7 @@ pub(crate) fn bus(domain: u32) -> Bus {
 }
 
 /// Starts this test binary as a child running `test` with role `role`.
-fn child(test: &str, role: &str) -> Child {
+pub(crate) fn child(test: &str, role: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([test, "--exact", "--nocapture", "--test-threads", "1"])
         .env("TWIN_DDS_CHILD", role)
