@@ -272,6 +272,20 @@ impl Participant {
         &self.bus
     }
 
+    /// Watches DDS discovery (the builtin DCPSParticipant, DCPSPublication
+    /// and DCPSSubscription topics) from this participant: every reader,
+    /// writer and participant in the domain, Twin's or not. DDS only.
+    #[cfg(feature = "dds")]
+    pub fn observe_domain(&self) -> Result<crate::dds::DomainObserver, CreateError> {
+        match &self.dds {
+            Some(d) => crate::dds::DomainObserver::new(std::sync::Arc::clone(d)),
+            None => Err(CreateError::Unsupported {
+                topic: "DCPSParticipant".into(),
+                reason: "discovery needs a DDS bus".into(),
+            }),
+        }
+    }
+
     /// Finds or creates topic `name` with type `T`.
     pub fn topic<T: TopicType>(&self, name: &str) -> Result<Topic<T>, CreateError> {
         match &self.bus.inner {

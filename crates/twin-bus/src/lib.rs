@@ -47,6 +47,7 @@
 //! ```
 
 mod bus;
+mod bytes;
 #[cfg(feature = "dds")]
 pub mod dds;
 mod error;
@@ -60,6 +61,7 @@ mod waitset;
 mod writer;
 
 pub use bus::{Bus, Participant, ParticipantInfo, Topic, TopicInfo};
+pub use bytes::Bytes;
 #[cfg(feature = "dds")]
 pub use dds::DdsConfig;
 pub use error::{CreateError, PublishError, TakeError};

@@ -93,6 +93,16 @@ impl<T: TopicType> Writer<T> {
         }
     }
 
+    /// Sends what a batching writer ([`crate::WriterQos::batching`]) holds
+    /// back; nothing to do otherwise.
+    pub fn flush(&self) {
+        match &self.inner {
+            WriterInner::Memory { .. } => {}
+            #[cfg(feature = "dds")]
+            WriterInner::Dds(w) => w.flush(),
+        }
+    }
+
     /// Asserts liveliness without writing (manual liveliness).
     pub fn assert_liveliness(&self) {
         match &self.inner {

@@ -2,7 +2,9 @@
 //!
 //! * `twin bus idl [--out DIR]`: the IDL of every Twin bus type (the files
 //!   in `idl/`), for other DDS programs;
-//! * `twin bus ls`: the known topics with their types;
+//! * `twin bus ls`: what DDS discovery sees in the domain: participants and
+//!   every topic with its type, writers, readers and their QoS (any DDS
+//!   program's, not only Twin's); `--known` lists the topics Twin knows;
 //! * `twin bus echo TOPIC`: decode and print live samples as JSON lines;
 //! * `twin bus record FILE`: every sample of the known topics, with wall and
 //!   simulation time stamps, as JSON lines (doubles as an audit log);
@@ -25,8 +27,16 @@ pub(crate) enum BusCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// List the known topics and their types.
-    Ls,
+    /// List the participants, topics, types, readers and writers that DDS
+    /// discovery sees in the domain (with `--known`: Twin's known topics).
+    Ls {
+        /// Only list the topics Twin knows, without joining the domain.
+        #[arg(long)]
+        known: bool,
+        /// Longest time to let discovery settle [s].
+        #[arg(long, default_value_t = 3.0)]
+        wait: f64,
+    },
     /// Print live samples of a topic as JSON lines.
     Echo {
         /// Topic name.
@@ -201,6 +211,63 @@ mod imp {
         stop
     }
 
+    /// `twin bus ls`: lets discovery settle (no change for 0.5 s, at most
+    /// `wait` seconds), then prints participants and topics.
+    fn ls(wait: f64) -> Result<()> {
+        if !(wait.is_finite() && wait >= 0.0) {
+            bail!("--wait {wait}: expected seconds ≥ 0");
+        }
+        let bus = crate::dds::dds_bus()?;
+        let p = bus.participant("twin-bus-ls");
+        let obs = p.observe_domain()?;
+        let end = Instant::now() + Duration::from_secs_f64(wait);
+        let mut last = obs.snapshot();
+        let mut since = Instant::now();
+        while Instant::now() < end && since.elapsed() < Duration::from_millis(500) {
+            std::thread::sleep(Duration::from_millis(20));
+            let s = obs.snapshot();
+            if s != last {
+                last = s;
+                since = Instant::now();
+            }
+        }
+        let name = |n: &Option<String>, guid: &str| {
+            n.clone()
+                .unwrap_or_else(|| format!("<unnamed {}>", &guid[..8.min(guid.len())]))
+        };
+        println!("participants ({}):", last.participants.len());
+        for q in &last.participants {
+            println!("  {:<24} {}", name(&q.name, &q.guid), q.guid);
+        }
+        let mut topics: Vec<(&str, &str)> = last
+            .endpoints
+            .iter()
+            .map(|e| (e.topic.as_str(), e.type_name.as_str()))
+            .collect();
+        topics.sort_unstable();
+        topics.dedup();
+        println!("topics ({}):", topics.len());
+        for (topic, ty) in topics {
+            println!("  {topic}  [{ty}]");
+            for e in last
+                .endpoints
+                .iter()
+                .filter(|e| e.topic == topic && e.type_name == ty)
+            {
+                let kind = match e.kind {
+                    twin_bus::dds::EndpointKind::Writer => "writer",
+                    twin_bus::dds::EndpointKind::Reader => "reader",
+                };
+                println!(
+                    "    {kind} {:<20} {}",
+                    name(&e.participant_name, &e.guid),
+                    e.qos
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn dispatch(cmd: BusCmd) -> Result<()> {
         if let BusCmd::Idl { out } = &cmd {
             for (file, text) in idl_files()? {
@@ -214,11 +281,14 @@ mod imp {
             }
             return Ok(());
         }
-        if let BusCmd::Ls = &cmd {
+        if let BusCmd::Ls { known: true, .. } = &cmd {
             for t in known() {
                 println!("{:<28} {}", t.topic(), t.type_name());
             }
             return Ok(());
+        }
+        if let BusCmd::Ls { wait, .. } = &cmd {
+            return ls(*wait);
         }
         let bus = crate::dds::dds_bus()?;
         let p = bus.participant("twin-bus-tool");
@@ -324,7 +394,7 @@ mod imp {
                 std::thread::sleep(Duration::from_millis(500));
                 Ok(())
             }
-            BusCmd::Idl { .. } | BusCmd::Ls => unreachable!("handled above"),
+            BusCmd::Idl { .. } | BusCmd::Ls { .. } => unreachable!("handled above"),
         }
     }
 }

@@ -187,6 +187,8 @@ pub struct Controller {
     polls: u64,
     progress_pending: bool,
     report_buf: Vec<twin_bus::Sample<MemberReport>>,
+    #[cfg(feature = "dds")]
+    sync: Option<crate::sync::SyncBarrier>,
 }
 
 impl std::fmt::Debug for Controller {
@@ -210,6 +212,8 @@ impl Controller {
         let reports = p.reader(&p.topic(REPORT_TOPIC)?, protocol_reader())?;
         let commands = p.reader(&p.topic(COMMAND_TOPIC)?, protocol_reader())?;
         let grant_topic = p.topic(GRANT_TOPIC)?;
+        #[cfg(feature = "dds")]
+        let sync = crate::sync::SyncBarrier::new(p)?;
         let now = Instant::now();
         let pacing = cfg.pacing;
         let mut c = Controller {
@@ -238,6 +242,8 @@ impl Controller {
             polls: 0,
             progress_pending: false,
             report_buf: Vec::new(),
+            #[cfg(feature = "dds")]
+            sync,
         };
         c.broadcast_state();
         Ok(c)
@@ -527,7 +533,7 @@ impl Controller {
         }
         if self.state == FedState::Initialise
             && self.all_expected_ready()
-            && self.discovery_settled()
+            && self.discovery_settled()?
         {
             let next = if self.cfg.start_frozen || !self.run_requested {
                 FedState::Frozen
@@ -573,18 +579,30 @@ impl Controller {
     /// Across processes (a DDS bus), every member being ready does not yet
     /// mean every member's readers have discovered every other member's
     /// writers; data written before that would miss them. So on DDS the
-    /// controller leaves Initialise only after all members have been ready
-    /// for a settling time (`TWIN_DDS_SETTLE_MS`, default 500 ms), ample for
-    /// discovery on one host or a LAN.
-    fn discovery_settled(&mut self) -> bool {
+    /// controller leaves Initialise only after the discovery barrier
+    /// ([`crate::sync`]): every ready member reports its endpoints matched.
+    /// Built without the `dds` feature (a DDS bus from another crate's
+    /// feature), it falls back to a settling time (`TWIN_DDS_SETTLE_MS`,
+    /// default 500 ms).
+    fn discovery_settled(&mut self) -> Result<bool, FederationError> {
         if !self.participant.bus().is_dds() {
-            return true;
+            return Ok(true);
+        }
+        #[cfg(feature = "dds")]
+        if let Some(b) = &mut self.sync {
+            let ready: Vec<String> = self
+                .members
+                .iter()
+                .filter(|m| m.phase == Phase::Ready)
+                .map(|m| m.name.to_string())
+                .collect();
+            return b.poll(&self.cfg.name, &ready);
         }
         let settle = std::env::var("TWIN_DDS_SETTLE_MS")
             .ok()
             .and_then(|v| v.parse().ok())
             .map_or(Duration::from_millis(500), Duration::from_millis);
-        self.all_ready_at.get_or_insert_with(Instant::now).elapsed() >= settle
+        Ok(self.all_ready_at.get_or_insert_with(Instant::now).elapsed() >= settle)
     }
 
     fn all_expected_ready(&self) -> bool {

@@ -32,6 +32,8 @@ pub struct MemberDriver {
     name: std::sync::Arc<str>,
     grant_buf: Vec<twin_bus::Sample<TimeGrant>>,
     join_wait: Option<std::time::Instant>,
+    #[cfg(feature = "dds")]
+    sync: Option<crate::sync::SyncResponder>,
 }
 
 impl std::fmt::Debug for MemberDriver {
@@ -59,6 +61,8 @@ impl MemberDriver {
             protocol_writer().liveliness_lease(lease),
         )?;
         let states = p.reader(&p.topic(STATE_TOPIC)?, state_reader())?;
+        #[cfg(feature = "dds")]
+        let sync = crate::sync::SyncResponder::new(p)?;
         let grants = match mode {
             TimeMode::Untimed => None,
             _ => {
@@ -79,6 +83,8 @@ impl MemberDriver {
             name: participant_name.into(),
             grant_buf: Vec::new(),
             join_wait: None,
+            #[cfg(feature = "dds")]
+            sync,
         })
     }
 
@@ -155,6 +161,12 @@ impl MemberDriver {
             self.send(Report::Ready)?;
             self.joined = true;
             progress = true;
+        }
+        #[cfg(feature = "dds")]
+        if self.fed_state == FedState::Initialise {
+            if let Some(s) = &mut self.sync {
+                progress |= s.poll()?;
+            }
         }
         for s in self.states.take() {
             let Some(st) = s.value else { continue };

@@ -49,6 +49,8 @@ mod driver;
 mod member;
 pub mod proto;
 mod runtime;
+#[cfg(feature = "dds")]
+mod sync;
 
 pub use controller::{
     Controller, ControllerConfig, ControllerPoll, GrantRecord, LostPolicy, StallReport,
@@ -95,6 +97,10 @@ pub enum FederationError {
         /// Member.
         member: String,
     },
+    /// On DDS, members were not all matched by discovery in time (the
+    /// message names who and what).
+    #[error("discovery barrier: {0}")]
+    Discovery(String),
     /// A member thread could not be started.
     #[error("cannot start member thread: {0}")]
     Thread(String),

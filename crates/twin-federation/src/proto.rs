@@ -9,6 +9,8 @@
 //! | `twin/federation/report` | [`MemberReport`] | each member → controller |
 //! | `twin/time/grant` | [`TimeGrant`] | controller → one member (partition `member/<name>`) |
 //! | `twin/federation/status` | [`FederationStatus`] | controller → observers |
+//! | `twin/federation/sync` | [`SyncRequest`] | controller → all (DDS: discovery barrier) |
+//! | `twin/federation/synced` | [`SyncReport`] | each member → controller (DDS) |
 //! | `twin/assistant/ask` | [`AssistantQuestion`] | anyone → the assistant member |
 //! | `twin/assistant/answer` | [`AssistantAnswer`] | the assistant member → askers |
 
@@ -28,6 +30,49 @@ pub const REPORT_TOPIC: &str = "twin/federation/report";
 pub const GRANT_TOPIC: &str = "twin/time/grant";
 /// Topic of [`FederationStatus`].
 pub const STATUS_TOPIC: &str = "twin/federation/status";
+
+/// Topic of [`SyncRequest`].
+pub const SYNC_TOPIC: &str = "twin/federation/sync";
+/// Topic of [`SyncReport`].
+pub const SYNCED_TOPIC: &str = "twin/federation/synced";
+
+/// On DDS, sent by the controller once every expected member is ready:
+/// each member checks that its readers and writers are matched with every
+/// counterpart of the listed participants that discovery shows, then says
+/// so with a [`SyncReport`]. Only then does time start, so no sample
+/// written at the first step can miss a reader that discovery has not yet
+/// connected.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// Federation name.
+    pub federation: String,
+    /// The participants (member names and the controller's) to match with.
+    pub participants: Vec<String>,
+}
+
+impl TopicType for SyncRequest {
+    const TYPE_NAME: &'static str = "twin::federation::SyncRequest";
+    type Key = ();
+    fn key(&self) {}
+}
+
+/// A member's answer to a [`SyncRequest`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Member name.
+    pub member: String,
+    /// What is not matched yet, one line per endpoint; empty when done.
+    pub unmatched: Vec<String>,
+}
+
+impl TopicType for SyncReport {
+    const TYPE_NAME: &'static str = "twin::federation::SyncReport";
+    const KEY_FIELDS: &'static [&'static str] = &["member"];
+    type Key = String;
+    fn key(&self) -> String {
+        self.member.clone()
+    }
+}
 
 /// The control module's states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -261,6 +261,8 @@ impl<'a, 'b> ser::Serializer for &'a mut Ser<'b> {
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, CdrError> {
         let n = len.ok_or_else(|| CdrError("sequence of unknown length".into()))?;
         self.len(n)?;
+        // Every element takes at least a byte.
+        self.out.reserve(n);
         Ok(self)
     }
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, CdrError> {
@@ -691,6 +693,20 @@ mod tests {
         );
         encode("hi", None, &mut out).unwrap();
         assert_eq!(out, [0, 1, 0, 1, 3, 0, 0, 0, b'h', b'i', 0, 0]);
+    }
+
+    #[test]
+    fn bytes_encode_like_a_byte_vector_and_decode_back() {
+        let v: Vec<u8> = (0..=200).collect();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        encode(&(3u8, v.clone()), None, &mut a).unwrap();
+        encode(&(3u8, crate::Bytes(v.clone())), None, &mut b).unwrap();
+        assert_eq!(a, b);
+        let (d, _) = decode::<(u8, crate::Bytes)>(&a).unwrap();
+        assert_eq!(d.1 .0, v);
+        // A length beyond the data is an error, not an allocation.
+        a[8] = 0xff;
+        assert!(decode::<(u8, crate::Bytes)>(&a).is_err());
     }
 
     #[test]

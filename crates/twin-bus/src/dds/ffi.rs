@@ -20,6 +20,10 @@ use std::{
 
 use cyclors as c;
 
+mod builtin;
+
+pub(crate) use builtin::{matched_guids, BuiltinReaders};
+
 use super::ops::Descriptor;
 use crate::qos::{Durability, History, Liveliness, Ownership, Reliability};
 
@@ -218,6 +222,10 @@ impl Qos {
     pub(crate) fn autodispose(&mut self, on: bool) {
         // SAFETY: live QoS object, plain values.
         unsafe { c::dds_qset_writer_data_lifecycle(self.0, on) }
+    }
+    pub(crate) fn batching(&mut self, on: bool) {
+        // SAFETY: live QoS object, plain value.
+        unsafe { c::dds_qset_writer_batching(self.0, on) }
     }
     pub(crate) fn xcdr1(&mut self) {
         let reps = [c::DDS_DATA_REPRESENTATION_XCDR1 as i16];
@@ -590,6 +598,9 @@ pub(crate) struct RawInfo {
     pub(crate) publication: u64,
 }
 
+/// Most samples one [`take_cdr`] call returns.
+pub(crate) const TAKE_BATCH: usize = 64;
+
 /// Takes (or, with `peek`, reads) up to `max` samples, passing each one's
 /// CDR bytes (header included) and info to `f`. Returns how many.
 pub(crate) fn take_cdr(
@@ -598,11 +609,11 @@ pub(crate) fn take_cdr(
     peek: bool,
     mut f: impl FnMut(&[u8], RawInfo),
 ) -> Result<usize, i32> {
-    const BATCH: usize = 64;
-    let n = max.min(BATCH);
-    let mut bufs: [*mut c::ddsi_serdata; BATCH] = [ptr::null_mut(); BATCH];
-    // SAFETY: dds_sample_info_t is plain data; all-zero is a valid value.
-    let mut infos: [c::dds_sample_info_t; BATCH] = unsafe { std::mem::zeroed() };
+    let n = max.min(TAKE_BATCH);
+    let mut bufs: [*mut c::ddsi_serdata; TAKE_BATCH] = [ptr::null_mut(); TAKE_BATCH];
+    // Left uninitialised: Cyclone fills the first `got` entries.
+    let mut infos = [const { std::mem::MaybeUninit::<c::dds_sample_info_t>::uninit() }; TAKE_BATCH];
+    let info_ptr = infos.as_mut_ptr() as *mut c::dds_sample_info_t;
     // SAFETY: `bufs` and `infos` have room for `n` entries.
     let got = unsafe {
         if peek {
@@ -610,7 +621,7 @@ pub(crate) fn take_cdr(
                 reader.handle,
                 bufs.as_mut_ptr(),
                 n as u32,
-                infos.as_mut_ptr(),
+                info_ptr,
                 c::DDS_ANY_STATE,
             )
         } else {
@@ -618,7 +629,7 @@ pub(crate) fn take_cdr(
                 reader.handle,
                 bufs.as_mut_ptr(),
                 n as u32,
-                infos.as_mut_ptr(),
+                info_ptr,
                 c::DDS_ANY_STATE,
             )
         }
@@ -628,7 +639,8 @@ pub(crate) fn take_cdr(
     }
     for i in 0..got as usize {
         let sd = bufs[i];
-        let inf = &infos[i];
+        // SAFETY: Cyclone wrote the infos of the `got` samples it returned.
+        let inf = unsafe { infos[i].assume_init_ref() };
         let raw = RawInfo {
             valid: inf.valid_data,
             instance_state: inf.instance_state,
@@ -657,6 +669,12 @@ pub(crate) fn take_cdr(
         }
     }
     Ok(got as usize)
+}
+
+/// Sends what a batching writer holds back.
+pub(crate) fn flush(e: &Entity) {
+    // SAFETY: plain call on a handle.
+    unsafe { c::dds_write_flush(e.handle) };
 }
 
 /// Asserts a writer's liveliness.

@@ -20,9 +20,11 @@
 
 mod cdr;
 mod config;
+mod discovery;
 mod ffi;
 mod ops;
 mod probe;
+mod reader;
 mod schema;
 mod topic;
 
@@ -37,7 +39,12 @@ use std::{
 use parking_lot::Mutex;
 
 pub use config::DdsConfig;
-pub(crate) use topic::{DdsReader, DdsTopic, DdsWriter};
+pub use discovery::{
+    DiscoveredEndpoint, DiscoveredParticipant, DomainObserver, DomainSnapshot, EndpointKind,
+    EndpointQos, MatchGap,
+};
+pub(crate) use reader::DdsReader;
+pub(crate) use topic::{DdsTopic, DdsWriter};
 
 use crate::{memory::PartState, ParticipantId, TopicType};
 
@@ -98,6 +105,8 @@ pub(crate) struct DdsParticipant {
     killed: AtomicBool,
     pub(crate) name: String,
     pub(crate) names: Arc<Mutex<HashMap<ParticipantId, String>>>,
+    /// This participant's readers and writers: (Cyclone handle, is reader).
+    pub(crate) endpoints: Mutex<Vec<(i32, bool)>>,
 }
 
 impl DdsParticipant {
@@ -151,6 +160,7 @@ impl Domain {
                 killed: AtomicBool::new(false),
                 name: name.to_owned(),
                 names: Arc::clone(&self.names),
+                endpoints: Mutex::new(Vec::new()),
             }),
         ))
     }

@@ -13,11 +13,12 @@ use std::{
 };
 
 use parking_lot::{Condvar, Mutex};
+use rustc_hash::FxHashMap;
 use twin_core::SimTime;
 
 use super::{cdr, ffi, ops, schema::Schema, DdsParticipant};
 use crate::{
-    status::{Counter, ReaderStatus, StatusEvent, StatusMask, WriterStatus},
+    status::{Counter, StatusEvent, StatusMask, WriterStatus},
     waitset::{ConditionSource, Notifier},
     CreateError, Durability, History, InstanceHandle, InstanceState, ParticipantId, PublishError,
     QosPolicy, ReaderListener, ReaderQos, Sample, SampleInfo, TopicType, WallTime, WriterId,
@@ -34,7 +35,7 @@ pub(crate) struct DdsTopic<T> {
     _t: PhantomData<fn() -> T>,
 }
 
-fn unsupported(topic: &str, reason: String) -> CreateError {
+pub(super) fn unsupported(topic: &str, reason: String) -> CreateError {
     CreateError::Unsupported {
         topic: topic.to_owned(),
         reason,
@@ -61,7 +62,7 @@ impl<T: TopicType> DdsTopic<T> {
         }))
     }
 
-    fn topic_entity(&self) -> &ffi::TopicEntity {
+    pub(super) fn topic_entity(&self) -> &ffi::TopicEntity {
         self.entity.as_ref().expect("set at creation")
     }
 }
@@ -88,11 +89,12 @@ fn writer_qos(q: &WriterQos, participant: &str) -> ffi::Qos {
     f.ownership(q.ownership, Some(q.ownership_strength));
     f.partitions(&q.partitions);
     f.autodispose(q.autodispose_unregistered);
+    f.batching(q.batching);
     f.xcdr1();
     f
 }
 
-fn reader_qos(q: &ReaderQos) -> ffi::Qos {
+pub(super) fn reader_qos(q: &ReaderQos) -> ffi::Qos {
     let mut f = ffi::Qos::new();
     f.reliability(q.reliability);
     f.durability(q.durability);
@@ -120,16 +122,16 @@ fn policy(id: u32) -> QosPolicy {
 
 /// Status bookkeeping shared with listener callbacks.
 #[derive(Default)]
-struct Notify {
-    gen: Mutex<u64>,
-    cv: Condvar,
-    notifiers: Mutex<Vec<Arc<Notifier>>>,
-    waker: Mutex<Option<Waker>>,
-    changed: AtomicU32,
+pub(super) struct Notify {
+    pub(super) gen: Mutex<u64>,
+    pub(super) cv: Condvar,
+    pub(super) notifiers: Mutex<Vec<Arc<Notifier>>>,
+    pub(super) waker: Mutex<Option<Waker>>,
+    pub(super) changed: AtomicU32,
 }
 
 impl Notify {
-    fn wake(&self, mask: Option<StatusMask>) {
+    pub(super) fn wake(&self, mask: Option<StatusMask>) {
         if let Some(m) = mask {
             self.changed.fetch_or(m.0, Ordering::AcqRel);
         }
@@ -206,6 +208,7 @@ impl<T: TopicType> DdsWriter<T> {
             cb.clone(),
         )
         .map_err(|e| unsupported(&topic.name, e))?;
+        topic.part.endpoints.lock().push((entity.handle(), false));
         Ok(DdsWriter {
             topic: Arc::clone(topic),
             entity,
@@ -292,6 +295,10 @@ impl<T: TopicType> DdsWriter<T> {
         ffi::assert_liveliness(&self.entity);
     }
 
+    pub(crate) fn flush(&self) {
+        ffi::flush(&self.entity);
+    }
+
     pub(crate) fn status(&self) -> WriterStatus {
         let c = ffi::writer_counts(&self.entity);
         let mut last = self.last_read.lock();
@@ -320,6 +327,13 @@ impl<T: TopicType> DdsWriter<T> {
     }
 }
 
+impl<T> Drop for DdsWriter<T> {
+    fn drop(&mut self) {
+        let h = self.entity.handle();
+        self.topic.part.endpoints.lock().retain(|e| e.0 != h);
+    }
+}
+
 struct WriterCond {
     cb: Arc<WriterCallbacks>,
     mask: StatusMask,
@@ -342,26 +356,26 @@ impl ConditionSource for WriterCond {
 }
 
 /// Per-reader bookkeeping of instances, writers and owners.
-struct Book<K> {
-    keys: HashMap<u64, K>,
-    handles: HashMap<u64, u32>,
-    seq: HashMap<u64, u64>,
-    parts: HashMap<u64, ParticipantId>,
-    owners: HashMap<u64, u64>,
-    ownership_changed: Counter,
-    last_owner: Option<WriterId>,
-    rejected: u64,
-    last_read: [u64; 8],
+pub(super) struct Book<K> {
+    keys: FxHashMap<u64, K>,
+    handles: FxHashMap<u64, u32>,
+    seq: FxHashMap<u64, u64>,
+    parts: FxHashMap<u64, ParticipantId>,
+    owners: FxHashMap<u64, u64>,
+    pub(super) ownership_changed: Counter,
+    pub(super) last_owner: Option<WriterId>,
+    pub(super) rejected: u64,
+    pub(super) last_read: [u64; 8],
 }
 
 impl<K> Default for Book<K> {
     fn default() -> Self {
         Book {
-            keys: HashMap::new(),
-            handles: HashMap::new(),
-            seq: HashMap::new(),
-            parts: HashMap::new(),
-            owners: HashMap::new(),
+            keys: FxHashMap::default(),
+            handles: FxHashMap::default(),
+            seq: FxHashMap::default(),
+            parts: FxHashMap::default(),
+            owners: FxHashMap::default(),
             ownership_changed: Counter::default(),
             last_owner: None,
             rejected: 0,
@@ -370,15 +384,19 @@ impl<K> Default for Book<K> {
     }
 }
 
-struct ReaderCallbacks<T: TopicType> {
-    notify: Notify,
-    names: Arc<Mutex<HashMap<ParticipantId, String>>>,
-    topic: String,
-    exclusive: bool,
-    listener: Mutex<Option<Box<dyn ReaderListener<T>>>>,
-    book: Mutex<Book<T::Key>>,
-    last_incompatible: Mutex<Option<QosPolicy>>,
-    last_deadline: Mutex<Option<InstanceHandle>>,
+pub(super) struct ReaderCallbacks<T: TopicType> {
+    pub(super) notify: Notify,
+    pub(super) names: Arc<Mutex<HashMap<ParticipantId, String>>>,
+    pub(super) topic: String,
+    pub(super) exclusive: bool,
+    pub(super) listener: Mutex<Option<Box<dyn ReaderListener<T>>>>,
+    pub(super) book: Mutex<Book<T::Key>>,
+    pub(super) last_incompatible: Mutex<Option<QosPolicy>>,
+    pub(super) last_deadline: Mutex<Option<InstanceHandle>>,
+    /// When data last became available [ns since `epoch`] (the owner
+    /// watchdog's evidence that the owner still writes).
+    pub(super) last_data: std::sync::atomic::AtomicU64,
+    pub(super) epoch: Instant,
 }
 
 impl<T: TopicType> ReaderCallbacks<T> {
@@ -409,7 +427,7 @@ impl<T: TopicType> ReaderCallbacks<T> {
         let key = match &value {
             Some(v) => {
                 let k = v.key();
-                book.keys.insert(raw.instance, k.clone());
+                book.keys.entry(raw.instance).or_insert_with(|| k.clone());
                 k
             }
             None => book.keys.get(&raw.instance)?.clone(),
@@ -466,7 +484,7 @@ impl<T: TopicType> ReaderCallbacks<T> {
         })
     }
 
-    fn take(
+    pub(super) fn take(
         &self,
         reader: &ffi::Entity,
         out: &mut Vec<Sample<T>>,
@@ -475,16 +493,17 @@ impl<T: TopicType> ReaderCallbacks<T> {
     ) -> usize {
         let mut n = 0;
         while n < max {
-            let r = ffi::take_cdr(reader, max - n, peek, |b, raw| {
+            let asked = (max - n).min(ffi::TAKE_BATCH);
+            let r = ffi::take_cdr(reader, asked, peek, |b, raw| {
                 if let Some(s) = self.decode(reader, b, raw) {
                     out.push(s);
                     n += 1;
                 }
             });
+            // A short batch means the reader was empty: no second call.
             match r {
-                Ok(0) | Err(_) => break,
-                Ok(_) if peek => break,
-                Ok(_) => {}
+                Ok(got) if got == asked && !peek => {}
+                _ => break,
             }
         }
         n
@@ -495,10 +514,12 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
     fn on(&self, s: ffi::RawStatus) {
         let (mask, event) = match s {
             ffi::RawStatus::DataAvailable { reader } => {
+                self.last_data
+                    .store(self.epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
                 let mut l = self.listener.lock();
                 if let Some(l) = l.as_mut() {
                     let view = ffi::Entity::borrowed(reader);
-                    let mut v = Vec::new();
+                    let mut v = Vec::with_capacity(4);
                     self.take(&view, &mut v, usize::MAX, false);
                     for s in v {
                         l.on_sample(s);
@@ -545,168 +566,5 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
             l.on_status(event);
         }
         self.notify.wake(Some(mask));
-    }
-}
-
-/// A reader.
-pub(crate) struct DdsReader<T: TopicType> {
-    entity: ffi::Entity,
-    topic: Arc<DdsTopic<T>>,
-    cb: Arc<ReaderCallbacks<T>>,
-}
-
-impl<T: TopicType> std::fmt::Debug for DdsReader<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DdsReader({}#{})", self.topic.name, self.entity.handle())
-    }
-}
-
-impl<T: TopicType> DdsReader<T> {
-    pub(crate) fn new(
-        topic: &Arc<DdsTopic<T>>,
-        q: &ReaderQos,
-        listener: Option<Box<dyn ReaderListener<T>>>,
-    ) -> Result<DdsReader<T>, CreateError> {
-        let pe = topic
-            .part
-            .entity()
-            .ok_or_else(|| CreateError::ParticipantKilled(topic.name.clone()))?;
-        let cb = Arc::new(ReaderCallbacks {
-            notify: Notify::default(),
-            names: Arc::clone(&topic.part.names),
-            topic: topic.name.clone(),
-            exclusive: q.ownership == crate::Ownership::Exclusive,
-            listener: Mutex::new(listener),
-            book: Mutex::new(Book::default()),
-            last_incompatible: Mutex::new(None),
-            last_deadline: Mutex::new(None),
-        });
-        let entity = ffi::reader(&pe, topic.topic_entity(), &reader_qos(q), cb.clone())
-            .map_err(|e| unsupported(&topic.name, e))?;
-        Ok(DdsReader {
-            topic: Arc::clone(topic),
-            entity,
-            cb,
-        })
-    }
-
-    pub(crate) fn take_into(&self, out: &mut Vec<Sample<T>>, max: usize) -> usize {
-        self.cb.take(&self.entity, out, max, false)
-    }
-
-    pub(crate) fn read(&self) -> Vec<Sample<T>> {
-        let mut v = Vec::new();
-        self.cb.take(&self.entity, &mut v, usize::MAX, true);
-        v
-    }
-
-    /// Takes everything, waiting until `deadline` for at least one sample.
-    pub(crate) fn take_wait(&self, deadline: Option<Instant>) -> Vec<Sample<T>> {
-        loop {
-            let gen = *self.cb.notify.gen.lock();
-            let mut v = Vec::new();
-            self.take_into(&mut v, usize::MAX);
-            if !v.is_empty() {
-                return v;
-            }
-            let mut g = self.cb.notify.gen.lock();
-            if *g != gen {
-                continue;
-            }
-            match deadline {
-                Some(d) => {
-                    if self.cb.notify.cv.wait_until(&mut g, d).timed_out() {
-                        drop(g);
-                        let mut v = Vec::new();
-                        self.take_into(&mut v, usize::MAX);
-                        return v;
-                    }
-                }
-                None => self.cb.notify.cv.wait(&mut g),
-            }
-        }
-    }
-
-    pub(crate) fn poll_take(&self, waker: &Waker) -> Option<Sample<T>> {
-        let mut v = Vec::with_capacity(1);
-        if self.take_into(&mut v, 1) == 1 {
-            return v.pop();
-        }
-        *self.cb.notify.waker.lock() = Some(waker.clone());
-        if self.take_into(&mut v, 1) == 1 {
-            return v.pop();
-        }
-        None
-    }
-
-    pub(crate) fn status(&self) -> ReaderStatus {
-        let c = ffi::reader_counts(&self.entity);
-        let mut book = self.cb.book.lock();
-        let last = book.last_read;
-        let ctr = |i: usize| Counter {
-            total: c[i],
-            change: c[i].saturating_sub(last[i]),
-        };
-        let s = ReaderStatus {
-            matched_current: c[0] as u32,
-            matched: ctr(1),
-            deadline_missed: ctr(2),
-            last_deadline_instance: *self.cb.last_deadline.lock(),
-            alive_writers: c[3] as u32,
-            not_alive_writers: c[4] as u32,
-            liveliness_changed: ctr(5),
-            ownership_changed: book.ownership_changed,
-            last_owner: book.last_owner,
-            sample_lost: Counter {
-                total: c[6] + book.rejected,
-                change: (c[6] + book.rejected).saturating_sub(last[6]),
-            },
-            incompatible_qos: ctr(7),
-            last_incompatible_policy: *self.cb.last_incompatible.lock(),
-        };
-        let mut now = c;
-        now[6] += book.rejected;
-        book.last_read = now;
-        book.ownership_changed.change = 0;
-        self.cb.notify.changed.store(0, Ordering::Release);
-        s
-    }
-
-    pub(crate) fn condition(&self, mask: Option<StatusMask>) -> Arc<dyn ConditionSource> {
-        Arc::new(ReaderCond {
-            cb: Arc::clone(&self.cb),
-            handle: self.entity.handle(),
-            mask,
-        })
-    }
-}
-
-struct ReaderCond<T: TopicType> {
-    cb: Arc<ReaderCallbacks<T>>,
-    handle: i32,
-    mask: Option<StatusMask>,
-}
-
-impl<T: TopicType> ConditionSource for ReaderCond<T> {
-    fn triggered(&self) -> bool {
-        match self.mask {
-            None => {
-                let mut v = Vec::new();
-                self.cb
-                    .take(&ffi::Entity::borrowed(self.handle), &mut v, 1, true);
-                !v.is_empty()
-            }
-            Some(m) => StatusMask(self.cb.notify.changed.load(Ordering::Acquire)).intersects(m),
-        }
-    }
-    fn attach(&self, n: Arc<Notifier>) {
-        self.cb.notify.notifiers.lock().push(n);
-    }
-    fn detach(&self, n: &Arc<Notifier>) {
-        self.cb
-            .notify
-            .notifiers
-            .lock()
-            .retain(|x| !Arc::ptr_eq(x, n));
     }
 }

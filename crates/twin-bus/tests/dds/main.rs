@@ -3,5 +3,7 @@
 //! `scripts/netns-run`).
 #![cfg(feature = "dds")]
 
+mod discovery;
+mod handover;
 mod procs;
 mod single;

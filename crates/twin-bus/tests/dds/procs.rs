@@ -57,7 +57,7 @@ impl TopicType for Reading {
     }
 }
 
-fn in_netns() -> bool {
+pub(crate) fn in_netns() -> bool {
     if std::env::var_os("TWIN_NETNS").is_none() {
         eprintln!("not in a private network namespace: run through scripts/netns-run");
         return false;
@@ -65,7 +65,7 @@ fn in_netns() -> bool {
     true
 }
 
-fn bus(domain: u32) -> Bus {
+pub(crate) fn bus(domain: u32) -> Bus {
     Bus::dds(DdsConfig {
         domain,
         ..DdsConfig::default()
@@ -74,7 +74,7 @@ fn bus(domain: u32) -> Bus {
 }
 
 /// Starts this test binary as a child running `test` with role `role`.
-fn child(test: &str, role: &str) -> Child {
+pub(crate) fn child(test: &str, role: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([test, "--exact", "--nocapture", "--test-threads", "1"])
         .env("TWIN_DDS_CHILD", role)
@@ -84,7 +84,7 @@ fn child(test: &str, role: &str) -> Child {
         .unwrap()
 }
 
-fn role() -> Option<String> {
+pub(crate) fn role() -> Option<String> {
     std::env::var("TWIN_DDS_CHILD").ok()
 }
 
@@ -189,11 +189,11 @@ fn procs_million_reliable_samples_none_lost_duplicated_or_reordered() {
     assert_eq!(r.status().sample_lost.total, 0);
 }
 
-fn python() -> String {
+pub(crate) fn python() -> String {
     std::env::var("TWIN_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-fn script() -> String {
+pub(crate) fn script() -> String {
     format!("{}/tests/dds/interop.py", env!("CARGO_MANIFEST_DIR"))
 }
 

@@ -1,0 +1,329 @@
+//! Readers over Cyclone entities, and the owner watchdog that makes
+//! exclusive ownership hand over within the topic's deadline.
+//!
+//! Cyclone hands an instance to the next-strongest writer only when the
+//! owner unregisters, loses liveliness (a lease, often long) or misses the
+//! deadline, but it renews an instance's deadline on every sample it
+//! receives for it, including the weaker writers' samples it rejects. So
+//! after a crash of the owner, while another writer keeps writing, the
+//! deadline never expires and hand-over waits for the lease. The watchdog
+//! of an exclusive reader with a deadline `D` looks every `D/4`: when
+//! samples are being rejected (Cyclone counts them as lost) and no sample
+//! has been accepted for `D`, the owner has gone silent, and the reader's
+//! Cyclone entity is replaced by a fresh one (samples not yet taken are
+//! kept), which accepts the next writer that writes; a stronger writer
+//! still wins it back as soon as it writes. This is per reader, not per
+//! instance: an owner that stays silent on one instance while another
+//! owner keeps writing other instances is not detected before the lease.
+
+use std::{
+    sync::{
+        atomic::{AtomicI32, AtomicU64, Ordering},
+        Arc, Weak,
+    },
+    task::Waker,
+    time::{Duration, Instant},
+};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::{
+    ffi,
+    topic::{reader_qos, unsupported, Book, DdsTopic, Notify, ReaderCallbacks},
+};
+use crate::{
+    status::{Counter, ReaderStatus, StatusMask},
+    waitset::{ConditionSource, Notifier},
+    CreateError, ReaderListener, ReaderQos, Sample, TopicType,
+};
+
+struct Shared<T: TopicType> {
+    entity: RwLock<ffi::Entity>,
+    handle: AtomicI32,
+    topic: Arc<DdsTopic<T>>,
+    cb: Arc<ReaderCallbacks<T>>,
+    qos: ReaderQos,
+    /// Samples taken from a replaced Cyclone reader, not yet handed out.
+    pending: Mutex<Vec<Sample<T>>>,
+}
+
+/// A reader.
+pub(crate) struct DdsReader<T: TopicType> {
+    sh: Arc<Shared<T>>,
+}
+
+impl<T: TopicType> std::fmt::Debug for DdsReader<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let h = self.sh.handle.load(Ordering::Relaxed);
+        write!(f, "DdsReader({}#{h})", self.sh.topic.name)
+    }
+}
+
+fn create<T: TopicType>(
+    topic: &DdsTopic<T>,
+    q: &ReaderQos,
+    cb: &Arc<ReaderCallbacks<T>>,
+) -> Result<ffi::Entity, CreateError> {
+    let pe = topic
+        .part
+        .entity()
+        .ok_or_else(|| CreateError::ParticipantKilled(topic.name.clone()))?;
+    let e = ffi::reader(&pe, topic.topic_entity(), &reader_qos(q), cb.clone())
+        .map_err(|e| unsupported(&topic.name, e))?;
+    topic.part.endpoints.lock().push((e.handle(), true));
+    Ok(e)
+}
+
+impl<T: TopicType> DdsReader<T> {
+    pub(crate) fn new(
+        topic: &Arc<DdsTopic<T>>,
+        q: &ReaderQos,
+        listener: Option<Box<dyn ReaderListener<T>>>,
+    ) -> Result<DdsReader<T>, CreateError> {
+        let cb = Arc::new(ReaderCallbacks {
+            notify: Notify::default(),
+            names: Arc::clone(&topic.part.names),
+            topic: topic.name.clone(),
+            exclusive: q.ownership == crate::Ownership::Exclusive,
+            listener: Mutex::new(listener),
+            book: Mutex::new(Book::default()),
+            last_incompatible: Mutex::new(None),
+            last_deadline: Mutex::new(None),
+            last_data: AtomicU64::new(0),
+            epoch: Instant::now(),
+        });
+        let entity = create(topic, q, &cb)?;
+        let sh = Arc::new(Shared {
+            handle: AtomicI32::new(entity.handle()),
+            entity: RwLock::new(entity),
+            topic: Arc::clone(topic),
+            cb,
+            qos: q.clone(),
+            pending: Mutex::new(Vec::new()),
+        });
+        if let (true, Some(d)) = (sh.cb.exclusive, q.deadline) {
+            let weak = Arc::downgrade(&sh);
+            let spawned = std::thread::Builder::new()
+                .name("twin-dds-owner-watchdog".into())
+                .spawn(move || watchdog(weak, d));
+            if let Err(e) = spawned {
+                super::log(&format!("`{}`: no owner watchdog: {e}", topic.name));
+            }
+        }
+        Ok(DdsReader { sh })
+    }
+
+    pub(crate) fn take_into(&self, out: &mut Vec<Sample<T>>, max: usize) -> usize {
+        let mut n = 0;
+        {
+            let mut p = self.sh.pending.lock();
+            if !p.is_empty() {
+                let k = p.len().min(max);
+                out.extend(p.drain(..k));
+                n = k;
+            }
+        }
+        if n < max {
+            n += self.sh.cb.take(&self.sh.entity.read(), out, max - n, false);
+        }
+        n
+    }
+
+    pub(crate) fn read(&self) -> Vec<Sample<T>> {
+        let mut v = self.sh.pending.lock().clone();
+        self.sh
+            .cb
+            .take(&self.sh.entity.read(), &mut v, usize::MAX, true);
+        v
+    }
+
+    /// Takes everything, waiting until `deadline` for at least one sample.
+    pub(crate) fn take_wait(&self, deadline: Option<Instant>) -> Vec<Sample<T>> {
+        let notify = &self.sh.cb.notify;
+        loop {
+            let gen = *notify.gen.lock();
+            let mut v = Vec::new();
+            self.take_into(&mut v, usize::MAX);
+            if !v.is_empty() {
+                return v;
+            }
+            let mut g = notify.gen.lock();
+            if *g != gen {
+                continue;
+            }
+            match deadline {
+                Some(d) => {
+                    if notify.cv.wait_until(&mut g, d).timed_out() {
+                        drop(g);
+                        let mut v = Vec::new();
+                        self.take_into(&mut v, usize::MAX);
+                        return v;
+                    }
+                }
+                None => notify.cv.wait(&mut g),
+            }
+        }
+    }
+
+    pub(crate) fn poll_take(&self, waker: &Waker) -> Option<Sample<T>> {
+        let mut v = Vec::with_capacity(1);
+        if self.take_into(&mut v, 1) == 1 {
+            return v.pop();
+        }
+        *self.sh.cb.notify.waker.lock() = Some(waker.clone());
+        if self.take_into(&mut v, 1) == 1 {
+            return v.pop();
+        }
+        None
+    }
+
+    pub(crate) fn status(&self) -> ReaderStatus {
+        let cb = &self.sh.cb;
+        let c = ffi::reader_counts(&self.sh.entity.read());
+        let mut book = cb.book.lock();
+        let last = book.last_read;
+        let ctr = |i: usize| Counter {
+            total: c[i],
+            change: c[i].saturating_sub(last[i]),
+        };
+        let s = ReaderStatus {
+            matched_current: c[0] as u32,
+            matched: ctr(1),
+            deadline_missed: ctr(2),
+            last_deadline_instance: *cb.last_deadline.lock(),
+            alive_writers: c[3] as u32,
+            not_alive_writers: c[4] as u32,
+            liveliness_changed: ctr(5),
+            ownership_changed: book.ownership_changed,
+            last_owner: book.last_owner,
+            sample_lost: Counter {
+                total: c[6] + book.rejected,
+                change: (c[6] + book.rejected).saturating_sub(last[6]),
+            },
+            incompatible_qos: ctr(7),
+            last_incompatible_policy: *cb.last_incompatible.lock(),
+        };
+        let mut now = c;
+        now[6] += book.rejected;
+        book.last_read = now;
+        book.ownership_changed.change = 0;
+        cb.notify.changed.store(0, Ordering::Release);
+        s
+    }
+
+    pub(crate) fn condition(&self, mask: Option<StatusMask>) -> Arc<dyn ConditionSource> {
+        Arc::new(ReaderCond {
+            sh: Arc::downgrade(&self.sh),
+            cb: Arc::clone(&self.sh.cb),
+            mask,
+        })
+    }
+}
+
+impl<T: TopicType> Shared<T> {
+    /// Replaces the Cyclone reader by a fresh one (see the module docs).
+    fn replace(&self) -> Result<(), CreateError> {
+        let fresh = create(&self.topic, &self.qos, &self.cb)?;
+        let mut e = self.entity.write();
+        let mut v = Vec::new();
+        self.cb.take(&e, &mut v, usize::MAX, false);
+        let old = std::mem::replace(&mut *e, fresh);
+        let old_handle = old.handle();
+        self.handle.store(e.handle(), Ordering::Release);
+        drop(e);
+        drop(old); // deletes the old Cyclone reader
+        self.topic
+            .part
+            .endpoints
+            .lock()
+            .retain(|x| x.0 != old_handle);
+        if !v.is_empty() {
+            match self.cb.listener.lock().as_mut() {
+                Some(l) => v.into_iter().for_each(|s| l.on_sample(s)),
+                None => self.pending.lock().extend(v),
+            }
+        }
+        self.cb.notify.wake(None);
+        Ok(())
+    }
+}
+
+/// The owner watchdog of one exclusive reader with deadline `d`; ends when
+/// the reader is dropped.
+fn watchdog<T: TopicType>(sh: Weak<Shared<T>>, d: Duration) {
+    let period = (d / 4).max(Duration::from_millis(1));
+    let (mut prev_lost, mut last_swap) = (0u64, Instant::now());
+    loop {
+        std::thread::sleep(period);
+        let Some(sh) = sh.upgrade() else { return };
+        let lost = ffi::reader_counts(&sh.entity.read())[6];
+        let rejecting = lost > prev_lost;
+        prev_lost = lost;
+        let data_ns = sh.cb.last_data.load(Ordering::Relaxed);
+        let silent = sh
+            .cb
+            .epoch
+            .elapsed()
+            .saturating_sub(Duration::from_nanos(data_ns))
+            >= d;
+        if rejecting && silent && last_swap.elapsed() >= d {
+            match sh.replace() {
+                Ok(()) => {
+                    super::log(&format!(
+                        "`{}`: owner silent for {d:?} while others write: reader renewed \
+                         so that the next writer takes over",
+                        sh.topic.name
+                    ));
+                    prev_lost = 0;
+                    last_swap = Instant::now();
+                }
+                Err(e) => super::log(&format!(
+                    "`{}`: owner silent for {d:?}, reader not replaced: {e}",
+                    sh.topic.name
+                )),
+            }
+        }
+    }
+}
+
+impl<T: TopicType> Drop for DdsReader<T> {
+    fn drop(&mut self) {
+        let h = self.sh.handle.load(Ordering::Acquire);
+        self.sh.topic.part.endpoints.lock().retain(|e| e.0 != h);
+    }
+}
+
+struct ReaderCond<T: TopicType> {
+    sh: Weak<Shared<T>>,
+    cb: Arc<ReaderCallbacks<T>>,
+    mask: Option<StatusMask>,
+}
+
+impl<T: TopicType> ConditionSource for ReaderCond<T> {
+    fn triggered(&self) -> bool {
+        match self.mask {
+            None => {
+                let Some(sh) = self.sh.upgrade() else {
+                    return false;
+                };
+                if !sh.pending.lock().is_empty() {
+                    return true;
+                }
+                let mut v = Vec::new();
+                self.cb.take(&sh.entity.read(), &mut v, 1, true);
+                !v.is_empty()
+            }
+            Some(m) => StatusMask(self.cb.notify.changed.load(Ordering::Acquire)).intersects(m),
+        }
+    }
+    fn attach(&self, n: Arc<Notifier>) {
+        self.cb.notify.notifiers.lock().push(n);
+    }
+    fn detach(&self, n: &Arc<Notifier>) {
+        self.cb
+            .notify
+            .notifiers
+            .lock()
+            .retain(|x| !Arc::ptr_eq(x, n));
+    }
+}

@@ -1,0 +1,112 @@
+//! Federation time steps per second across processes on the DDS bus: the
+//! controller in this process, N time-stepped members (no work of their own)
+//! each in its own process, Δt = 1 ms. Run inside a private network
+//! namespace (`scripts/netns-run`); see BENCHMARKS.md.
+//!
+//!   dds_steps N ROUNDS      controller + N member processes; prints steps/s
+//!   dds_steps member NAME   one member (started by the controller)
+//!
+//! Steps/s counts grant rounds from the first round after every member was
+//! granted to the end, so process start-up and discovery are excluded.
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use twin_bus::{Bus, DdsConfig};
+use twin_core::{Epoch, SimDuration, SimTime};
+use twin_federation::*;
+
+struct Nop;
+impl Member for Nop {
+    fn init(&mut self, _: &mut Ctx) -> Result<(), MemberError> {
+        Ok(())
+    }
+    fn advance(&mut self, _: &mut Ctx, _: SimTime) -> Result<Next, MemberError> {
+        Ok(Next::Default)
+    }
+}
+
+const DT: SimDuration = SimDuration::from_millis(1);
+
+fn config(rounds: u64) -> FederationConfig {
+    FederationConfig {
+        controller: ControllerConfig {
+            name: "dds-steps".into(),
+            end: SimTime::ZERO + DT * rounds,
+            pacing: 0.0,
+            expected: vec![],
+            on_member_lost: LostPolicy::Drop,
+            start_frozen: false,
+            status_every: Duration::from_secs(3600),
+            record_grants: false,
+        },
+        epoch: Epoch::UNIX,
+        seed: 0,
+        stall_warning: Duration::from_secs(3600),
+        progress_every: Duration::from_millis(1),
+        liveliness_lease: Duration::from_secs(30),
+    }
+}
+
+fn bus() -> Bus {
+    Bus::dds(DdsConfig::from_env().expect("TWIN_DDS_* settings")).expect("DDS bus")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("member") {
+        let name = &args[1];
+        let bus = bus();
+        let c = config(0);
+        let d = MemberDriver::new(
+            bus.participant(name),
+            TimeMode::Stepped { dt: DT },
+            Box::new(Nop),
+            c.epoch,
+            c.seed,
+            c.liveliness_lease,
+        )
+        .expect("member");
+        d.run_blocking().expect("member run");
+        return;
+    }
+    let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(4);
+    let rounds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let names: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
+    let mut fed = Federation::controller_only(bus(), config(rounds), names.clone()).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut kids: Vec<_> = names
+        .iter()
+        .map(|m| {
+            Command::new(&exe)
+                .args(["member", m])
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut first: Option<(Instant, u64)> = None;
+    let s = fed
+        .run(&mut |e| {
+            if let RunEvent::Progress { rounds, .. } = e {
+                if rounds >= 2 && first.is_none() {
+                    first = Some((Instant::now(), rounds));
+                }
+            }
+        })
+        .unwrap();
+    let end = Instant::now();
+    for k in &mut kids {
+        let _ = k.wait();
+    }
+    let (t0, r0) = first.expect("progress was reported");
+    let steps = s.rounds - r0;
+    let secs = (end - t0).as_secs_f64();
+    println!(
+        "dds_steps: {n} member processes, {steps} grant rounds in {secs:.3} s = {:.0} steps/s \
+         (whole run {:.3} s incl. start-up)",
+        steps as f64 / secs,
+        s.wall.as_secs_f64()
+    );
+}
