@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     history::History,
-    numpy_sum::{pairwise_sum, reduceat_segment, reduceat_with, F32x2},
+    numpy_sum::{pairwise_sum, reduceat_segment, reduceat_with, Lanes},
 };
 
 /// A coupling function (TVB's `tvb.simulator.coupling`); parameters are scalars,
@@ -224,10 +224,13 @@ pub(crate) struct CouplingEngine {
     /// CSR row starts (N + 1 entries).
     row_start: Vec<usize>,
     prod32: Vec<f32>,
-    prod2: Vec<F32x2>,
+    prod1: Vec<Lanes<1>>,
+    prod2: Vec<Lanes<2>>,
     prod64: Vec<f64>,
     dense32: Vec<f32>,
     dense64: Vec<f64>,
+    /// Couplings computed ahead by the blocked path.
+    block: block::Block,
 }
 
 impl CouplingEngine {
@@ -240,6 +243,7 @@ impl CouplingEngine {
         horizon: usize,
     ) -> Self {
         let (mut rows, mut cols, mut rel, mut w32) = (vec![], vec![], vec![], vec![]);
+        let mut delays = vec![];
         let mut row_start = Vec::with_capacity(n + 1);
         for i in 0..n {
             row_start.push(rows.len());
@@ -248,6 +252,7 @@ impl CouplingEngine {
                 if w != 0.0 {
                     let d = idelays[i * n + j];
                     debug_assert!(d < horizon);
+                    delays.push(d);
                     rows.push(i);
                     cols.push(j);
                     let r = (j * 2 * horizon + horizon - d) * n_cvar;
@@ -258,6 +263,7 @@ impl CouplingEngine {
         }
         row_start.push(rows.len());
         let nnz = rows.len();
+        let block = block::Block::new(n, n_cvar, &row_start, &delays);
         CouplingEngine {
             n,
             horizon,
@@ -268,10 +274,12 @@ impl CouplingEngine {
             w32,
             row_start,
             prod32: vec![0.0; nnz],
+            prod1: Vec::new(),
             prod2: Vec::new(),
             prod64: vec![0.0; nnz],
             dense32: vec![0.0; n],
             dense64: vec![0.0; n],
+            block,
         }
     }
 
@@ -387,38 +395,142 @@ impl CouplingEngine {
         pre: impl Fn(f32, f32) -> f32,
         post: impl Fn(f32) -> f64,
     ) {
+        self.rows32_of(0..self.n, buf, out, pre, post);
+    }
+
+    /// [`rows32`](Self::rows32) for the rows `rows` only.
+    #[inline]
+    fn rows32_of(
+        &mut self,
+        rows: impl Iterator<Item = usize>,
+        buf: &[f32],
+        out: &mut [f64],
+        pre: impl Fn(f32, f32) -> f32,
+        post: impl Fn(f32) -> f64,
+    ) {
         let (n, nc) = (self.n, self.n_cvar);
         let cur = (2 * self.horizon, self.horizon);
-        if nc == 2 {
-            // Both coupling variables of an edge in one pass (they share a cache line).
-            for i in 0..n {
-                let (s, e) = (self.row_start[i], self.row_start[i + 1]);
-                let (rel, w) = (&self.rel[s..e], &self.w32[s..e]);
-                let xi_at = (i * cur.0 + cur.1) * 2;
-                let (xi0, xi1) = (buf[xi_at], buf[xi_at + 1]);
-                let gx = reduceat_with(e - s, &mut self.prod2, |q| {
-                    let r = rel[q] as usize;
-                    F32x2(w[q] * pre(xi0, buf[r]), w[q] * pre(xi1, buf[r + 1]))
-                });
-                out[i] = post(gx.0);
-                out[n + i] = post(gx.1);
+        match nc {
+            1 => {
+                for i in rows {
+                    let (s, e) = (self.row_start[i], self.row_start[i + 1]);
+                    let (rel, w) = (&self.rel[s..e], &self.w32[s..e]);
+                    let xi = [buf[i * cur.0 + cur.1]];
+                    let gx = row_sum(w, rel, buf, xi, &pre, &mut self.prod1);
+                    out[i] = post(gx[0]);
+                }
             }
-            return;
-        }
-        for i in 0..n {
-            let (s, e) = (self.row_start[i], self.row_start[i + 1]);
-            let (rel, w) = (&self.rel[s..e], &self.w32[s..e]);
-            let xi_at = (i * cur.0 + cur.1) * nc;
-            for k in 0..nc {
-                let xi = buf[xi_at + k];
-                let gx = reduceat_with(e - s, &mut self.prod32, |q| {
-                    w[q] * pre(xi, buf[rel[q] as usize + k])
-                });
-                out[k * n + i] = post(gx);
+            2 => {
+                // Both coupling variables of an edge in one pass (they share a cache line).
+                for i in rows {
+                    let (s, e) = (self.row_start[i], self.row_start[i + 1]);
+                    let (rel, w) = (&self.rel[s..e], &self.w32[s..e]);
+                    let xi_at = (i * cur.0 + cur.1) * 2;
+                    let xi = [buf[xi_at], buf[xi_at + 1]];
+                    let gx = row_sum(w, rel, buf, xi, &pre, &mut self.prod2);
+                    out[i] = post(gx[0]);
+                    out[n + i] = post(gx[1]);
+                }
+            }
+            _ => {
+                for i in rows {
+                    let (s, e) = (self.row_start[i], self.row_start[i + 1]);
+                    let (rel, w) = (&self.rel[s..e], &self.w32[s..e]);
+                    let xi_at = (i * cur.0 + cur.1) * nc;
+                    for k in 0..nc {
+                        let xi = buf[xi_at + k];
+                        let gx = reduceat_with(e - s, &mut self.prod32, |q| {
+                            w[q] * pre(xi, buf[rel[q] as usize + k])
+                        });
+                        out[k * n + i] = post(gx);
+                    }
+                }
             }
         }
     }
 }
 
+/// One row of the one-step coupling with `K` coupling variables: the
+/// `reduceat` sum (NumPy's order, exactly as [`reduceat_with`]) of
+/// `w[q] · pre(x_i[k], x_j[k])` over the row's edges `q`, `x_j` read at
+/// `buf[rel[q] + k]`. In the eight-accumulator part each group of eight edges
+/// is first gathered, then multiplied and added on fixed-size arrays that the
+/// compiler keeps in SIMD registers (the same operations, lane by lane).
+#[inline(always)]
+fn row_sum<const K: usize>(
+    w: &[f32],
+    rel: &[u32],
+    buf: &[f32],
+    xi: [f32; K],
+    pre: &impl Fn(f32, f32) -> f32,
+    scratch: &mut Vec<Lanes<K>>,
+) -> [f32; K] {
+    let m = w.len().min(rel.len());
+    let x_at = |q: usize| -> [f32; K] {
+        let r = rel[q] as usize;
+        let mut x = [0.0f32; K];
+        x.copy_from_slice(&buf[r..r + K]);
+        x
+    };
+    let f = |q: usize| -> [f32; K] {
+        let x = x_at(q);
+        let mut p = [0.0f32; K];
+        for k in 0..K {
+            p[k] = w[q] * pre(xi[k], x[k]);
+        }
+        p
+    };
+    let add = |a: [f32; K], b: [f32; K]| -> [f32; K] {
+        let mut r = a;
+        for k in 0..K {
+            r[k] += b[k];
+        }
+        r
+    };
+    match m {
+        0 => [0.0; K],
+        1 => f(0),
+        2..=8 => {
+            let mut res = [0.0f32; K];
+            for q in 1..m {
+                res = add(res, f(q));
+            }
+            add(f(0), res)
+        }
+        9..=129 => {
+            let rest = m - 1;
+            let full = rest - rest % 8;
+            let mut acc = [[0.0f32; K]; 8];
+            for (j, a) in acc.iter_mut().enumerate() {
+                *a = f(1 + j);
+            }
+            let mut i = 8;
+            while i < full {
+                let mut x = [[0.0f32; K]; 8];
+                for (j, xj) in x.iter_mut().enumerate() {
+                    *xj = x_at(1 + i + j);
+                }
+                let wv = &w[1 + i..1 + i + 8];
+                for j in 0..8 {
+                    for k in 0..K {
+                        acc[j][k] += wv[j] * pre(xi[k], x[j][k]);
+                    }
+                }
+                i += 8;
+            }
+            let mut res = add(
+                add(add(acc[0], acc[1]), add(acc[2], acc[3])),
+                add(add(acc[4], acc[5]), add(acc[6], acc[7])),
+            );
+            for k in full..rest {
+                res = add(res, f(1 + k));
+            }
+            add(f(0), res)
+        }
+        _ => reduceat_with(m, scratch, |q| Lanes(f(q))).0,
+    }
+}
+
+mod block;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,13 @@
 //! * **doubled**: each step is written at `s % H` and `s % H + H`, so a delayed
 //!   read for any `d < H` is one add and one load with no wrap-around: slot
 //!   `(s − 1) % H + H − d`.
+//! * **time-contiguous in blocks**: reading at that slot `b` further on gives
+//!   the value of `b` steps later (for `b ≤ d`), so a run of consecutive steps of
+//!   one delayed source is one contiguous read (the blocked coupling uses this).
+
+/// Values read at once by the blocked coupling ([`crate::coupling`]): the
+/// buffer carries this many extra entries at its end.
+pub(crate) const LANES: usize = 8;
 
 /// Ring buffer of coupling variables, `f32`, layout `[region][2H][cvar]`.
 #[derive(Debug, Clone)]
@@ -29,7 +36,8 @@ impl History {
             horizon,
             n,
             n_cvar,
-            data: vec![0.0; n_cvar * 2 * horizon * n],
+            // Padded so that a block read of `LANES` values at any read offset stays in bounds.
+            data: vec![0.0; n_cvar * 2 * horizon * n + LANES],
         }
     }
 
@@ -69,7 +77,7 @@ impl History {
         self.data[(i * 2 * self.horizon + slot) * self.n_cvar + k]
     }
 
-    /// The whole doubled buffer, `N × 2H × n_cvar`.
+    /// The whole doubled buffer, `N × 2H × n_cvar`, then [`LANES`] padding entries.
     #[inline]
     pub(crate) fn data(&self) -> &[f32] {
         &self.data

@@ -55,16 +55,23 @@ impl RandomState {
         }
     }
 
+    /// Regenerates the 624 words (`genrand` reference order), in three runs so
+    /// that no index needs a modulo: the first `N − M` words mix in words not yet
+    /// regenerated, the rest mix in words regenerated earlier in this twist.
     fn twist(&mut self) {
-        let mt = &mut self.mt;
-        for i in 0..N {
-            let y = (mt[i] & 0x8000_0000) | (mt[(i + 1) % N] & 0x7fff_ffff);
-            let mut v = mt[(i + M) % N] ^ (y >> 1);
-            if y & 1 != 0 {
-                v ^= 0x9908_b0df;
-            }
-            mt[i] = v;
+        #[inline(always)]
+        fn mix(cur: u32, next: u32, far: u32) -> u32 {
+            let y = (cur & 0x8000_0000) | (next & 0x7fff_ffff);
+            far ^ (y >> 1) ^ (0u32.wrapping_sub(y & 1) & 0x9908_b0df)
         }
+        let mt = &mut self.mt;
+        for i in 0..N - M {
+            mt[i] = mix(mt[i], mt[i + 1], mt[i + M]);
+        }
+        for i in N - M..N - 1 {
+            mt[i] = mix(mt[i], mt[i + 1], mt[i + M - N]);
+        }
+        mt[N - 1] = mix(mt[N - 1], mt[0], mt[M - 1]);
         self.pos = 0;
     }
 

@@ -24,21 +24,26 @@ impl PwFloat for f64 {
     const ZERO: f64 = 0.0;
 }
 
-/// Two `f32` sums carried side by side (two coupling variables of one edge);
-/// each lane is rounded exactly as a lone `f32` sum.
+/// `K` `f32` sums carried side by side (the coupling variables of one edge, or
+/// several steps of them); each lane is rounded exactly as a lone `f32` sum,
+/// and the fixed-size lanes let the compiler use SIMD registers.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct F32x2(pub f32, pub f32);
+pub struct Lanes<const K: usize>(pub [f32; K]);
 
-impl std::ops::Add for F32x2 {
-    type Output = F32x2;
+impl<const K: usize> std::ops::Add for Lanes<K> {
+    type Output = Lanes<K>;
     #[inline]
-    fn add(self, o: F32x2) -> F32x2 {
-        F32x2(self.0 + o.0, self.1 + o.1)
+    fn add(self, o: Lanes<K>) -> Lanes<K> {
+        let mut r = self.0;
+        for (a, b) in r.iter_mut().zip(o.0) {
+            *a += b;
+        }
+        Lanes(r)
     }
 }
 
-impl PwFloat for F32x2 {
-    const ZERO: F32x2 = F32x2(0.0, 0.0);
+impl<const K: usize> PwFloat for Lanes<K> {
+    const ZERO: Lanes<K> = Lanes([0.0; K]);
 }
 
 /// NumPy's `pairwise_sum` of `a`.

@@ -327,7 +327,7 @@ impl SimulatorBuilder {
         };
         sim.observed = vec![0.0; sim.voi.len() * n];
         sim.engine
-            .compute(&sim.coupling, &sim.history, sim.step + 1, &mut sim.c);
+            .compute_next(&sim.coupling, &sim.history, sim.step + 1, &mut sim.c);
         Ok(sim)
     }
 }
@@ -516,7 +516,7 @@ impl Simulator {
         }
         self.history.update(s, &self.cvals);
         self.engine
-            .compute(&self.coupling, &self.history, s + 1, &mut self.c);
+            .compute_next(&self.coupling, &self.history, s + 1, &mut self.c);
         self.step = s;
     }
 

@@ -69,3 +69,114 @@ fn serde_uses_tvb_names() {
     assert_eq!(c, Coupling::sigmoidal_jansen_rit_default());
     assert!(serde_json::from_str::<Coupling>(r#"{"kind": "Linear", "c": 1}"#).is_err());
 }
+
+/// Deterministic pseudo-random numbers in [0, 1) for the tests below.
+fn lcg(state: &mut u64) -> f64 {
+    *state = state
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (*state >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Runs the blocked path (`compute_next`) and the one-step path side by side on a
+/// random sparse network (delays `dmin ..= dmin + 37`; with `self_loops`, even
+/// rows also get a zero-delay self-connection) and returns the number of steps
+/// served from a cached block; panics on the first bit that differs.
+fn blocked_equals_one_step(
+    n: usize,
+    nc: usize,
+    dmin: usize,
+    density: f64,
+    self_loops: bool,
+    cpl: Coupling,
+) -> u64 {
+    let mut st = (n * 1000 + nc * 100 + dmin) as u64;
+    let dmax = dmin + 37;
+    let mut w = vec![0.0; n * n];
+    let mut d = vec![0; n * n];
+    for k in 0..n * n {
+        if lcg(&mut st) < density {
+            w[k] = lcg(&mut st) * 3.0 - 0.5;
+            d[k] = dmin + (lcg(&mut st) * (dmax - dmin + 1) as f64) as usize;
+        }
+    }
+    if self_loops {
+        for i in (0..n).step_by(2) {
+            w[i * n + i] = 0.75;
+            d[i * n + i] = 0;
+        }
+    }
+    let horizon = dmax + 1;
+    let mut blocked = CouplingEngine::new(n, nc, &w, &d, horizon);
+    let mut one = blocked.clone();
+    let mut h = History::new(horizon, nc, n);
+    let mut vals = vec![0.0; nc * n];
+    for s in 0..horizon as u64 {
+        vals.iter_mut().for_each(|v| *v = lcg(&mut st) * 2.0 - 1.0);
+        h.update(s, &vals);
+    }
+    let (mut a, mut b) = (vec![0.0; nc * n], vec![0.0; nc * n]);
+    let mut cached = 0;
+    for s in horizon as u64..horizon as u64 + 300 {
+        let had = blocked.block.clone();
+        blocked.compute_next(&cpl, &h, s, &mut a);
+        one.compute(&cpl, &h, s, &mut b);
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                x.to_bits(),
+                y.to_bits(),
+                "n {n} nc {nc} dmin {dmin} step {s}"
+            );
+        }
+        if blocked.block_len(&cpl).is_some() && had.holds(s) {
+            cached += 1;
+        }
+        vals.iter_mut().for_each(|v| *v = lcg(&mut st) * 2.0 - 1.0);
+        h.update(s, &vals);
+    }
+    cached
+}
+
+#[test]
+fn blocked_coupling_is_bit_identical_to_one_step() {
+    let lin = Coupling::Linear {
+        a: 0.0154,
+        b: -0.25,
+    };
+    let sc = Coupling::Scaling { a: 0.01 };
+    for nc in [1, 2, 4] {
+        // Blocks of 8 / nc steps: all steps but the first of each come from the cache.
+        let b = 8 / nc;
+        for dmin in [0, 1, 3, 7, 12] {
+            let cached = blocked_equals_one_step(40, nc, dmin, 0.4, false, lin);
+            if dmin + 1 >= b {
+                assert_eq!(
+                    cached,
+                    300 - 300u64.div_ceil(b as u64),
+                    "nc {nc} dmin {dmin}"
+                );
+            }
+            blocked_equals_one_step(40, nc, dmin, 0.4, false, sc);
+            // Zero-delay self-connections: those rows go step by step.
+            let cached = blocked_equals_one_step(40, nc, dmin, 0.4, true, lin);
+            if dmin + 1 >= b {
+                assert_eq!(
+                    cached,
+                    300 - 300u64.div_ceil(b as u64),
+                    "nc {nc} dmin {dmin}"
+                );
+            }
+        }
+    }
+    // Rows longer than 129 edges take NumPy's recursive pairwise split; rows of
+    // fewer than 9 edges the sequential sum.
+    blocked_equals_one_step(300, 2, 4, 0.9, true, lin);
+    blocked_equals_one_step(50, 1, 7, 0.05, false, lin);
+    // Three coupling variables do not divide the lanes, and Difference reads the
+    // target's current value: the one-step path is used.
+    assert_eq!(blocked_equals_one_step(20, 3, 9, 0.5, false, lin), 0);
+    assert_eq!(
+        blocked_equals_one_step(20, 1, 9, 0.5, false, Coupling::difference(0.1)),
+        0
+    );
+}
