@@ -311,6 +311,15 @@ pub struct Diagnostics {
     pub accept: f64,
     /// Adapted step size (whitened units).
     pub step_size: f64,
+    /// The sampler.
+    #[serde(default)]
+    pub sampler: crate::hmc::Sampler,
+    /// Leapfrog steps (gradient evaluations) of the kept draws, all chains.
+    #[serde(default)]
+    pub leapfrogs: usize,
+    /// Divergent transitions among the kept draws (NUTS).
+    #[serde(default)]
+    pub divergences: usize,
 }
 
 /// The result of `fit` (written as `posterior.json`).

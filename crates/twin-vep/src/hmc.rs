@@ -9,8 +9,9 @@
 //! warm-up the step size `ε` is tuned by dual averaging to a target acceptance
 //! (Hoffman & Gelman 2014, JMLR 15:1593, alg. 5), and a diagonal mass matrix
 //! (in whitened units) is estimated from the draws of the 15–75 % window, as
-//! Stan does; both are then frozen. This is static-length HMC, not NUTS (no
-//! tree doubling).
+//! Stan does; both are then frozen. This is static-length HMC; the default
+//! sampler is NUTS ([`crate::nuts`], [`Sampler::Nuts`]) on the same coordinates
+//! and adaptation.
 //!
 //! Diagnostics follow Gelman et al. (2013) and Vehtari et al. (2021): split
 //! R-hat, and the effective sample size from the multi-chain autocorrelation
@@ -22,9 +23,26 @@ use crate::fit::{Diagnostics, Laplace};
 use crate::objective::Problem;
 use crate::rng::Rng;
 
+/// Which Hamiltonian sampler runs the chains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sampler {
+    /// The No-U-Turn sampler ([`crate::nuts`]).
+    #[default]
+    Nuts,
+    /// Static trajectory length `path_length` (jittered).
+    Static,
+}
+
 /// Settings of a sampling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HmcSettings {
+    /// NUTS or static HMC.
+    #[serde(default)]
+    pub sampler: Sampler,
+    /// Largest NUTS tree depth (at most `2^max_depth − 1` leapfrog steps).
+    #[serde(default = "default_depth")]
+    pub max_depth: u32,
     /// Chains (run on threads).
     pub chains: usize,
     /// Warm-up iterations per chain (step-size adaptation; discarded).
@@ -41,9 +59,15 @@ pub struct HmcSettings {
     pub seed: u64,
 }
 
+fn default_depth() -> u32 {
+    8
+}
+
 impl Default for HmcSettings {
     fn default() -> Self {
         HmcSettings {
+            sampler: Sampler::Nuts,
+            max_depth: default_depth(),
             chains: 4,
             warmup: 200,
             draws: 200,
@@ -55,13 +79,27 @@ impl Default for HmcSettings {
     }
 }
 
-struct Chain {
-    draws: Vec<Vec<f64>>,
-    accept: f64,
-    step: f64,
+/// The kept draws and statistics of one chain.
+pub(crate) struct Chain {
+    pub(crate) draws: Vec<Vec<f64>>,
+    pub(crate) accept: f64,
+    pub(crate) step: f64,
+    pub(crate) leapfrogs: usize,
+    pub(crate) divergences: usize,
 }
 
-fn potential(p: &Problem, lap: &Laplace, u: &[f64]) -> (f64, Vec<f64>) {
+/// Regularised diagonal inverse mass from warm-up draws (Stan's shrinkage).
+pub(crate) fn estimate_inverse_mass(window: &[Vec<f64>], minv: &mut [f64]) {
+    let nw = window.len() as f64;
+    for (k, m_k) in minv.iter_mut().enumerate() {
+        let m = window.iter().map(|w| w[k]).sum::<f64>() / nw;
+        let var = window.iter().map(|w| (w[k] - m).powi(2)).sum::<f64>() / (nw - 1.0);
+        *m_k = (nw / (nw + 5.0)) * var + 1e-3 * 5.0 / (nw + 5.0);
+    }
+}
+
+/// Potential `U` and its gradient in whitened coordinates.
+pub(crate) fn potential(p: &Problem, lap: &Laplace, u: &[f64]) -> (f64, Vec<f64>) {
     let d = u.len();
     let th = lap.transform(u);
     let (v, g) = p.value_grad(&th);
@@ -84,7 +122,7 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
     let mut eps: f64 = 0.3;
     let mut da = DualAveraging::new(eps, s.target_accept);
     let mut draws = Vec::with_capacity(s.draws);
-    let mut acc_sum = 0.0;
+    let (mut acc_sum, mut leapfrogs) = (0.0, 0usize);
     for it in 0..(s.warmup + s.draws) {
         let mut q = u.clone();
         let mut r: Vec<f64> = (0..d).map(|k| rng.normal() / minv[k].sqrt()).collect();
@@ -125,12 +163,7 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
                 window.push(u.clone());
             }
             if it + 1 == w_end && window.len() > 10 {
-                let nw = window.len() as f64;
-                for k in 0..d {
-                    let m = window.iter().map(|w| w[k]).sum::<f64>() / nw;
-                    let var = window.iter().map(|w| (w[k] - m).powi(2)).sum::<f64>() / (nw - 1.0);
-                    minv[k] = (nw / (nw + 5.0)) * var + 1e-3 * 5.0 / (nw + 5.0);
-                }
+                estimate_inverse_mass(&window, &mut minv);
                 da = DualAveraging::new(eps, s.target_accept);
             }
             if it + 1 == s.warmup {
@@ -138,6 +171,7 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
             }
         } else {
             acc_sum += a;
+            leapfrogs += steps;
             draws.push(lap.transform(&u));
         }
     }
@@ -145,11 +179,13 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
         draws,
         accept: acc_sum / s.draws.max(1) as f64,
         step: eps,
+        leapfrogs,
+        divergences: 0,
     }
 }
 
 /// Dual averaging of the log step size (Hoffman & Gelman 2014, alg. 5).
-struct DualAveraging {
+pub(crate) struct DualAveraging {
     mu: f64,
     target: f64,
     hbar: f64,
@@ -158,7 +194,7 @@ struct DualAveraging {
 }
 
 impl DualAveraging {
-    fn new(eps: f64, target: f64) -> Self {
+    pub(crate) fn new(eps: f64, target: f64) -> Self {
         DualAveraging {
             mu: (10.0 * eps).ln(),
             target,
@@ -168,7 +204,7 @@ impl DualAveraging {
         }
     }
 
-    fn update(&mut self, accept: f64) -> f64 {
+    pub(crate) fn update(&mut self, accept: f64) -> f64 {
         let (gamma, t0, kappa) = (0.05, 10.0, 0.75);
         self.m += 1.0;
         let m = self.m;
@@ -179,7 +215,7 @@ impl DualAveraging {
         log_eps.exp().clamp(1e-4, 5.0)
     }
 
-    fn final_step(&self) -> f64 {
+    pub(crate) fn final_step(&self) -> f64 {
         self.log_bar.exp().clamp(1e-4, 5.0)
     }
 }
@@ -189,7 +225,12 @@ impl DualAveraging {
 pub fn sample(p: &Problem, lap: &Laplace, s: &HmcSettings) -> (Vec<Vec<f64>>, Diagnostics) {
     let chains: Vec<Chain> = std::thread::scope(|sc| {
         let hs: Vec<_> = (0..s.chains)
-            .map(|c| sc.spawn(move || run_chain(p, lap, s, c)))
+            .map(|c| {
+                sc.spawn(move || match s.sampler {
+                    Sampler::Nuts => crate::nuts::run_chain(p, lap, s, c),
+                    Sampler::Static => run_chain(p, lap, s, c),
+                })
+            })
             .collect();
         hs.into_iter()
             .map(|h| h.join().expect("a chain thread does not panic"))
@@ -215,6 +256,9 @@ pub fn sample(p: &Problem, lap: &Laplace, s: &HmcSettings) -> (Vec<Vec<f64>>, Di
         ess,
         accept: chains.iter().map(|c| c.accept).sum::<f64>() / s.chains as f64,
         step_size: chains.iter().map(|c| c.step).sum::<f64>() / s.chains as f64,
+        sampler: s.sampler,
+        leapfrogs: chains.iter().map(|c| c.leapfrogs).sum(),
+        divergences: chains.iter().map(|c| c.divergences).sum(),
     };
     (chains.into_iter().flat_map(|c| c.draws).collect(), diag)
 }

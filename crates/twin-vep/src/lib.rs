@@ -19,7 +19,7 @@
 //! ```text
 //! patient folder ──features──▶ log-power envelopes, onsets
 //!        │                              │
-//!        └──────────── fit ◀────────────┘   MAP (L-BFGS) + Laplace; HMC + R-hat/ESS
+//!        └──────────── fit ◀────────────┘   MAP (L-BFGS) + Laplace; NUTS + R-hat/ESS
 //!                       │
 //!                    predict                resections / stimulation under posterior draws
 //!                       │
@@ -43,7 +43,7 @@
 //! * [`model`]: the Epileptor2D network, Euler / Euler–Maruyama, stimuli.
 //! * [`objective`]: log posterior of log-power features and its adjoint gradient.
 //! * [`optim`]: L-BFGS and the symmetric eigen-solver of the Laplace step.
-//! * [`fit`], [`hmc`]: MAP, Laplace, HMC, diagnostics, classification.
+//! * [`fit`], [`hmc`], [`nuts`]: MAP, Laplace, NUTS / static HMC, diagnostics, classification.
 //! * [`patient`], [`sensors`], [`io`]: folder layout, shafts and gain, arrays.
 //! * [`features`]: bipolar montage, high-pass, envelopes, onsets.
 //! * [`predict`], [`report`], [`study`]: interventions, HTML, accuracy study.
@@ -57,6 +57,7 @@ pub mod fit;
 pub mod hmc;
 pub mod io;
 pub mod model;
+pub mod nuts;
 pub mod objective;
 pub mod optim;
 pub mod patient;

@@ -187,15 +187,7 @@ impl Problem {
             let x = tr.x_at(t);
             // Cᵀ λz
             ct_lz.fill(0.0);
-            for j in 0..n {
-                let l = lz[j];
-                if l != 0.0 {
-                    let row = &self.net.c[j * n..(j + 1) * n];
-                    for i in 0..n {
-                        ct_lz[i] += row[i] * l;
-                    }
-                }
-            }
+            self.net.add_transpose_times(&lz, &mut ct_lz);
             self.net.coupling(x, &mut cpl);
             for i in 0..n {
                 grad[i] += -4.0 * cb * lz[i];

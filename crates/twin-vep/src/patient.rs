@@ -37,7 +37,9 @@ use crate::io::{
 };
 use crate::model::{simulate, ModelParams, Network, ProcessNoise, X0_CRITICAL};
 use crate::rng::Rng;
-use crate::sensors::{check_inside, inverse_square_gain, shafts_through, Contacts};
+use crate::sensors::{
+    centre_groups, check_inside, has_own_centre, inverse_square_gain, shafts_through, Contacts,
+};
 
 /// Metadata of a patient folder (`patient.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,6 +238,10 @@ pub struct SyntheticSpec {
     pub beta: f64,
     /// Model settings.
     pub model: ModelParams,
+    /// Draw the EZ only among regions with a centre of their own
+    /// ([`crate::sensors::centre_groups`]), i.e. regions SEEG can localise.
+    #[serde(default)]
+    pub ez_own_centre: bool,
 }
 
 impl Default for SyntheticSpec {
@@ -257,6 +263,7 @@ impl Default for SyntheticSpec {
             },
             beta: 3.0,
             model: ModelParams::default(),
+            ez_own_centre: false,
         }
     }
 }
@@ -296,11 +303,20 @@ pub fn synthesize(conn: &Connectome, spec: &SyntheticSpec) -> Result<Synthetic, 
     }
     let mut rng = Rng::new(spec.seed, 0x7E9);
     let net = Network::new(n, conn.weights());
-    // EZ: random regions with at least one connection.
+    // EZ: random regions with at least one connection (and, if asked, a centre of their own).
+    let groups = centre_groups(conn.centres());
+    let eligible =
+        |r: usize| net.deg[r] > 0.0 && (!spec.ez_own_centre || has_own_centre(&groups, r));
+    if (0..n).filter(|&r| eligible(r)).count() < spec.n_ez {
+        return Err(VepError::Invalid {
+            what: "synthetic patient".into(),
+            reason: format!("fewer than {} regions are eligible for the EZ", spec.n_ez),
+        });
+    }
     let mut ez = Vec::new();
     while ez.len() < spec.n_ez {
         let r = rng.below(n);
-        if !ez.contains(&r) && net.deg[r] > 0.0 {
+        if !ez.contains(&r) && eligible(r) {
             ez.push(r);
         }
     }

@@ -151,6 +151,28 @@ pub fn inverse_square_gain(c: &Contacts, centres: &[[f64; 3]]) -> Vec<f64> {
     g
 }
 
+/// Groups of regions that share a centre: per region, the smallest index of
+/// the regions at the same position (within 1 µm); a region alone maps to itself.
+///
+/// A distance-based gain gives such regions identical columns, so no sensor
+/// can tell them apart: tvb-data's `connectivity_192` puts 116 of its 192
+/// regions (subcortical nuclei of both hemispheres) on one placeholder centre.
+pub fn centre_groups(centres: &[[f64; 3]]) -> Vec<usize> {
+    let same = |a: &[f64; 3], b: &[f64; 3]| (0..3).all(|k| (a[k] - b[k]).abs() < 1e-3);
+    (0..centres.len())
+        .map(|i| {
+            (0..=i)
+                .find(|&j| same(&centres[i], &centres[j]))
+                .unwrap_or(i)
+        })
+        .collect()
+}
+
+/// Whether region `r` has a centre of its own (see [`centre_groups`]).
+pub fn has_own_centre(groups: &[usize], r: usize) -> bool {
+    groups.iter().filter(|&&g| g == groups[r]).count() == 1
+}
+
 /// Bipolar pairs: consecutive contacts on the same shaft, `(deeper, next)`.
 pub fn bipolar_pairs(c: &Contacts) -> Vec<(usize, usize)> {
     (1..c.names.len())
@@ -185,5 +207,23 @@ pub fn contacts_from_names(names: &[String]) -> Contacts {
         names: names.to_vec(),
         shaft,
         positions: vec![[0.0; 3]; names.len()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn centre_groups_join_only_coincident_centres() {
+        let c = [
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 2e-4],
+        ];
+        assert_eq!(centre_groups(&c), vec![0, 1, 0, 1]);
+        let c = [[0.0, 0.0, 0.0], [0.0, 0.0, 0.01]];
+        assert_eq!(centre_groups(&c), vec![0, 1]);
     }
 }

@@ -7,6 +7,16 @@
 //! missing) and compares the posterior EZ with the true EZ. Precision and recall
 //! are micro-averaged over the patients of a condition:
 //! `precision = Σ|EZ_fit ∩ EZ_true| / Σ|EZ_fit|`, `recall = Σ|EZ_fit ∩ EZ_true| / Σ|EZ_true|`.
+//!
+//! # Identifiability
+//!
+//! A distance-based gain cannot tell apart regions that share a centre
+//! ([`centre_groups`]); tvb-data's 192-region connectome puts 116 regions on
+//! one placeholder centre. Besides the headline (every true EZ region), each
+//! condition reports the share of true EZ regions with a centre of their own
+//! ("observable"), the recall on those, and precision / recall at the level of
+//! centre groups (a fitted region counts as right when it shares the centre of
+//! a true EZ region, i.e. the EZ is found up to what the sensors can resolve).
 
 use std::path::Path;
 
@@ -16,6 +26,7 @@ use twin_brain::Connectome;
 use crate::fit::{fit_laplace, FitSettings};
 use crate::model::ProcessNoise;
 use crate::patient::{default_truth_dir, load_truth, synthesize, Patient, SyntheticSpec};
+use crate::sensors::{centre_groups, has_own_centre};
 use crate::VepError;
 
 /// One study condition.
@@ -33,6 +44,13 @@ pub struct Condition {
     pub ez_coverage: f64,
     /// Patients (seeds).
     pub patients: usize,
+    /// Draw the EZ only among regions with a centre of their own.
+    #[serde(default)]
+    pub ez_own_centre: bool,
+    /// Patient `p` gets seed `seed_base + p + 1` (the list position × 1000 in
+    /// [`default_conditions`], so a subset reproduces the full run's patients).
+    #[serde(default)]
+    pub seed_base: u64,
 }
 
 /// Result of one patient.
@@ -46,6 +64,15 @@ pub struct CaseResult {
     pub ez_true: Vec<usize>,
     /// Fitted EZ.
     pub ez_fit: Vec<usize>,
+    /// True EZ regions with a centre of their own (observable by SEEG).
+    #[serde(default)]
+    pub ez_observable: Vec<usize>,
+    /// Centre groups of the true EZ (smallest member index, deduplicated).
+    #[serde(default)]
+    pub ez_true_groups: Vec<usize>,
+    /// Centre groups of the fitted EZ.
+    #[serde(default)]
+    pub ez_fit_groups: Vec<usize>,
     /// Fit wall time \[s\].
     pub seconds: f64,
 }
@@ -63,6 +90,18 @@ pub struct ConditionSummary {
     pub exact: usize,
     /// Mean fit time \[s\].
     pub mean_seconds: f64,
+    /// Share of true EZ regions with a centre of their own.
+    #[serde(default)]
+    pub observable_fraction: f64,
+    /// Recall on the observable true EZ regions.
+    #[serde(default)]
+    pub recall_observable: f64,
+    /// Precision over centre groups.
+    #[serde(default)]
+    pub group_precision: f64,
+    /// Recall over centre groups.
+    #[serde(default)]
+    pub group_recall: f64,
 }
 
 /// The default conditions (≥ 20 patients; 76 and 192 regions; noise; sparse sensors).
@@ -74,17 +113,27 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
         shafts,
         ez_coverage,
         patients: (patients * scale).max(1),
+        ez_own_centre: false,
+        seed_base: 0,
     };
-    vec![
+    let mut v = vec![
         c("76, low noise", 76, 0.5, 8, 1.0, 6),
         c("76, moderate noise", 76, 1.0, 8, 1.0, 6),
         c("76, high noise", 76, 2.0, 8, 1.0, 6),
         c("76, very high noise", 76, 4.0, 8, 1.0, 6),
         c("76, sparse sensors", 76, 1.0, 4, 0.5, 6),
-        c("192, moderate noise", 192, 1.0, 10, 1.0, 4),
+        c("192, moderate noise", 192, 1.0, 10, 1.0, 8),
         c("76, noise x8", 76, 8.0, 8, 1.0, 4),
         c("76, noise x16", 76, 16.0, 8, 1.0, 4),
-    ]
+        Condition {
+            ez_own_centre: true,
+            ..c("192, EZ at own centres", 192, 1.0, 10, 1.0, 8)
+        },
+    ];
+    for (i, c) in v.iter_mut().enumerate() {
+        c.seed_base = 1000 * i as u64;
+    }
+    v
 }
 
 /// Runs the study; `connectome(n)` loads the n-region connectome.
@@ -96,11 +145,14 @@ pub fn run(
 ) -> Result<(Vec<ConditionSummary>, Vec<CaseResult>), VepError> {
     let mut cases = Vec::new();
     let mut summaries = Vec::new();
-    for (ci, cond) in conditions.iter().enumerate() {
+    for cond in conditions {
         let conn = connectome(cond.regions)?;
+        let groups = centre_groups(conn.centres());
         let (mut tp, mut npred, mut ntrue, mut exact, mut secs) = (0, 0, 0, 0, 0.0);
+        let (mut n_obs, mut tp_obs) = (0, 0);
+        let (mut g_tp_fit, mut g_fit, mut g_tp_true, mut g_true) = (0, 0, 0, 0);
         for p in 0..cond.patients {
-            let seed = 1000 * ci as u64 + p as u64 + 1;
+            let seed = cond.seed_base + p as u64 + 1;
             let d = SyntheticSpec::default();
             let spec = SyntheticSpec {
                 seed,
@@ -114,9 +166,10 @@ pub fn run(
                     sigma_x: d.process_noise.sigma_x * cond.noise,
                     sigma_z: d.process_noise.sigma_z * cond.noise,
                 },
+                ez_own_centre: cond.ez_own_centre,
                 ..d
             };
-            let dir = work.join(format!("c{ci}-p{p}"));
+            let dir = work.join(format!("s{seed}"));
             let syn = synthesize(&conn, &spec)?;
             syn.write(&dir, &default_truth_dir(&dir))?;
             let patient = Patient::load(&dir)?;
@@ -131,11 +184,39 @@ pub fn run(
                 exact += 1;
             }
             secs += fit.seconds;
+            let ez_observable: Vec<usize> = truth
+                .ez
+                .iter()
+                .copied()
+                .filter(|&r| has_own_centre(&groups, r))
+                .collect();
+            n_obs += ez_observable.len();
+            tp_obs += ez_observable.iter().filter(|r| ez_fit.contains(r)).count();
+            let group_set = |rs: &[usize]| {
+                let mut g: Vec<usize> = rs.iter().map(|&r| groups[r]).collect();
+                g.sort();
+                g.dedup();
+                g
+            };
+            let (ez_true_groups, ez_fit_groups) = (group_set(&truth.ez), group_set(&ez_fit));
+            g_fit += ez_fit_groups.len();
+            g_tp_fit += ez_fit_groups
+                .iter()
+                .filter(|g| ez_true_groups.contains(g))
+                .count();
+            g_true += ez_true_groups.len();
+            g_tp_true += ez_true_groups
+                .iter()
+                .filter(|g| ez_fit_groups.contains(g))
+                .count();
             let case = CaseResult {
                 condition: cond.name.clone(),
                 seed,
                 ez_true: truth.ez,
                 ez_fit,
+                ez_observable,
+                ez_true_groups,
+                ez_fit_groups,
                 seconds: fit.seconds,
             };
             progress(&case);
@@ -155,18 +236,30 @@ pub fn run(
             },
             exact,
             mean_seconds: secs / cond.patients as f64,
+            observable_fraction: ratio(n_obs, ntrue),
+            recall_observable: ratio(tp_obs, n_obs),
+            group_precision: ratio(g_tp_fit, g_fit),
+            group_recall: ratio(g_tp_true, g_true),
         });
     }
     Ok((summaries, cases))
 }
 
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
 /// A Markdown table of the summaries.
 pub fn markdown(s: &[ConditionSummary]) -> String {
-    let mut out = String::from("| condition | regions | noise × | shafts | EZ coverage | patients | precision | recall | exact | mean fit [s] |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut out = String::from("| condition | regions | noise × | shafts | EZ coverage | patients | precision | recall | exact | EZ observable | recall (observable) | group P / R | mean fit [s] |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for c in s {
         let k = &c.condition;
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {} | {:.1} |\n",
+            "| {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {} | {:.2} | {:.2} | {:.2} / {:.2} | {:.1} |\n",
             k.name,
             k.regions,
             k.noise,
@@ -176,6 +269,10 @@ pub fn markdown(s: &[ConditionSummary]) -> String {
             c.precision,
             c.recall,
             c.exact,
+            c.observable_fraction,
+            c.recall_observable,
+            c.group_precision,
+            c.group_recall,
             c.mean_seconds
         ));
     }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use twin_vep::fit::{fit_hmc, fit_laplace, FitSettings};
-use twin_vep::hmc::HmcSettings;
+use twin_vep::hmc::{HmcSettings, Sampler};
 use twin_vep::patient::{
     default_truth_dir, synthesize, toy_connectome, Patient, Synthetic, SyntheticSpec,
 };
@@ -44,13 +44,13 @@ fn two_region_ez_is_recovered_by_map_and_laplace() {
     }
 }
 
-#[test]
-fn two_region_ez_is_recovered_by_hmc_with_converged_chains() {
+fn recovered_by_sampler(sampler: Sampler) -> twin_vep::fit::Diagnostics {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("p");
     let syn = small_patient(&dir, 5);
     let pat = Patient::load(&dir).unwrap();
     let hs = HmcSettings {
+        sampler,
         chains: 2,
         warmup: 150,
         draws: 80,
@@ -60,9 +60,33 @@ fn two_region_ez_is_recovered_by_hmc_with_converged_chains() {
     assert_eq!(draws.len(), 160);
     assert_eq!(sorted(fit.ez()), syn.truth.ez);
     let d = fit.diagnostics.unwrap();
-    assert!(d.max_rhat < 1.1, "R-hat {}", d.max_rhat);
-    assert!(d.min_ess > 10.0, "ESS {}", d.min_ess);
-    assert!(d.accept > 0.3, "acceptance {}", d.accept);
+    assert_eq!(d.sampler, sampler);
+    assert!(d.max_rhat < 1.1, "{sampler:?}: R-hat {}", d.max_rhat);
+    assert!(d.min_ess > 10.0, "{sampler:?}: ESS {}", d.min_ess);
+    assert!(d.accept > 0.3, "{sampler:?}: acceptance {}", d.accept);
+    d
+}
+
+#[test]
+fn two_region_ez_is_recovered_by_static_hmc_with_converged_chains() {
+    recovered_by_sampler(Sampler::Static);
+}
+
+#[test]
+fn two_region_ez_is_recovered_by_nuts_with_converged_chains() {
+    let d = recovered_by_sampler(Sampler::Nuts);
+    eprintln!("{d:?}");
+    // Adapted to the target acceptance, with few divergences (steps into
+    // parameters whose simulation overflows), and trajectories that stop on a
+    // U-turn well before the depth cap (255 steps).
+    assert!(d.accept > 0.6, "acceptance {}", d.accept);
+    assert!(d.divergences <= 16, "{} divergences", d.divergences);
+    let per_draw = d.leapfrogs as f64 / 160.0;
+    assert!(
+        (1.0..100.0).contains(&per_draw),
+        "{per_draw} leapfrog steps per draw"
+    );
+    assert!(d.min_ess > 40.0, "ESS {}", d.min_ess);
 }
 
 #[test]
@@ -162,5 +186,50 @@ mod bad_input {
             "{e}"
         );
         assert!(load_truth(&default_truth_dir(&dir), &dir).is_ok());
+    }
+}
+
+#[test]
+fn regions_sharing_a_centre_are_grouped_and_kept_out_of_an_own_centre_ez() {
+    use twin_vep::sensors::{centre_groups, has_own_centre, inverse_square_gain, shafts_through};
+    // A 16-region toy connectome whose regions 8..16 all sit on region 8's
+    // centre, as 116 regions of tvb-data's connectivity_192 do.
+    let base = toy_connectome(16, 3);
+    let mut centres = base.centres().to_vec();
+    for r in 9..16 {
+        centres[r] = centres[8];
+    }
+    let conn =
+        twin_brain::Connectome::new(16, base.weights().to_vec(), base.tract_lengths().to_vec())
+            .unwrap()
+            .with_centres(centres.clone())
+            .unwrap();
+    let groups = centre_groups(&centres);
+    assert_eq!(&groups[..8], &[0, 1, 2, 3, 4, 5, 6, 7]);
+    assert!(groups[8..].iter().all(|&g| g == 8));
+    assert!(has_own_centre(&groups, 3) && !has_own_centre(&groups, 12));
+    // Their gain columns are identical: no sensor can tell them apart.
+    let mut rng = twin_vep::rng::Rng::new(1, 2);
+    let c = shafts_through(&centres, &[8, 2], 6, 3.5, &mut rng);
+    let g = inverse_square_gain(&c, &centres);
+    for s in 0..c.names.len() {
+        assert_eq!(g[s * 16 + 9], g[s * 16 + 15]);
+    }
+    for seed in 1..12 {
+        let spec = SyntheticSpec {
+            seed,
+            n_ez: 2,
+            n_pz: 2,
+            n_shafts: 4,
+            duration_s: 5.0,
+            ez_own_centre: true,
+            ..Default::default()
+        };
+        let syn = synthesize(&conn, &spec).unwrap();
+        assert!(
+            syn.truth.ez.iter().all(|&r| r < 8),
+            "seed {seed}: {:?}",
+            syn.truth.ez
+        );
     }
 }
