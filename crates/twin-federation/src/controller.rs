@@ -517,6 +517,7 @@ impl Controller {
     /// Does everything that can be done now. Never blocks.
     pub fn poll(&mut self) -> Result<ControllerPoll, FederationError> {
         let mut out = ControllerPoll::default();
+        let time_before = self.time;
         let mut buf = std::mem::take(&mut self.report_buf);
         self.reports.take_into(&mut buf, usize::MAX);
         out.progressed |= !buf.is_empty();
@@ -561,14 +562,20 @@ impl Controller {
             }
         }
         // Stamping progress reads the clock: do it every 64 polls while busy,
-        // and once when the federation goes quiet.
+        // whenever global time moves, and once when the federation goes quiet.
         self.progress_pending |= out.progressed;
-        if self.progress_pending && (self.polls % 64 == 0 || !out.progressed) {
+        let moved = self.time != time_before;
+        if self.progress_pending && (self.polls % 64 == 0 || !out.progressed || moved) {
             self.progress_pending = false;
             self.last_progress = Instant::now();
         }
         self.polls = self.polls.wrapping_add(1);
-        if (self.polls % 64 == 0 || !out.progressed)
+        // The status clock is also checked whenever global time moves: a
+        // federation slower than its pacing (or than real time at pacing 0)
+        // is busy at every poll, and 64 polls can then span seconds, during
+        // which displays would show members' data ahead of a stale time.
+        // Time moves at most once per round, so the clock read is cheap.
+        if (self.polls % 64 == 0 || !out.progressed || moved)
             && self.last_status.elapsed() >= self.cfg.status_every
         {
             self.publish_status();

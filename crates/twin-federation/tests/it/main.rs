@@ -2,4 +2,5 @@
 
 mod fixture;
 mod lifecycle;
+mod status;
 mod time;
