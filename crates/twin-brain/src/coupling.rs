@@ -532,5 +532,6 @@ fn row_sum<const K: usize>(
 }
 
 mod block;
+mod chain;
 #[cfg(test)]
 mod tests;

@@ -15,10 +15,11 @@
 //! `reduceat` pairwise order, then `post` in `f64`), so the results are
 //! bit-identical to it; [`super::tests`] checks that on random networks.
 //!
-//! Rows with a shorter delay (in the tvb-data connectomes: the zero-length
-//! self-connections) are computed step by step by the one-step path.
+//! Rows with one shorter delay (in the tvb-data connectomes: a zero-length
+//! self-connection) are blocked along their addition path ([`super::chain`]);
+//! rows with several are computed step by step by the one-step path.
 
-use super::{Coupling, CouplingEngine};
+use super::{chain::Chain, Coupling, CouplingEngine};
 use crate::{
     history::{History, LANES},
     numpy_sum::{reduceat_with, Lanes},
@@ -31,6 +32,8 @@ pub(super) struct Block {
     steps: usize,
     /// Rows whose afferent delays are all ≥ `steps − 1`.
     clean: Vec<usize>,
+    /// Rows with one short edge, blocked along its addition path.
+    chains: Vec<Chain>,
     /// The other rows, computed one step at a time.
     dirty: Vec<usize>,
     /// First step of the block.
@@ -52,14 +55,24 @@ impl Block {
             nc if LANES % nc == 0 => LANES / nc,
             _ => 0,
         };
-        let (clean, dirty) = (0..n).partition(|&i| {
-            delays[row_start[i]..row_start[i + 1]]
-                .iter()
-                .all(|&d| d + 1 >= steps)
-        });
+        let steps = if steps >= 2 { steps } else { 0 };
+        let (mut clean, mut chains, mut dirty) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let ds = &delays[row_start[i]..row_start[i + 1]];
+            let short: Vec<usize> = (0..ds.len()).filter(|&q| ds[q] + 1 < steps).collect();
+            match short[..] {
+                [] => clean.push(i),
+                [q] => match Chain::new(i, ds.len(), q) {
+                    Some(c) => chains.push(c),
+                    None => dirty.push(i),
+                },
+                _ => dirty.push(i),
+            }
+        }
         Block {
-            steps: if steps >= 2 { steps } else { 0 },
+            steps,
             clean,
+            chains,
             dirty,
             ..Block::default()
         }
@@ -78,7 +91,8 @@ impl CouplingEngine {
     pub(super) fn block_len(&self, cpl: &Coupling) -> Option<usize> {
         let kind = matches!(cpl, Coupling::Linear { .. } | Coupling::Scaling { .. });
         let blk = &self.block;
-        (kind && blk.steps >= 2 && !blk.clean.is_empty()).then_some(blk.steps)
+        let some = !blk.clean.is_empty() || !blk.chains.is_empty();
+        (kind && blk.steps >= 2 && some).then_some(blk.steps)
     }
 
     /// The coupling of step `step` into `out` (`terms × N`), equal to
@@ -114,10 +128,26 @@ impl CouplingEngine {
                 out[k * n + i] = c[k * n + i];
             }
         }
+        let buf = &hist.data()[hist.read_base(step - 1)..];
+        if !self.block.chains.is_empty() {
+            let lane = (step - self.block.start) as usize * self.n_cvar;
+            let post = |gx: f32| match *cpl {
+                Coupling::Linear { a, b } => a * gx as f64 + b,
+                Coupling::Scaling { a } => a * gx as f64,
+                _ => unreachable!("block_len admits only Linear and Scaling"),
+            };
+            let (nc, rel, w) = (self.n_cvar, &self.rel, &self.w32);
+            for ch in &self.block.chains {
+                let e = self.row_start[ch.row] + ch.short;
+                let x = &buf[rel[e] as usize..rel[e] as usize + nc];
+                for (k, &xk) in x.iter().enumerate() {
+                    out[k * n + ch.row] = post(ch.replay(lane + k, w[e] * xk));
+                }
+            }
+        }
         if self.block.dirty.is_empty() {
             return;
         }
-        let buf = &hist.data()[hist.read_base(step - 1)..];
         let dirty = std::mem::take(&mut self.block.dirty);
         match *cpl {
             Coupling::Linear { a, b } => self.rows32_of(
@@ -164,6 +194,15 @@ impl CouplingEngine {
             for (lane, &g) in gx.0[..b * nc].iter().enumerate() {
                 blk.c[lane * n + i] = post(g);
             }
+        }
+        for ch in &mut blk.chains {
+            let s = self.row_start[ch.row];
+            let (rel, w) = (&self.rel[s..], &self.w32[s..]);
+            ch.fill(|q| {
+                let r = rel[q] as usize;
+                let x = &buf[r..r + LANES];
+                std::array::from_fn(|l| w[q] * x[l])
+            });
         }
         blk.start = step;
         blk.len = b;

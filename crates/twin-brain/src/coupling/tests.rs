@@ -172,6 +172,15 @@ fn blocked_coupling_is_bit_identical_to_one_step() {
     // fewer than 9 edges the sequential sum.
     blocked_equals_one_step(300, 2, 4, 0.9, true, lin);
     blocked_equals_one_step(50, 1, 7, 0.05, false, lin);
+    // One zero-delay self-connection in short and medium rows, at every
+    // position (first edge, an accumulator, the remainder): blocked along its path.
+    for (n, density) in [(50, 0.1), (60, 0.25), (90, 0.6)] {
+        for nc in [1, 2] {
+            let b = 8 / nc;
+            let cached = blocked_equals_one_step(n, nc, 7, density, true, lin);
+            assert_eq!(cached, 300 - 300u64.div_ceil(b as u64), "n {n} nc {nc}");
+        }
+    }
     // Three coupling variables do not divide the lanes, and Difference reads the
     // target's current value: the one-step path is used.
     assert_eq!(blocked_equals_one_step(20, 3, 9, 0.5, false, lin), 0);
