@@ -210,4 +210,23 @@ fn print_summary(sim: &Simulation, st: &StatsSnapshot, wall_s: f64) {
         "routing overhead: {} control packets, {} bytes, {:.2} per delivered packet",
         st.routing.control_packets, st.routing.control_bytes, st.routing.normalized_routing_load
     );
+    let a = &st.accounting;
+    let reasons: Vec<String> = a.dropped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "packets: sent {} = delivered {} + dropped {} ({}) + in flight {}{}",
+        a.sent,
+        a.delivered,
+        a.dropped_total,
+        if reasons.is_empty() {
+            "none".into()
+        } else {
+            reasons.join(", ")
+        },
+        a.in_flight,
+        if a.balanced {
+            ""
+        } else {
+            "  [NOT BALANCED: see stats.json accounting]"
+        }
+    );
 }

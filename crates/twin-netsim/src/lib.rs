@@ -79,7 +79,7 @@
 //! | [`mac`] | 802.11 DCF with ACKs, retries, back-off, NAV, EIFS, RTS/CTS and long-link timing; slotted TDMA |
 //! | [`arp`] | address resolution with ns-3's cache timers (optional) |
 //! | [`routing`] | AODV (RFC 3561), OLSR (RFC 3626), greedy geographic |
-//! | [`stats`] | FlowMonitor-class statistics as JSON or CSV |
+//! | [`stats`] | FlowMonitor-class statistics as JSON or CSV; packet accounting (every packet delivered, dropped with a layer/reason, or in flight) |
 //! | [`probe`] | declarative probes: per-flow and per-node series, link durations, route lifetimes (CSV) |
 //! | [`pcap`] | per-node radiotap/802.11 pcap traces for Wireshark and tshark |
 //!

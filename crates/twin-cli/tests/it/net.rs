@@ -88,6 +88,12 @@ fn net_run_writes_stats_probes_and_a_pcap_tshark_reads() {
     let tx = stats["flows"][0]["tx_packets"].as_u64().unwrap();
     assert_eq!(tx, 50, "{stats}");
     assert!(rx >= 40, "{stats}");
+    // Every packet accounted for, in the file and in the summary.
+    let acc = &stats["accounting"];
+    assert_eq!(acc["balanced"], true, "{acc}");
+    assert_eq!(acc["delivered"].as_u64(), Some(rx), "{acc}");
+    let line = format!("packets: sent 50 = delivered {rx} + dropped ");
+    assert!(stdout.contains(&line), "{stdout}");
     assert!(fs::read_to_string(d.path().join("res/flows.csv"))
         .unwrap()
         .starts_with("flow,src,dst,"));
