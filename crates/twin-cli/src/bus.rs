@@ -171,6 +171,8 @@ mod imp {
             k::<proto::MemberReport>(proto::REPORT_TOPIC),
             k::<proto::TimeGrant>(proto::GRANT_TOPIC),
             k::<proto::FederationStatus>(proto::STATUS_TOPIC),
+            k::<proto::SyncRequest>(proto::SYNC_TOPIC),
+            k::<proto::SyncReport>(proto::SYNCED_TOPIC),
             k::<proto::AssistantQuestion>(proto::ASK_TOPIC),
             k::<proto::AssistantAnswer>(proto::ANSWER_TOPIC),
             k::<demo::PointPosition>(demo::POSITION_TOPIC),

@@ -3,6 +3,7 @@
 //! `scripts/netns-run`).
 #![cfg(feature = "dds")]
 
+mod both;
 mod discovery;
 mod handover;
 mod procs;
