@@ -358,6 +358,36 @@ fn tiny_qwen2_model_loads_and_generates() {
     assert_eq!(a, run(&e, &prompt, params).0, "greedy output repeats");
 }
 
+/// The deepseek2 architecture (DeepSeek-V2/V3/R1: multi-head latent attention with the split
+/// `attn_k_b`/`attn_v_b` up-projections, and a mixture of experts with a shared expert) on a
+/// tiny random-weight model written by `tools/tiny_deepseek2.py`.
+#[test]
+fn tiny_deepseek2_model_loads_and_generates() {
+    let path = crate::test_model_path().with_file_name("tiny-deepseek2.gguf");
+    assert!(
+        path.exists(),
+        "{} missing: run scripts/fetch-llm-models (crates/twin-llm/tools/tiny_deepseek2.py writes it)",
+        path.display()
+    );
+    let opts = LlamaOptions {
+        slots: 2,
+        slot_context: 256,
+        threads: Some(1),
+        ..Default::default()
+    };
+    let e = LlamaEngine::load(&path, &opts).unwrap();
+    assert_eq!(e.model().architecture, "deepseek2");
+    assert_eq!(e.model().quantization, "F32");
+    let prompt = chat_prompt(&e, "Hello");
+    let params = SamplingParams {
+        ignore_eos: true,
+        ..greedy(8)
+    };
+    let (a, c) = run(&e, &prompt, params.clone());
+    assert_eq!(c.usage.completion_tokens, 8);
+    assert_eq!(a, run(&e, &prompt, params).0, "greedy output repeats");
+}
+
 #[test]
 fn embeddings_are_unit_vectors_that_rank_similar_texts_closer() {
     let e = engine();
