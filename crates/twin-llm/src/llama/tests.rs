@@ -224,6 +224,28 @@ fn json_schema_output_parses_and_validates() {
     assert!(matches!(err, EngineError::Grammar { .. }), "{err}");
 }
 
+/// A GBNF grammar confines the output to its language, whatever the model would say.
+#[test]
+fn gbnf_grammar_confines_the_output() {
+    let e = engine();
+    let grammar = r#"root ::= answer " " number
+answer ::= "yes" | "no"
+number ::= [1-9] [0-9]? [0-9]?"#;
+    for q in ["Is the sky blue? Then give a number.", "Write a poem about rain."] {
+        let params = SamplingParams {
+            constraint: Some(Constraint::Gbnf(grammar.into())),
+            ..greedy(16)
+        };
+        let (text, _) = run(e, &chat_prompt(e, q), params);
+        let (answer, number) = text
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("{q}: {text:?}"));
+        assert!(["yes", "no"].contains(&answer), "{q}: {text:?}");
+        let n: u32 = number.parse().unwrap_or_else(|_| panic!("{q}: {text:?}"));
+        assert!((1..1000).contains(&n), "{q}: {text:?}");
+    }
+}
+
 #[test]
 fn concurrent_requests_are_batched_and_all_complete() {
     let e = engine();
