@@ -124,7 +124,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let model = d.path().join("m \"q\".gguf");
         std::fs::write(&model, b"GGUF").unwrap();
-        let got = scenario_text(&opts(Some(model.clone())));
+        let got = scenario_text(&opts(Some(model)));
         if cfg!(feature = "llama") {
             let text = got.unwrap();
             let s = Scenario::parse(&text, "demo").unwrap();

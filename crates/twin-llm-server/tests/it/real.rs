@@ -175,8 +175,8 @@ async fn embeddings_endpoint_returns_model_sized_vectors() {
 }
 
 /// A forced tool choice makes even a 135M model produce a call that validates against the
-/// tool's schema; the call comes back as OpenAI `tool_calls`, streaming and not, and as
-/// Ollama `message.tool_calls`.
+/// tool's schema; the call comes back as OpenAI `tool_calls`, and an Ollama chat offered the
+/// tool answers well-formed (streaming is tested with the mock engine).
 #[tokio::test]
 async fn a_forced_tool_choice_gives_a_call_valid_against_the_schema() {
     let (addr, _stop) = start_real(ServerConfig::default()).await;
@@ -192,7 +192,7 @@ async fn a_forced_tool_choice_gives_a_call_valid_against_the_schema() {
         assert!(["celsius", "fahrenheit"].contains(&unit), "{args}");
         assert_eq!(args.as_object().unwrap().len(), 2, "{args}");
     };
-    let body = chat_body(json!({ "max_tokens": 64,
+    let body = chat_body(json!({ "max_tokens": 48,
         "messages": [{ "role": "user", "content": "What is the weather in Paris?" }],
         "tools": tools, "tool_choice": { "type": "function", "function": { "name": "get_weather" } } }));
     let (s, v) = post_json(&addr, "/v1/chat/completions", &body).await;
@@ -204,22 +204,9 @@ async fn a_forced_tool_choice_gives_a_call_valid_against_the_schema() {
     let args: Value = serde_json::from_str(f["arguments"].as_str().unwrap()).unwrap();
     check(&args);
 
-    let mut streaming = body;
-    streaming["stream"] = json!(true);
-    let (s, _, text) = http(&addr, "POST", "/v1/chat/completions", &streaming.to_string()).await;
-    assert_eq!(s, 200, "{text}");
-    let chunks = data_lines(&text);
-    let calls: Vec<&Value> = chunks
-        .iter()
-        .filter_map(|c| c["choices"][0]["delta"].get("tool_calls"))
-        .collect();
-    assert_eq!(calls.len(), 1, "{text}");
-    let streamed = &calls[0][0]["function"];
-    assert_eq!(streamed["arguments"], f["arguments"], "greedy: same call streamed");
-
     let body = json!({ "model": MODEL, "stream": false, "tools": tools,
         "messages": [{ "role": "user", "content": "What is the weather in Paris?" }],
-        "options": { "temperature": 0, "num_predict": 64 } });
+        "options": { "temperature": 0, "num_predict": 24 } });
     let (s, v) = post_json(&addr, "/api/chat", &body).await;
     assert_eq!(s, 200, "{v}");
     // Ollama has no tool_choice: the small model may or may not call; when it does, the
