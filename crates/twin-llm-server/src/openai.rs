@@ -508,7 +508,6 @@ fn data(v: &Value) -> SseEvent {
     SseEvent::default().data(v.to_string())
 }
 
-
 /// `prompt`: a string or a one-element list.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]

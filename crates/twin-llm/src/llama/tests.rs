@@ -231,7 +231,10 @@ fn gbnf_grammar_confines_the_output() {
     let grammar = r#"root ::= answer " " number
 answer ::= "yes" | "no"
 number ::= [1-9] [0-9]? [0-9]?"#;
-    for q in ["Is the sky blue? Then give a number.", "Write a poem about rain."] {
+    for q in [
+        "Is the sky blue? Then give a number.",
+        "Write a poem about rain.",
+    ] {
         let params = SamplingParams {
             constraint: Some(Constraint::Gbnf(grammar.into())),
             ..greedy(16)
