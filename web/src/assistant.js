@@ -1,7 +1,8 @@
 // Assistant panel: asks via POST /api/assistant/ask (without waiting) and
 // shows the answer as it arrives on the feed (twin/assistant/answer, keyed
-// by question id); an assistant that republishes a growing answer under the
-// same id streams in. Citations name the topic, sim time and excerpt.
+// by question id); the assistant republishes the growing answer under the
+// same id (done: false) and marks the last sample done: true, when the entry
+// is marked finished. Citations name the topic, sim time and excerpt.
 const $ = (id) => document.getElementById(id);
 
 export class AssistantPanel {
@@ -85,7 +86,10 @@ export class AssistantPanel {
         return li;
       });
       e.el.querySelector(".cites").replaceChildren(...cites);
-      e.el.querySelector(".meta").textContent = `${a.model} · at t = ${(a.sim_time / 1e9).toFixed(2)} s`;
+      const done = a.done !== false;
+      e.el.dataset.state = a.error ? "error" : done ? "done" : "answering";
+      const status = a.error ? "failed" : done ? "finished" : "answering…";
+      e.el.querySelector(".meta").textContent = `${a.model} · at t = ${(a.sim_time / 1e9).toFixed(2)} s · ${status}`;
     }
   }
 
@@ -96,6 +100,8 @@ export class AssistantPanel {
       question: e.question,
       text: e.answer?.text ?? null,
       citations: e.answer?.citations ?? [],
+      done: e.answer ? e.answer.done !== false : false,
+      state: e.el.dataset.state ?? "waiting",
       shown: e.el.querySelector(".a").textContent,
     }));
   }

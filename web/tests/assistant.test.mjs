@@ -27,13 +27,17 @@ test("assistant panel: a question gets a streamed answer with citations", async 
 
   await page.fill("#ask-text", "How many nodes are there?");
   await page.click("#ask-form button");
-  // Record every text the panel shows until the final answer is in.
+  // Record every text the panel shows until the final answer (done) is in.
   const seen = new Set();
+  const states = new Set();
   const final = await until("final answer", async () => {
     const [e] = await page.evaluate(() => window.twin.assistant.snapshot());
     if (e?.shown) seen.add(e.shown);
-    return e?.citations.length ? e : null;
+    if (e?.state) states.add(e.state);
+    return e?.done ? e : null;
   }, 10000);
+  assert.ok(states.has("answering"), `shown as answering first: ${[...states]}`);
+  assert.equal(final.state, "done");
   assert.equal(final.question, "How many nodes are there?");
   assert.equal(final.text, 'You asked: "How many nodes are there?". The network has 30 nodes. (fake assistant)');
   const partial = [...seen].filter((t) => t.startsWith("You asked") && t !== final.text);
@@ -46,6 +50,7 @@ test("assistant panel: a question gets a streamed answer with citations", async 
   assert.ok(text.includes("The network has 30 nodes."), text);
   assert.ok(text.includes("twin/net/node/position"), text);
   assert.ok(text.includes("fake-assistant"), text);
+  assert.ok(text.includes("finished"), text);
   await page.screenshot({ path: join(shots, "assistant-1920x1080.png") });
 
   // An empty question is refused in the page, nothing is sent.

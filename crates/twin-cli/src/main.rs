@@ -7,6 +7,7 @@
 mod brain;
 mod bus;
 mod dds;
+mod demo;
 mod llm;
 mod net;
 mod run;
@@ -19,9 +20,6 @@ use clap::{Parser, Subcommand};
 use twin_core::SimDuration;
 use twin_federates::Catalog;
 use twin_scenario::{Scenario, ScenarioError};
-
-/// The bundled demo scenario.
-const DEMO: &str = include_str!("../../../scenarios/demo.toml");
 
 #[derive(Parser, Debug)]
 #[command(name = "twin", version, about = "Twin: federated digital twins")]
@@ -46,6 +44,8 @@ enum Cmd {
     Demo {
         #[command(flatten)]
         opts: run::RunOpts,
+        #[command(flatten)]
+        demo: demo::DemoOpts,
     },
     /// Check a scenario file and report every error with its location.
     Validate {
@@ -80,9 +80,14 @@ impl std::fmt::Display for Reported {
 impl std::error::Error for Reported {}
 
 fn load(path: Option<&std::path::Path>) -> Result<Scenario> {
+    load_from(path, demo::DEMO)
+}
+
+/// Loads a scenario file, or with `None` the demo scenario given as text.
+fn load_from(path: Option<&std::path::Path>, demo_text: &str) -> Result<Scenario> {
     let parsed = match path {
         Some(p) => Scenario::from_file(p),
-        None => Scenario::parse(DEMO, "scenarios/demo.toml"),
+        None => Scenario::parse(demo_text, "scenarios/demo.toml"),
     };
     let scenario = match parsed {
         Ok(s) => s,
@@ -157,8 +162,9 @@ fn dispatch(cmd: Cmd) -> Result<()> {
         Cmd::Llm(cmd) => llm::dispatch(cmd),
         Cmd::Brain(cmd) => brain::dispatch(cmd),
         Cmd::Net(cmd) => net::dispatch(cmd),
-        Cmd::Demo { opts } => {
-            let s = load(None)?;
+        Cmd::Demo { opts, demo } => {
+            let s = load_from(None, &demo::scenario_text(&demo)?)?;
+            let s = demo::adjust(s, &demo, opts.pacing_given());
             run::run(s, &opts).context("demo run failed")
         }
     }

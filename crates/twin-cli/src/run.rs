@@ -41,6 +41,13 @@ pub(crate) struct RunOpts {
     pub(crate) distributed: bool,
 }
 
+impl RunOpts {
+    /// Whether `--pacing` was given.
+    pub(crate) fn pacing_given(&self) -> bool {
+        self.pacing.is_some()
+    }
+}
+
 /// Starts the dashboard on 127.0.0.1 and prints its URL; a failure to start
 /// is a warning, not an error (the run does not need it).
 fn start_dashboard(bus: &Bus, opts: &RunOpts) -> Option<twin_dashboard::DashboardHandle> {
@@ -50,6 +57,8 @@ fn start_dashboard(bus: &Bus, opts: &RunOpts) -> Option<twin_dashboard::Dashboar
         return None;
     }
     let mut cfg = DashboardConfig::new((std::net::Ipv4Addr::LOCALHOST, opts.dashboard_port).into());
+    // A local model on a busy machine may take minutes (the assistant's own limit is 300 s).
+    cfg.assistant_timeout = Duration::from_secs(300);
     let proj = Projector::new();
     let node = move |p: &net::NetNodePosition| {
         let name = Some(p.name.clone());

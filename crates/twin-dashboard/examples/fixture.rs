@@ -138,6 +138,7 @@ fn fake_assistant(bus: &Bus) -> Result<(), Box<dyn std::error::Error>> {
                     model: "fake-assistant".into(),
                     sim_time: t,
                     error: false,
+                    done: last,
                 };
                 if answers.write(a).is_err() {
                     return;

@@ -1,17 +1,17 @@
 //! `POST /api/assistant/ask`: puts a question to the federation's assistant
 //! member on `twin/assistant/ask` and, unless told not to wait, answers
-//! with the first [`AssistantAnswer`] of that question id on
-//! `twin/assistant/answer`.
+//! with the final [`AssistantAnswer`] (`done: true`) of that question id on
+//! `twin/assistant/answer`; partial answers (`done: false`) are skipped.
 //!
 //! Body: `{"question": "…", "wait": true}`; `wait` defaults to true.
 //!
 //! | outcome | status | body |
 //! |---|---|---|
-//! | answered | 200 | the answer: `{id, text, citations, model, sim_time, error}` |
+//! | answered | 200 | the answer: `{id, text, citations, model, sim_time, error, done}` |
 //! | `wait: false` | 202 | `{"id": …}`; the answer arrives on the WebSocket feed |
 //! | empty or over-long question, bad JSON | 422 | `bad_question` |
 //! | nobody reads `twin/assistant/ask` | 503 | `no_assistant` |
-//! | no answer in time | 504 | `assistant_timeout` |
+//! | no final answer in time | 504 | `assistant_timeout` |
 //!
 //! Pages use `wait: false` and follow the answer on the feed, where an
 //! assistant that republishes a growing answer under the same id streams in.
@@ -102,8 +102,8 @@ impl AssistantLink {
             .any(|t| t.descriptor.name == ASK_TOPIC && t.readers > 0)
     }
 
-    /// Moves arrived answers to our questions into `pending`; returns the
-    /// one for `id` if it is there.
+    /// Moves arrived answers to our questions into `pending` (the latest
+    /// sample per id); returns the one for `id` once it is final.
     fn claim(&self, id: &str) -> Option<AssistantAnswer> {
         let arrived = lock(&self.answers).take();
         let mut pending = lock(&self.pending);
@@ -115,7 +115,11 @@ impl AssistantLink {
                 pending.insert(Arc::clone(&a.id), a);
             }
         }
-        pending.remove(id)
+        if pending.get(id).is_some_and(|a| a.done) {
+            pending.remove(id)
+        } else {
+            None
+        }
     }
 }
 

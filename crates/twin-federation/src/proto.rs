@@ -369,6 +369,9 @@ pub struct AssistantAnswer {
     pub sim_time: SimTime,
     /// Set when no answer could be made (model missing, timeout); `text` then explains.
     pub error: bool,
+    /// Set on the last sample of an answer. An assistant may first publish the answer as it
+    /// grows, under the same id with `done` false (text so far, no citations yet).
+    pub done: bool,
 }
 
 impl TopicType for AssistantAnswer {

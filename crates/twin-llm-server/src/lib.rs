@@ -34,6 +34,7 @@ mod metrics;
 mod ollama;
 mod openai;
 pub mod reasoning;
+mod tools;
 
 use std::{
     io::Write,

@@ -4,7 +4,10 @@
 //! Durations are nanoseconds and timestamps RFC 3339, as Ollama sends them. Reasoning goes to
 //! `message.thinking` / `thinking` unless the request says `think: false`.
 
-use std::{collections::BTreeMap, convert::Infallible};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    convert::Infallible,
+};
 
 use axum::{
     body::{Body, Bytes},
@@ -23,7 +26,9 @@ use crate::{
     generation_failed,
     infer::{parse_body, unix_time, Running, Step},
     openai::{to_chat, Stop},
-    respond, AppState, Generating,
+    respond,
+    tools::{self, Holder, Out, Tools},
+    AppState, Generating,
 };
 
 /// The subset of Ollama's `options` that maps to sampling; others are accepted and ignored.
@@ -115,19 +120,22 @@ impl Options {
     }
 }
 
-/// A chat message (images and tool calls are not supported and ignored).
+/// A chat message (images are not supported and ignored).
 #[derive(Debug, Deserialize)]
 struct OllamaMessage {
     role: String,
     #[serde(default)]
     content: String,
+    /// An earlier assistant turn's calls (`[{function: {name, arguments}}]`).
+    #[serde(default)]
+    tool_calls: Option<Vec<Value>>,
 }
 
 fn default_true() -> bool {
     true
 }
 
-/// `POST /api/chat` body. `keep_alive` and `tools` are accepted and ignored.
+/// `POST /api/chat` body. `keep_alive` is accepted and ignored.
 #[derive(Debug, Deserialize)]
 struct ChatRequest {
     model: Option<String>,
@@ -139,6 +147,8 @@ struct ChatRequest {
     #[serde(default)]
     options: Option<Options>,
     think: Option<Value>,
+    /// Functions the model may call (module `tools`; Ollama has no `tool_choice`).
+    tools: Option<Value>,
 }
 
 /// `POST /api/generate` body: `prompt` is templated as one user turn (after `system`) unless
@@ -174,13 +184,20 @@ pub(crate) async fn chat(State(state): State<AppState>, body: Bytes) -> Response
             let messages = to_chat(
                 req.messages
                     .into_iter()
-                    .map(|m| (m.role, m.content))
+                    .map(|m| {
+                        let calls = m.tool_calls.as_deref().map(tools::history_text);
+                        (m.role, m.content + calls.as_deref().unwrap_or(""))
+                    })
                     .collect(),
             )?;
-            let prompt = state.engine().render_chat(&messages)?;
+            let tools = Tools::parse(req.tools, None)?;
+            let prompt = match &tools {
+                Some(t) => t.render(state.engine().chat_template(), &messages)?,
+                None => state.engine().render_chat(&messages)?,
+            };
             let split = state.reasoning_start(&prompt, thinks(req.think.as_ref()));
             let run = state.start("/api/chat", "ollama", prompt, params, split)?;
-            reply(&state, run, req.stream, Kind::Chat).await
+            reply(&state, run, req.stream, Kind::Chat, tools).await
         }
         .await,
     )
@@ -214,7 +231,7 @@ pub(crate) async fn generate(State(state): State<AppState>, body: Bytes) -> Resp
             };
             let split = state.reasoning_start(&prompt, !req.raw && thinks(req.think.as_ref()));
             let run = state.start("/api/generate", "ollama", prompt, params, split)?;
-            reply(&state, run, req.stream, Kind::Generate).await
+            reply(&state, run, req.stream, Kind::Generate, None).await
         }
         .await,
     )
@@ -270,11 +287,19 @@ fn finish(v: &mut Value, c: &Completion) {
     v["eval_duration"] = ns(t.decode).into();
 }
 
+/// A reply object whose message is these tool calls.
+fn calls_object(kind: Kind, model: &str, calls: &[tools::Call], done: bool) -> Value {
+    let mut v = kind.object(model, "", "", done);
+    v["message"]["tool_calls"] = tools::ollama_calls(calls);
+    v
+}
+
 async fn reply(
     state: &AppState,
     run: Running,
     stream: bool,
     kind: Kind,
+    tools: Option<Tools>,
 ) -> Result<Response, ApiError> {
     let model = state.engine().model().id.clone();
     if !stream {
@@ -282,27 +307,52 @@ async fn reply(
             Ok(out) => out,
             Err(e) => return Ok(generation_failed(e)),
         };
-        let mut v = kind.object(&model, &out.content, &out.reasoning, true);
+        let calls = tools.as_ref().and_then(|t| t.parse_reply(&out.content));
+        let mut v = match &calls {
+            Some(calls) => calls_object(kind, &model, calls, true),
+            None => kind.object(&model, &out.content, &out.reasoning, true),
+        };
+        if calls.is_some() && !out.reasoning.is_empty() {
+            v["message"]["thinking"] = out.reasoning.into();
+        }
         finish(&mut v, &out.completion);
         let mut resp = Json(v).into_response();
         resp.extensions_mut().insert(Generating);
         return Ok(resp);
     }
-    let lines = stream::unfold(Some(run), move |run| {
+    let start = (Some(run), Holder::new(tools), VecDeque::<Bytes>::new());
+    let lines = stream::unfold(start, move |(mut run, mut holder, mut queue)| {
         let model = model.clone();
         async move {
-            let mut run = run?;
-            let v = match run.next().await? {
-                Ok(Step::Content(t)) => kind.object(&model, &t, "", false),
-                Ok(Step::Reasoning(t)) => kind.object(&model, "", &t, false),
-                Ok(Step::Done(c)) => {
-                    let mut v = kind.object(&model, "", "", true);
-                    finish(&mut v, &c);
-                    return Some((Ok::<_, Infallible>(line(&v)), None));
+            loop {
+                if let Some(l) = queue.pop_front() {
+                    return Some((Ok::<_, Infallible>(l), (run, holder, queue)));
                 }
-                Err(e) => return Some((Ok(line(&json!({ "error": e.to_string() }))), None)),
-            };
-            Some((Ok(line(&v)), Some(run)))
+                let r = run.as_mut()?;
+                let step = match r.next().await {
+                    Some(Ok(step)) => step,
+                    Some(Err(e)) => {
+                        queue.push_back(line(&json!({ "error": e.to_string() })));
+                        run = None;
+                        continue;
+                    }
+                    None => return None,
+                };
+                for out in holder.feed(step) {
+                    let v = match out {
+                        Out::Step(Step::Content(t)) => kind.object(&model, &t, "", false),
+                        Out::Step(Step::Reasoning(t)) => kind.object(&model, "", &t, false),
+                        Out::Calls(calls) => calls_object(kind, &model, &calls, false),
+                        Out::Step(Step::Done(c)) => {
+                            let mut v = kind.object(&model, "", "", true);
+                            finish(&mut v, &c);
+                            run = None;
+                            v
+                        }
+                    };
+                    queue.push_back(line(&v));
+                }
+            }
         }
     });
     let mut resp = Response::new(Body::from_stream(lines));

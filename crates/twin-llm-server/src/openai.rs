@@ -4,7 +4,7 @@
 //! `finish_reason`, an optional usage chunk (`stream_options.include_usage`) and
 //! `data: [DONE]`. Reasoning models stream `delta.reasoning_content` before `delta.content`.
 
-use std::convert::Infallible;
+use std::{collections::VecDeque, convert::Infallible};
 
 use axum::{
     body::Bytes,
@@ -25,7 +25,9 @@ use crate::{
     generation_failed,
     infer::{parse_body, unix_time, Running, Step},
     reasoning::strip_reasoning,
-    respond, AppState, Generating,
+    respond,
+    tools::{self, Holder, Out, Tools},
+    AppState, Generating,
 };
 
 /// Message content: a string, or a list of parts of which the text parts are used.
@@ -81,6 +83,9 @@ pub(crate) struct InMessage {
     /// Text, parts, or null (assistant turns with tool calls).
     #[serde(default = "null_content")]
     content: Content,
+    /// An earlier assistant turn's calls (`[{id, type, function: {name, arguments}}]`).
+    #[serde(default)]
+    tool_calls: Option<Vec<Value>>,
 }
 
 fn null_content() -> Content {
@@ -230,6 +235,10 @@ struct ChatRequest {
     stream_options: Option<StreamOptions>,
     /// `deepseek` (default) splits `<think>` into `reasoning_content`; `none` leaves it.
     reasoning_format: Option<String>,
+    /// Functions the model may call (module `tools`).
+    tools: Option<Value>,
+    /// `none`, `auto` (default), `required` or `{"type": "function", "function": {"name"}}`.
+    tool_choice: Option<Value>,
 }
 
 /// Converts API messages, dropping earlier turns' reasoning (DeepSeek API behaviour).
@@ -276,14 +285,23 @@ pub(crate) async fn chat_completions(State(state): State<AppState>, body: Bytes)
                 .into_iter()
                 .enumerate()
                 .map(|(i, m)| {
-                    Ok((
-                        m.role,
-                        m.content.into_text(&format!("messages[{i}].content"))?,
-                    ))
+                    let mut text = m.content.into_text(&format!("messages[{i}].content"))?;
+                    if let Some(calls) = &m.tool_calls {
+                        text.push_str(&tools::history_text(calls));
+                    }
+                    Ok((m.role, text))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
-            let prompt = state.engine().render_chat(&to_chat(messages)?)?;
-            let params = sampling.into_params()?;
+            let tools = Tools::parse(req.tools, req.tool_choice)?;
+            let chat = to_chat(messages)?;
+            let prompt = match &tools {
+                Some(t) => t.render(state.engine().chat_template(), &chat)?,
+                None => state.engine().render_chat(&chat)?,
+            };
+            let mut params = sampling.into_params()?;
+            if let Some(c) = tools.as_ref().and_then(Tools::constraint) {
+                params.constraint = Some(c);
+            }
             let split = match req.reasoning_format.as_deref() {
                 None | Some("deepseek" | "auto") => true,
                 Some("none") => false,
@@ -305,14 +323,21 @@ pub(crate) async fn chat_completions(State(state): State<AppState>, body: Bytes)
             let model = state.engine().model().id.clone();
             if req.stream {
                 let usage = req.stream_options.is_some_and(|o| o.include_usage);
-                return Ok(sse(chat_stream(run, model, usage)));
+                return Ok(sse(chat_stream(run, model, usage, tools)));
             }
             let id = run.id.clone();
             let out = match run.collect().await {
                 Ok(out) => out,
                 Err(e) => return Ok(generation_failed(e)),
             };
+            let calls = tools.as_ref().and_then(|t| t.parse_reply(&out.content));
+            let mut finish = out.completion.finish_reason.as_str();
             let mut message = json!({ "role": "assistant", "content": out.content });
+            if let Some(calls) = &calls {
+                message["content"] = Value::Null;
+                message["tool_calls"] = tools::openai_calls(calls);
+                finish = "tool_calls";
+            }
             if !out.reasoning.is_empty() {
                 message["reasoning_content"] = out.reasoning.into();
             }
@@ -325,7 +350,7 @@ pub(crate) async fn chat_completions(State(state): State<AppState>, body: Bytes)
                     "index": 0,
                     "message": message,
                     "logprobs": null,
-                    "finish_reason": out.completion.finish_reason.as_str(),
+                    "finish_reason": finish,
                 }],
                 "usage": usage_json(&out.completion),
             })))
@@ -358,69 +383,130 @@ enum Tail {
     Closed,
 }
 
-/// SSE events of a chat completion.
+/// Builds the chunks of one chat completion stream.
+struct Chunks {
+    id: String,
+    created: u64,
+    model: String,
+}
+
+impl Chunks {
+    fn make(&self, delta: Value, finish: Option<&str>) -> Value {
+        json!({
+            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+            "model": self.model,
+            "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }],
+        })
+    }
+}
+
+/// The state of a chat completion stream.
+struct ChatStream {
+    run: Running,
+    holder: Holder,
+    chunks: Chunks,
+    queue: VecDeque<SseEvent>,
+    tail: Tail,
+    include_usage: bool,
+}
+
+impl ChatStream {
+    /// Queues the events for one piece of output.
+    fn push(&mut self, out: Out) {
+        let ev = match out {
+            Out::Step(Step::Content(t)) => self.chunks.make(json!({ "content": t }), None),
+            Out::Step(Step::Reasoning(t)) => {
+                self.chunks.make(json!({ "reasoning_content": t }), None)
+            }
+            Out::Calls(calls) => {
+                let mut list = tools::openai_calls(&calls);
+                for (i, c) in list.as_array_mut().into_iter().flatten().enumerate() {
+                    c["index"] = i.into();
+                }
+                self.chunks.make(json!({ "tool_calls": list }), None)
+            }
+            Out::Step(Step::Done(c)) => {
+                let reason = if self.holder.called {
+                    "tool_calls"
+                } else {
+                    c.finish_reason.as_str()
+                };
+                let last = self.chunks.make(json!({}), Some(reason));
+                let mut u = self.chunks.make(json!({}), None);
+                u["choices"] = json!([]);
+                u["usage"] = usage_json(&c);
+                self.tail = if self.include_usage {
+                    Tail::Usage(u)
+                } else {
+                    Tail::Done
+                };
+                last
+            }
+        };
+        self.queue.push_back(data(&ev));
+    }
+}
+
+/// SSE events of a chat completion; with tools, text that may be a call is held back until
+/// the end and sent as `delta.tool_calls` when it is one.
 fn chat_stream(
     run: Running,
     model: String,
     include_usage: bool,
+    tools: Option<Tools>,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> + Send {
-    let created = unix_time();
-    let id = run.id.clone();
-    let chunk = move |delta: Value, finish: Option<&str>| {
-        json!({
-            "id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-            "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }],
-        })
+    let chunks = Chunks {
+        id: run.id.clone(),
+        created: unix_time(),
+        model,
     };
-    let first = chunk(json!({ "role": "assistant", "content": "" }), None);
-    let head = stream::iter([Ok(data(&first))]);
-    let body = stream::unfold(
-        (run, Tail::Running, chunk),
-        move |(mut run, tail, chunk)| async move {
-            let ev = match tail {
-                Tail::Running => match run.next().await {
-                    Some(Ok(Step::Content(t))) => data(&chunk(json!({ "content": t }), None)),
-                    Some(Ok(Step::Reasoning(t))) => {
-                        data(&chunk(json!({ "reasoning_content": t }), None))
+    let first = chunks.make(json!({ "role": "assistant", "content": "" }), None);
+    let st = ChatStream {
+        run,
+        holder: Holder::new(tools),
+        chunks,
+        queue: VecDeque::from([data(&first)]),
+        tail: Tail::Running,
+        include_usage,
+    };
+    stream::unfold(st, |mut st| async move {
+        loop {
+            if let Some(ev) = st.queue.pop_front() {
+                return Some((Ok(ev), st));
+            }
+            match std::mem::replace(&mut st.tail, Tail::Running) {
+                Tail::Running => match st.run.next().await {
+                    Some(Ok(step)) => {
+                        for out in st.holder.feed(step) {
+                            st.push(out);
+                        }
                     }
-                    Some(Ok(Step::Done(c))) => {
-                        let last = data(&chunk(json!({}), Some(c.finish_reason.as_str())));
-                        let mut u = chunk(json!({}), None);
-                        u["choices"] = json!([]);
-                        u["usage"] = usage_json(&c);
-                        let next = if include_usage {
-                            Tail::Usage(u)
-                        } else {
-                            Tail::Done
-                        };
-                        return Some((Ok(last), (run, next, chunk)));
+                    Some(Err(e)) => {
+                        st.queue.push_back(data(&e.body()));
+                        st.tail = Tail::Done;
                     }
-                    Some(Err(e)) => return Some((Ok(data(&e.body())), (run, Tail::Done, chunk))),
                     None => {
-                        let done = SseEvent::default().data("[DONE]");
-                        return Some((Ok(done), (run, Tail::Closed, chunk)));
+                        st.queue.push_back(SseEvent::default().data("[DONE]"));
+                        st.tail = Tail::Closed;
                     }
                 },
-                Tail::Usage(u) => return Some((Ok(data(&u)), (run, Tail::Done, chunk))),
+                Tail::Usage(u) => {
+                    st.queue.push_back(data(&u));
+                    st.tail = Tail::Done;
+                }
                 Tail::Done => {
-                    return Some((
-                        Ok(SseEvent::default().data("[DONE]")),
-                        (run, Tail::Closed, chunk),
-                    ))
+                    st.queue.push_back(SseEvent::default().data("[DONE]"));
+                    st.tail = Tail::Closed;
                 }
                 Tail::Closed => return None,
-            };
-            Some((Ok(ev), (run, Tail::Running, chunk)))
-        },
-    );
-    head.chain(body)
+            }
+        }
+    })
 }
 
 fn data(v: &Value) -> SseEvent {
     SseEvent::default().data(v.to_string())
 }
-
-use futures_util::StreamExt as _;
 
 /// `prompt`: a string or a one-element list.
 #[derive(Debug, Deserialize)]

@@ -761,3 +761,6 @@ async fn health_and_metrics_report_load() {
         assert!(m.contains(name), "{name} missing in\n{m}");
     }
 }
+
+#[path = "tests_tools.rs"]
+mod tools;

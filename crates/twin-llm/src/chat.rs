@@ -101,11 +101,27 @@ impl ChatTemplate {
         &self.source
     }
 
+    /// Whether the template renders a `tools` list itself (tool-calling templates).
+    pub fn supports_tools(&self) -> bool {
+        self.source.contains("tools")
+    }
+
     /// Renders `messages`; with `add_generation_prompt` the result ends where the assistant's
     /// reply begins.
     pub fn render(
         &self,
         messages: &[ChatMessage],
+        add_generation_prompt: bool,
+    ) -> Result<String, EngineError> {
+        self.render_with_tools(messages, &serde_json::Value::Null, add_generation_prompt)
+    }
+
+    /// [`render`](Self::render) with `tools` (OpenAI's request shape: a list of
+    /// `{"type": "function", "function": {...}}`) in the template's context; `Null` for none.
+    pub fn render_with_tools(
+        &self,
+        messages: &[ChatMessage],
+        tools: &serde_json::Value,
         add_generation_prompt: bool,
     ) -> Result<String, EngineError> {
         let tmpl = self
@@ -119,6 +135,7 @@ impl ChatTemplate {
             add_generation_prompt => add_generation_prompt,
             bos_token => &self.bos_token,
             eos_token => &self.eos_token,
+            tools => minijinja::value::Serde(tools),
         })
         .map_err(|e| EngineError::Template {
             reason: e.to_string(),

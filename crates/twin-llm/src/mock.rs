@@ -76,6 +76,7 @@ struct Shared {
     queued: AtomicU32,
     active: AtomicU32,
     cancelled: AtomicU64,
+    last: Mutex<Option<GenerateRequest>>,
 }
 
 /// The scripted engine.
@@ -120,6 +121,11 @@ impl MockEngine {
         }
     }
 
+    /// The last request submitted (its prompt and parameters), for tests of callers.
+    pub fn last_request(&self) -> Option<GenerateRequest> {
+        self.shared.last.lock().ok().and_then(|l| l.clone())
+    }
+
     /// Requests abandoned by their caller so far (the engine noticed and freed the slot).
     pub fn cancelled(&self) -> u64 {
         self.shared.cancelled.load(Ordering::SeqCst)
@@ -145,6 +151,9 @@ impl Engine for MockEngine {
 
     fn submit(&self, request: GenerateRequest) -> Result<Generation, EngineError> {
         request.params.validate()?;
+        if let Ok(mut last) = self.shared.last.lock() {
+            *last = Some(request.clone());
+        }
         let prompt_tokens = count_words(&request.prompt);
         let n_ctx = self.config.slot_context;
         if prompt_tokens >= n_ctx {

@@ -299,5 +299,7 @@ fn no_dashboard_skips_it() {
     assert!(!stdout.contains("dashboard:"), "{stdout}");
 }
 
+#[cfg(feature = "llama")]
+mod demo_assistant;
 mod llm;
 mod net;

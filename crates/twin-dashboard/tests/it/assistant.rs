@@ -14,8 +14,8 @@ use twin_federation::proto::{
 
 use crate::{http, within};
 
-/// Answers every question with its text reversed, citing one sample;
-/// stops after `secs`.
+/// Answers every question with its text reversed, citing one sample, after
+/// a partial answer (the first half, `done: false`); stops after `secs`.
 fn fake_assistant(bus: &Bus, secs: u64) -> thread::JoinHandle<Vec<AssistantQuestion>> {
     let p = bus.participant("assistant");
     let asks = p
@@ -36,10 +36,26 @@ fn fake_assistant(bus: &Bus, secs: u64) -> thread::JoinHandle<Vec<AssistantQuest
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(secs) {
             for q in asks.take().into_iter().filter_map(|s| s.value) {
+                let reversed: String = q.text.chars().rev().collect();
                 answers
                     .write(AssistantAnswer {
                         id: Arc::clone(&q.id),
-                        text: q.text.chars().rev().collect(),
+                        text: reversed
+                            .chars()
+                            .take(reversed.chars().count() / 2)
+                            .collect(),
+                        citations: Vec::new(),
+                        model: "fake".into(),
+                        sim_time: SimTime::from_nanos(1_900_000_000),
+                        error: false,
+                        done: false,
+                    })
+                    .unwrap();
+                thread::sleep(Duration::from_millis(150));
+                answers
+                    .write(AssistantAnswer {
+                        id: Arc::clone(&q.id),
+                        text: reversed,
                         citations: vec![Citation {
                             topic: "twin/demo/point/position".into(),
                             sim_time: SimTime::from_nanos(1_500_000_000),
@@ -48,6 +64,7 @@ fn fake_assistant(bus: &Bus, secs: u64) -> thread::JoinHandle<Vec<AssistantQuest
                         model: "fake".into(),
                         sim_time: SimTime::from_nanos(2_000_000_000),
                         error: false,
+                        done: true,
                     })
                     .unwrap();
                 seen.push(q);
@@ -76,7 +93,11 @@ async fn questions_reach_the_assistant_and_answers_come_back() {
     let (status, body) = within!(5, ask(r#"{"question":"how many nodes?"}"#));
     assert_eq!(status, 200, "{body}");
     let a: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(a["text"], "?sedon ynam woh");
+    assert_eq!(
+        a["text"], "?sedon ynam woh",
+        "the final answer, not the partial one"
+    );
+    assert_eq!(a["done"], true);
     assert_eq!(a["model"], "fake");
     assert_eq!(a["error"], false);
     assert_eq!(a["citations"][0]["topic"], "twin/demo/point/position");

@@ -5,7 +5,9 @@
 //! sample of every instance and per-topic counts. A question on `twin/assistant/ask`
 //! ([`AssistantQuestion`]) is answered on `twin/assistant/answer` ([`AssistantAnswer`]):
 //! the model gets the summary as numbered facts and the question, and the answer carries
-//! [`Citation`]s of the facts it used. With `http_port` set, `POST /ask {"text": …}` on
+//! [`Citation`]s of the facts it used. While the model writes, the text so far is published
+//! under the question's id with `done: false` (at most every `stream_interval_ms`); the
+//! last sample, with the citations, has `done: true`. With `http_port` set, `POST /ask {"text": …}` on
 //! 127.0.0.1 answers the same way (module `http`).
 //!
 //! The member is untimed: it never holds simulation time back. Generation runs on the
@@ -55,6 +57,9 @@ pub struct Params {
     /// The mock engine's answer, in pieces.
     #[serde(default)]
     pub mock_script: Option<Vec<String>>,
+    /// The mock engine's pause before each piece [ms].
+    #[serde(default)]
+    pub mock_token_ms: u64,
     /// Most tokens per answer.
     #[serde(default = "default_max_tokens")]
     pub max_tokens: u32,
@@ -73,6 +78,13 @@ pub struct Params {
     /// Serve `POST /ask` on 127.0.0.1 at this port (0 picks one; absent: no HTTP).
     #[serde(default)]
     pub http_port: Option<u16>,
+    /// Least wall-clock time between two partial answers on the bus [ms]; 0: final only.
+    #[serde(default = "default_stream_interval")]
+    pub stream_interval_ms: u64,
+}
+
+fn default_stream_interval() -> u64 {
+    250
 }
 
 fn default_max_tokens() -> u32 {
@@ -199,6 +211,8 @@ struct Pending {
     text: String,
     started: Instant,
     reply: Reply,
+    /// When the last partial answer went out, and how long its text was.
+    streamed: Option<(Instant, usize)>,
 }
 
 /// The `assistant` member.
@@ -247,6 +261,7 @@ impl Assistant {
             let mut cfg = MockConfig {
                 id: "mock-assistant".into(),
                 slot_context: 8192,
+                token_delay: Duration::from_millis(self.p.mock_token_ms),
                 ..MockConfig::default()
             };
             if let Some(script) = &self.p.mock_script {
@@ -292,6 +307,7 @@ impl Assistant {
                 text: String::new(),
                 started: Instant::now(),
                 reply,
+                streamed: None,
             }),
             Err(e) => {
                 let answer = self.failed(&question, format!("the model refused the question: {e}"));
@@ -308,6 +324,7 @@ impl Assistant {
             model: self.model_id(),
             sim_time: self.summary.latest_time(),
             error: true,
+            done: true,
         }
     }
 
@@ -351,6 +368,7 @@ impl Assistant {
                 }
             };
             let Some(outcome) = outcome else {
+                self.stream_partial(k);
                 k += 1;
                 continue;
             };
@@ -370,12 +388,41 @@ impl Assistant {
                         model: self.model_id(),
                         sim_time: self.summary.latest_time(),
                         error: false,
+                        done: true,
                     }
                 }
                 Err(why) => self.failed(&p.question, why),
             };
             self.send(answer, p.reply);
         }
+    }
+
+    /// Publishes the text so far of bus question `k` when it grew and the interval passed.
+    fn stream_partial(&mut self, k: usize) {
+        let interval = Duration::from_millis(self.p.stream_interval_ms);
+        let p = &self.pending[k];
+        if interval.is_zero() || !matches!(p.reply, Reply::Bus) {
+            return;
+        }
+        let text = partial_text(&p.text);
+        let due = match p.streamed {
+            None => true,
+            Some((at, len)) => at.elapsed() >= interval && text.len() != len,
+        };
+        if !due || text.is_empty() {
+            return;
+        }
+        let answer = AssistantAnswer {
+            id: Arc::clone(&p.question.id),
+            citations: Vec::new(),
+            model: self.model_id(),
+            sim_time: self.summary.latest_time(),
+            error: false,
+            done: false,
+            text,
+        };
+        self.pending[k].streamed = Some((Instant::now(), answer.text.len()));
+        self.send(answer, Reply::Bus);
     }
 
     fn drain_inputs(&mut self, ctx: &Ctx) {
@@ -400,6 +447,15 @@ fn twin_llm_text(raw: &str) -> String {
         None => raw,
     };
     body.trim().to_owned()
+}
+
+/// The visible part of an answer still being written: nothing inside an unclosed
+/// `<think>` section, the final text after a closed one.
+fn partial_text(raw: &str) -> String {
+    if raw.trim_start().starts_with("<think>") && !raw.contains("</think>") {
+        return String::new();
+    }
+    twin_llm_text(raw)
 }
 
 #[cfg(feature = "llama")]
@@ -467,6 +523,9 @@ mod tests {
     fn reasoning_is_removed_from_answers() {
         assert_eq!(twin_llm_text("<think>hmm</think>\n\n42 [1]"), "42 [1]");
         assert_eq!(twin_llm_text("  plain  "), "plain");
+        assert_eq!(partial_text("<think>still thinking"), "");
+        assert_eq!(partial_text("<think>a</think> The"), "The");
+        assert_eq!(partial_text("The points"), "The points");
     }
 
     #[test]

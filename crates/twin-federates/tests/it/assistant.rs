@@ -14,6 +14,11 @@ use twin_federation::proto::{AssistantAnswer, AssistantQuestion, ANSWER_TOPIC, A
 use twin_scenario::Scenario;
 
 fn scenario(extra: &str) -> Scenario {
+    let script = if extra.contains("mock_script") {
+        ""
+    } else {
+        r#"mock_script = ["The points ", "move [1]."]"#
+    };
     let text = format!(
         r#"[federation]
 name = "ask"
@@ -35,7 +40,7 @@ kind = "assistant"
 [member.params]
 topics = ["twin/demo/point/position"]
 mock = true
-mock_script = ["The points ", "move [1]."]
+{script}
 {extra}
 "#
     );
@@ -62,6 +67,61 @@ fn wait_for_positions(bus: &Bus, t: SimTime) {
         std::thread::sleep(Duration::from_millis(10));
     }
     panic!("no positions at {t:?}");
+}
+
+/// Asks `text` once positions at `t_asked` are on the bus; returns every answer sample.
+fn ask_on_the_bus(s: &Scenario, t_asked: SimTime, text: &str) -> Vec<AssistantAnswer> {
+    let mut fed = build(s, Bus::in_memory(), BuildOptions::default()).unwrap();
+    let bus = fed.bus().clone();
+    let asker = bus.participant("asker");
+    let answers = asker
+        .reader(
+            &asker.topic::<AssistantAnswer>(ANSWER_TOPIC).unwrap(),
+            ReaderQos::default().reliable().keep_all(),
+        )
+        .unwrap();
+    let ask = asker
+        .writer(
+            &asker.topic::<AssistantQuestion>(ASK_TOPIC).unwrap(),
+            WriterQos::default(),
+        )
+        .unwrap();
+    let text = text.to_owned();
+    let thread = std::thread::spawn(move || {
+        wait_for_positions(&bus, t_asked);
+        ask.write(AssistantQuestion {
+            id: Arc::from("q1"),
+            asked_by: "test".into(),
+            text,
+        })
+        .unwrap();
+    });
+    let summary = fed.run(&mut |_| {}).unwrap();
+    thread.join().unwrap();
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    answers.take().into_iter().filter_map(|s| s.value).collect()
+}
+
+/// A slow answer streams in: growing texts with `done: false`, then one final sample.
+#[test]
+fn a_growing_answer_streams_and_ends_with_done() {
+    let s = scenario(
+        "mock_script = [\"The \", \"points \", \"move \", \"[1].\"]\n\
+         mock_token_ms = 150\nstream_interval_ms = 50",
+    );
+    let got = ask_on_the_bus(&s, SimTime::from_nanos(300_000_000), "How?");
+    let (last, partial) = got.split_last().expect("answers");
+    assert!(last.done && !last.error, "{last:?}");
+    assert_eq!(last.text, "The points move [1].");
+    assert_eq!(last.citations.len(), 1, "{last:?}");
+    assert!(partial.len() >= 2, "the answer streamed: {got:?}");
+    let mut len = 0;
+    for p in partial {
+        assert!(!p.done && p.citations.is_empty(), "{p:?}");
+        assert!(last.text.starts_with(&p.text), "{p:?}");
+        assert!(p.text.len() > len, "each partial answer grows: {got:?}");
+        len = p.text.len();
+    }
 }
 
 #[test]
@@ -95,8 +155,13 @@ fn answers_a_bus_question_with_citations_of_the_state() {
     let summary = fed.run(&mut |_| {}).unwrap();
     thread.join().unwrap();
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
-    let got: Vec<AssistantAnswer> = answers.take().into_iter().filter_map(|s| s.value).collect();
-    assert_eq!(got.len(), 1, "{got:?}");
+    let got: Vec<AssistantAnswer> = answers
+        .take()
+        .into_iter()
+        .filter_map(|s| s.value)
+        .filter(|a| a.done)
+        .collect();
+    assert_eq!(got.len(), 1, "one final answer: {got:?}");
     let a = &got[0];
     assert_eq!(&*a.id, "q1");
     assert!(!a.error, "{a:?}");
@@ -220,8 +285,13 @@ threads = 2
     let summary = fed.run(&mut |_| {}).unwrap();
     thread.join().unwrap();
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
-    let got: Vec<AssistantAnswer> = answers.take().into_iter().filter_map(|s| s.value).collect();
-    assert_eq!(got.len(), 1, "{got:?}");
+    let got: Vec<AssistantAnswer> = answers
+        .take()
+        .into_iter()
+        .filter_map(|s| s.value)
+        .filter(|a| a.done)
+        .collect();
+    assert_eq!(got.len(), 1, "one final answer: {got:?}");
     let a = &got[0];
     assert!(!a.error && !a.text.is_empty(), "{a:?}");
     assert_eq!(a.model, "SmolLM2-135M-Instruct.Q4_1");

@@ -1,5 +1,6 @@
 """Drives a running `twin llm serve` with the official `openai` and `ollama` Python clients,
 as Cherry Studio and similar tools would. Usage: clients.py BASE_URL MODEL_ID"""
+import json
 import sys
 
 import ollama
@@ -57,6 +58,24 @@ try:
     check("openai negative max_tokens", False, "no error")
 except openai.APIStatusError as e:
     check("openai negative max_tokens", e.status_code in (400, 422) and "max_tokens" in str(e), e)
+
+tools = [{"type": "function", "function": {
+    "name": "get_weather", "description": "Current weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                   "required": ["city"]}}}]
+r = oa.chat.completions.create(
+    model=model, messages=[{"role": "user", "content": "Weather in Paris?"}], tools=tools,
+    tool_choice={"type": "function", "function": {"name": "get_weather"}},
+    max_tokens=48, temperature=0)
+calls = r.choices[0].message.tool_calls or []
+check("openai tools", r.choices[0].finish_reason == "tool_calls" and len(calls) == 1
+      and calls[0].function.name == "get_weather"
+      and isinstance(json.loads(calls[0].function.arguments).get("city"), str), r)
+follow = oa.chat.completions.create(model=model, max_tokens=16, temperature=0, tools=tools, messages=[
+    {"role": "user", "content": "Weather in Paris?"},
+    r.choices[0].message.model_dump(exclude_none=True),
+    {"role": "tool", "tool_call_id": calls[0].id, "content": '{"sky": "clear", "celsius": 21}'}])
+check("openai tools round trip", follow.choices[0].finish_reason in ("stop", "length", "tool_calls"), follow)
 
 ol = ollama.Client(host=base, timeout=120)
 tags = ol.list()

@@ -224,6 +224,31 @@ fn json_schema_output_parses_and_validates() {
     assert!(matches!(err, EngineError::Grammar { .. }), "{err}");
 }
 
+/// A GBNF grammar confines the output to its language, whatever the model would say.
+#[test]
+fn gbnf_grammar_confines_the_output() {
+    let e = engine();
+    let grammar = r#"root ::= answer " " number
+answer ::= "yes" | "no"
+number ::= [1-9] [0-9]? [0-9]?"#;
+    for q in [
+        "Is the sky blue? Then give a number.",
+        "Write a poem about rain.",
+    ] {
+        let params = SamplingParams {
+            constraint: Some(Constraint::Gbnf(grammar.into())),
+            ..greedy(16)
+        };
+        let (text, _) = run(e, &chat_prompt(e, q), params);
+        let (answer, number) = text
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("{q}: {text:?}"));
+        assert!(["yes", "no"].contains(&answer), "{q}: {text:?}");
+        let n: u32 = number.parse().unwrap_or_else(|_| panic!("{q}: {text:?}"));
+        assert!((1..1000).contains(&n), "{q}: {text:?}");
+    }
+}
+
 #[test]
 fn concurrent_requests_are_batched_and_all_complete() {
     let e = engine();
@@ -347,6 +372,36 @@ fn tiny_qwen2_model_loads_and_generates() {
     };
     let e = LlamaEngine::load(&path, &opts).unwrap();
     assert_eq!(e.model().architecture, "qwen2");
+    assert_eq!(e.model().quantization, "F32");
+    let prompt = chat_prompt(&e, "Hello");
+    let params = SamplingParams {
+        ignore_eos: true,
+        ..greedy(8)
+    };
+    let (a, c) = run(&e, &prompt, params.clone());
+    assert_eq!(c.usage.completion_tokens, 8);
+    assert_eq!(a, run(&e, &prompt, params).0, "greedy output repeats");
+}
+
+/// The deepseek2 architecture (DeepSeek-V2/V3/R1: multi-head latent attention with the split
+/// `attn_k_b`/`attn_v_b` up-projections, and a mixture of experts with a shared expert) on a
+/// tiny random-weight model written by `tools/tiny_deepseek2.py`.
+#[test]
+fn tiny_deepseek2_model_loads_and_generates() {
+    let path = crate::test_model_path().with_file_name("tiny-deepseek2.gguf");
+    assert!(
+        path.exists(),
+        "{} missing: run scripts/fetch-llm-models (crates/twin-llm/tools/tiny_deepseek2.py writes it)",
+        path.display()
+    );
+    let opts = LlamaOptions {
+        slots: 2,
+        slot_context: 256,
+        threads: Some(1),
+        ..Default::default()
+    };
+    let e = LlamaEngine::load(&path, &opts).unwrap();
+    assert_eq!(e.model().architecture, "deepseek2");
     assert_eq!(e.model().quantization, "F32");
     let prompt = chat_prompt(&e, "Hello");
     let params = SamplingParams {

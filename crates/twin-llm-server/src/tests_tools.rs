@@ -1,0 +1,224 @@
+//! Tool calling through the router, with the mock engine scripted to reply with a call.
+
+use super::*;
+
+const WEATHER: &str = r#"[{"type": "function", "function": {"name": "get_weather",
+    "description": "Current weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                   "required": ["city"]}}}]"#;
+
+/// The mock answers with a call split across pieces, as a model's tokens would be.
+fn calling() -> MockConfig {
+    MockConfig::default().with_script(&[
+        "<tool_",
+        "call>{\"name\": \"get_",
+        "weather\", \"arguments\": {\"city\": ",
+        "\"Oslo\"}}</tool_call>",
+    ])
+}
+
+fn chat_body(extra: Value) -> String {
+    let mut b = json!({
+        "messages": [{"role": "user", "content": "Weather in Oslo?"}],
+        "tools": serde_json::from_str::<Value>(WEATHER).unwrap(),
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        b[k] = v.clone();
+    }
+    b.to_string()
+}
+
+#[tokio::test]
+async fn a_call_in_the_reply_becomes_openai_tool_calls() {
+    let f = fixture(calling());
+    let (s, v) = json_call(
+        &f.app,
+        "POST",
+        "/v1/chat/completions",
+        Some(&chat_body(json!({}))),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let c = &v["choices"][0];
+    assert_eq!(c["finish_reason"], "tool_calls", "{v}");
+    assert_eq!(c["message"]["content"], Value::Null, "{v}");
+    let call = &c["message"]["tool_calls"][0];
+    assert_eq!(call["type"], "function");
+    assert!(call["id"].as_str().unwrap().starts_with("call_"), "{call}");
+    assert_eq!(call["function"]["name"], "get_weather");
+    let args: Value =
+        serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+    assert_eq!(args, json!({"city": "Oslo"}));
+    // ChatML has no tool support: the tools are described in a system message; with
+    // `auto` the output is not constrained.
+    let req = f.engine.last_request().unwrap();
+    assert!(
+        req.prompt
+            .starts_with("<|im_start|>system\nYou can call these functions:"),
+        "{}",
+        req.prompt
+    );
+    assert!(
+        req.prompt.contains("Current weather in a city"),
+        "{}",
+        req.prompt
+    );
+    assert_eq!(req.params.constraint, None);
+}
+
+#[tokio::test]
+async fn a_forced_call_constrains_sampling_to_the_tool_schema() {
+    let f = fixture(calling());
+    for choice in [
+        json!("required"),
+        json!({"type": "function", "function": {"name": "get_weather"}}),
+    ] {
+        let body = chat_body(json!({ "tool_choice": choice }));
+        let (s, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(&body)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let Some(twin_llm::Constraint::JsonSchema(schema)) =
+            f.engine.last_request().unwrap().params.constraint
+        else {
+            panic!("a forced call is constrained")
+        };
+        let schema: Value = serde_json::from_str(&schema).unwrap();
+        assert_eq!(
+            schema["properties"]["name"]["const"], "get_weather",
+            "{schema}"
+        );
+        assert_eq!(
+            schema["properties"]["arguments"]["required"],
+            json!(["city"])
+        );
+    }
+    let body =
+        chat_body(json!({ "tool_choice": {"type": "function", "function": {"name": "nope"}} }));
+    let (s, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(&body)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["param"], "tool_choice", "{v}");
+    let body = chat_body(
+        json!({ "tools": [{"type": "function", "function": {"name": "f", "parameters": 3}}] }),
+    );
+    let (s, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(&body)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["param"], "tools[0].function.parameters", "{v}");
+}
+
+#[tokio::test]
+async fn streamed_calls_arrive_as_one_tool_calls_delta() {
+    let f = fixture(calling());
+    let body = chat_body(json!({ "stream": true }));
+    let (_, _, text) = call(&f.app, "POST", "/v1/chat/completions", Some(&body)).await;
+    assert!(
+        !text.contains("tool_call>"),
+        "the call's text never leaks: {text}"
+    );
+    let ev = sse_events(&text);
+    assert_eq!(ev.last().unwrap(), "[DONE]");
+    let deltas: Vec<&Value> = ev.iter().map(|e| &e["choices"][0]["delta"]).collect();
+    let calls: Vec<&Value> = deltas.iter().filter_map(|d| d.get("tool_calls")).collect();
+    assert_eq!(calls.len(), 1, "{text}");
+    let c = &calls[0][0];
+    assert_eq!(c["index"], 0);
+    assert_eq!(c["function"]["name"], "get_weather");
+    assert_eq!(c["function"]["arguments"], r#"{"city":"Oslo"}"#);
+    let content: String = deltas
+        .iter()
+        .filter_map(|d| d["content"].as_str())
+        .collect();
+    assert_eq!(content, "");
+    let finish: Vec<&Value> = ev
+        .iter()
+        .map(|e| &e["choices"][0]["finish_reason"])
+        .filter(|f| f.is_string())
+        .collect();
+    assert_eq!(finish, [&json!("tool_calls")]);
+}
+
+#[tokio::test]
+async fn plain_replies_still_stream_as_text_when_tools_are_offered() {
+    let f = fixture(MockConfig::default().with_script(&["It ", "is ", "sunny."]));
+    let body = chat_body(json!({ "stream": true }));
+    let (_, _, text) = call(&f.app, "POST", "/v1/chat/completions", Some(&body)).await;
+    let ev = sse_events(&text);
+    let content: Vec<&str> = ev
+        .iter()
+        .filter_map(|e| e["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    // The role chunk's "", then the text piece by piece (not held back to the end).
+    assert_eq!(content, ["", "It ", "is ", "sunny."], "{text}");
+    assert!(!text.contains("tool_calls"), "{text}");
+    let (_, v) = json_call(
+        &f.app,
+        "POST",
+        "/v1/chat/completions",
+        Some(&chat_body(json!({}))),
+    )
+    .await;
+    assert_eq!(v["choices"][0]["message"]["content"], "It is sunny.");
+    assert_eq!(v["choices"][0]["finish_reason"], "stop");
+}
+
+#[tokio::test]
+async fn calls_and_results_in_the_history_reach_the_prompt() {
+    let f = fixture(MockConfig::default().with_script(&["Sunny."]));
+    let body = json!({
+        "messages": [
+            {"role": "user", "content": "Weather in Oslo?"},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function",
+              "function": {"name": "get_weather", "arguments": "{\"city\":\"Oslo\"}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "{\"sky\": \"clear\"}"},
+        ],
+        "tools": serde_json::from_str::<Value>(WEATHER).unwrap(),
+    });
+    let (s, v) = json_call(
+        &f.app,
+        "POST",
+        "/v1/chat/completions",
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let p = f.engine.last_request().unwrap().prompt;
+    assert!(
+        p.contains(
+            r#"<|im_start|>assistant
+<tool_call>{"#
+        ) && p.contains(r#""city":"Oslo""#),
+        "{p}"
+    );
+    assert!(
+        p.contains("<|im_start|>tool\n{\"sky\": \"clear\"}<|im_end|>"),
+        "{p}"
+    );
+}
+
+#[tokio::test]
+async fn ollama_chat_returns_tool_calls_streaming_and_not() {
+    let f = fixture(calling());
+    let body = chat_body(json!({ "stream": false }));
+    let (s, v) = json_call(&f.app, "POST", "/api/chat", Some(&body)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["message"]["content"], "");
+    assert_eq!(
+        v["message"]["tool_calls"],
+        json!([{"function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}])
+    );
+    assert_eq!(v["done"], true);
+    let (_, _, text) = call(&f.app, "POST", "/api/chat", Some(&chat_body(json!({})))).await;
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let with_calls: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"]["tool_calls"].is_array())
+        .collect();
+    assert_eq!(with_calls.len(), 1, "{text}");
+    assert_eq!(
+        with_calls[0]["message"]["tool_calls"][0]["function"]["arguments"]["city"],
+        "Oslo"
+    );
+    assert!(!text.contains("tool_call>"), "{text}");
+    assert_eq!(lines.last().unwrap()["done"], true);
+}
