@@ -1,7 +1,8 @@
 // Brain view: region centres in 3D coloured by one variable of a monitor
 // (colour scale with legend), traces of the selected regions, and channel
 // traces (SEEG/EEG) when a channel topic is published. Regions under a
-// stimulus (twin/brain/stimulus, seen while the page is open) carry a ring.
+// stimulus (twin/brain/stimulus; the last one, also if it was sent before the
+// page opened) carry a ring.
 // Coordinates: centres in mm, x right, y anterior, z superior; drawn y-up
 // as (x, z, -y).
 import * as THREE from "three";

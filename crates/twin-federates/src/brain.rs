@@ -40,6 +40,18 @@ use crate::{
 pub const REGIONS_TOPIC: &str = "twin/brain/regions";
 /// Topic of [`BrainStimulus`].
 pub const STIMULUS_TOPIC: &str = "twin/brain/stimulus";
+
+/// QoS of [`BrainStimulus`] writers: reliable, and transient-local with the
+/// last value kept, so that a reader joining later (the dashboard opened
+/// after a stimulus was sent) still learns which stimulus is in force. The
+/// topic is keyless and a stimulus replaces the previous one, so the last
+/// value is the whole state.
+pub fn stimulus_writer_qos() -> WriterQos {
+    WriterQos::default()
+        .reliable()
+        .transient_local()
+        .keep_last(1)
+}
 /// Prefix of monitor topics; the monitor name follows.
 pub const MONITOR_PREFIX: &str = "twin/brain/monitor/";
 /// Topic of [`BrainChannels`] from the virtual SEEG electrodes.
