@@ -1,7 +1,8 @@
 // Brain view: region centres in 3D coloured by one variable of a monitor
 // (colour scale with legend), traces of the selected regions, and channel
 // traces (SEEG/EEG) when a channel topic is published. Regions under a
-// stimulus (twin/brain/stimulus, seen while the page is open) carry a ring.
+// stimulus (twin/brain/stimulus; the last one, also if it was sent before the
+// page opened) carry a ring.
 // Coordinates: centres in mm, x right, y anterior, z superior; drawn y-up
 // as (x, z, -y).
 import * as THREE from "three";
@@ -11,6 +12,8 @@ import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 const HISTORY = 600;
 /** Seconds of simulation time shown in the trace plots. */
 const WINDOW_S = 4;
+/** Channels drawn at once (the 10–20 montage has 19). */
+const MAX_CHANNELS = 24;
 
 /** A perceptual-ish blue → white → red diverging scale on [0, 1]. */
 export function colourScale(u, out) {
@@ -35,7 +38,10 @@ export class BrainView {
     this.monitor = null;
     this.variable = 0;
     this.selected = [];
-    this.channels = null; // { labels, hist: [{t_ns, values}] }
+    // Channel sets by monitor (`seeg`, `eeg`):
+    // { labels, variable, positions, hist: [{t_ns, values}], off: Set of hidden channels }.
+    this.channelSets = new Map();
+    this.channelSet = null; // the set shown
     this.stimulus = { variable: null, regions: [] }; // regions with a non-zero amplitude
     this.rings = null;
     this.visible = false;
@@ -47,6 +53,12 @@ export class BrainView {
       this.variable = Number(e.target.value);
       this.paint();
     });
+    els.chset.addEventListener("change", (e) => this.showChannels(e.target.value));
+  }
+
+  /** The channel set shown, or null. */
+  get channels() {
+    return this.channelSets.get(this.channelSet) ?? null;
   }
 
   /** Creates the 3D scene on first need (no WebGL context without a brain). */
@@ -196,19 +208,66 @@ export class BrainView {
     this.drawTraces();
   }
 
-  /** Samples of a channel topic: [key, sim_ns, {t, labels, values}]. */
+  /** Samples of a channel topic: [key, sim_ns, {monitor, t, variable, labels, positions_mm, values}]. */
   onChannels(samples) {
-    for (const [, , v] of samples) {
+    for (const [key, , v] of samples) {
       if (!v) continue;
-      if (!this.channels) this.channels = { labels: v.labels, hist: [] };
-      this.channels.labels = v.labels;
-      this.channels.variable = v.variable;
-      const h = this.channels.hist;
+      const name = v.monitor ?? String(key);
+      let set = this.channelSets.get(name);
+      if (!set) {
+        set = { labels: v.labels, hist: [], off: new Set() };
+        this.channelSets.set(name, set);
+        const sel = this.els.chset;
+        const names = [...this.channelSets.keys()].sort().reverse(); // seeg before eeg
+        sel.replaceChildren(...names.map((n) => new Option(`${n.toUpperCase()} (${this.channelSets.get(n).labels.length})`, n)));
+        sel.hidden = names.length < 2;
+        if (this.channelSet === null) this.channelSet = name;
+        sel.value = this.channelSet;
+        if (name === this.channelSet) this.listChannels();
+      }
+      if (set.labels.join() !== v.labels.join()) {
+        set.labels = v.labels;
+        set.off.clear();
+        if (name === this.channelSet) this.listChannels();
+      }
+      set.variable = v.variable;
+      set.positions = v.positions_mm;
+      const h = set.hist;
       if (h.length && v.t < h[h.length - 1].t_ns) h.length = 0;
       h.push({ t_ns: v.t, values: Float32Array.from(v.values) });
       if (h.length > HISTORY) h.shift();
     }
     this.drawChannels();
+  }
+
+  /** Shows channel set `name` (`seeg`, `eeg`). */
+  showChannels(name) {
+    if (!this.channelSets.has(name)) return;
+    this.channelSet = name;
+    this.els.chset.value = name;
+    this.listChannels();
+    this.drawChannels();
+  }
+
+  /** The channel list: one toggle per channel of the shown set. */
+  listChannels() {
+    const set = this.channels;
+    const list = this.els.chlist;
+    if (!set) return list.replaceChildren();
+    list.replaceChildren(...set.labels.map((label, k) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.dataset.channel = String(k);
+      b.setAttribute("aria-pressed", String(!set.off.has(k)));
+      b.addEventListener("click", () => {
+        if (set.off.has(k)) set.off.delete(k);
+        else set.off.add(k);
+        b.setAttribute("aria-pressed", String(!set.off.has(k)));
+        this.drawChannels();
+      });
+      return b;
+    }));
   }
 
   setMonitor(name) {
@@ -327,12 +386,15 @@ export class BrainView {
     const ch = this.channels;
     const cv = this.els.channels;
     cv.hidden = !ch;
+    this.els.chlist.hidden = !ch;
     document.getElementById("channels-head").hidden = !ch;
     if (!ch) return;
-    // Stacked: each channel in its own band, scaled to its own range.
-    const n = Math.min(ch.labels.length, 12);
+    this.els.chname.textContent = `${this.channelSet.toUpperCase()} channels`;
+    // Stacked: each shown channel in its own band, scaled to its own range.
+    const shown = ch.labels.map((_, k) => k).filter((k) => !ch.off.has(k)).slice(0, MAX_CHANNELS);
+    const n = shown.length;
     const series = [];
-    for (let k = 0; k < n; k++) {
+    shown.forEach((k, j) => {
       let lo = Infinity;
       let hi = -Infinity;
       for (const s of ch.hist) {
@@ -343,10 +405,11 @@ export class BrainView {
       series.push({
         label: ch.labels[k],
         colour: TRACE[k % TRACE.length],
-        pick: (s) => n - 1 - k + 0.1 + (0.8 * (s.values[k] - lo)) / span,
+        pick: (s) => n - 1 - j + 0.1 + (0.8 * (s.values[k] - lo)) / span,
       });
-    }
-    plot(cv, ch.hist, series, this.dark, null, null, [0, n], true);
+    });
+    this.channelsDrawn = series.map((s) => s.label);
+    plot(cv, ch.hist, series, this.dark, null, n ? null : "every channel is hidden", [0, Math.max(n, 1)], true);
   }
 }
 

@@ -23,6 +23,7 @@ net.setTheme(currentDark());
 const brain = new BrainView({
   host: $("brain"), legend: $("brain-legend"), traces: $("brain-traces"), channels: $("brain-channels"),
   variable: $("brain-var"), summary: $("brain-summary"), stimulus: $("brain-stimulus"),
+  chset: $("brain-chset"), chlist: $("brain-chlist"), chname: $("brain-chname"),
 });
 brain.setTheme(currentDark());
 const assistant = new AssistantPanel();

@@ -10,6 +10,7 @@ import * as THREE from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 
 const MAX_LABELS = 80; // labels are DOM elements; beyond this only the selected one
+const LABEL_HZ = 30; // label DOM updates per second, at most
 const EARTH_R = 6371008.8; // mean Earth radius [m]
 /** History for the time slider: a snapshot every RECORD_MS, HISTORY of them. */
 const RECORD_MS = 500;
@@ -298,6 +299,19 @@ export class NetworkView {
     }
   }
 
+  /** The drawn links with their colours (for tests; computed on demand). */
+  get linkColours() {
+    if (!this.showLinks) return [];
+    const nodes = this.drawn.nodes;
+    const c = new THREE.Color();
+    return (this.drawn.links ?? [])
+      .filter((l) => nodes.get(l.a)?.shown && nodes.get(l.b)?.shown)
+      .map((l) => {
+        linkColour(l.pdr, c);
+        return { a: l.a, b: l.b, pdr: l.pdr, rgb: [c.r, c.g, c.b] };
+      });
+  }
+
   /** Link lines, coloured red (PDR 0) → yellow → green (PDR 1). */
   drawLinks() {
     const links = this.showLinks ? this.drawn.links ?? [] : [];
@@ -321,15 +335,21 @@ export class NetworkView {
     const col = this.linkLines.geometry.attributes.color.array;
     const c = this.tmp.c;
     let k = 0;
-    this.linkColours = [];
     for (const l of links) {
       const a = nodes.get(l.a)?.shown;
       const b = nodes.get(l.b)?.shown;
       if (!a || !b) continue;
       linkColour(l.pdr, c);
-      this.linkColours.push({ a: l.a, b: l.b, pdr: l.pdr, rgb: [c.r, c.g, c.b] });
-      pos.set([a.x, a.y, a.z, b.x, b.y, b.z], k * 6);
-      col.set([c.r, c.g, c.b, c.r, c.g, c.b], k * 6);
+      const o = k * 6;
+      pos[o] = a.x;
+      pos[o + 1] = a.y;
+      pos[o + 2] = a.z;
+      pos[o + 3] = b.x;
+      pos[o + 4] = b.y;
+      pos[o + 5] = b.z;
+      col[o] = col[o + 3] = c.r;
+      col[o + 1] = col[o + 4] = c.g;
+      col[o + 2] = col[o + 5] = c.b;
       k += 1;
     }
     this.linkLines.geometry.setDrawRange(0, k * 2);
@@ -432,7 +452,9 @@ export class NetworkView {
     const col = this.mesh.geometry.attributes.color.array;
     const glyphs = count > GLYPHS_ABOVE;
     const ga = this.glyphs.geometry.attributes;
-    this.order = [];
+    // Reused every frame: no per-frame garbage (GC pauses cost frames).
+    const order = this.order || (this.order = []);
+    order.length = 0;
     let i = 0;
     let maxAlt = 1;
     for (const n of d.nodes.values()) maxAlt = Math.max(maxAlt, n.alt);
@@ -451,8 +473,15 @@ export class NetworkView {
       if (id === this.selected) c.setHex(0xff8c1a);
       if (flashing) c.setHex(0xfff27a);
       if (glyphs) {
-        ga.position.array.set([p.x, p.y, p.z], i * 3);
-        ga.color.array.set([c.r, c.g, c.b], i * 3);
+        const gp = ga.position.array;
+        const gc = ga.color.array;
+        const o3 = i * 3;
+        gp[o3] = p.x;
+        gp[o3 + 1] = p.y;
+        gp[o3 + 2] = p.z;
+        gc[o3] = c.r;
+        gc[o3 + 1] = c.g;
+        gc[o3 + 2] = c.b;
         ga.heading.array[i] = n.heading;
       }
       // Rotate the dart about the vertical by the heading, scale, move.
@@ -478,14 +507,19 @@ export class NetworkView {
       stalk[so + 3] = p.x;
       stalk[so + 4] = p.y;
       stalk[so + 5] = p.z;
-      this.order.push(id);
+      order.push(id);
       i += 1;
     }
     this.mesh.visible = !glyphs;
     this.glyphs.visible = glyphs;
     if (glyphs) {
       this.glyphs.geometry.setDrawRange(0, i);
-      for (const a of Object.values(ga)) a.needsUpdate = true;
+      // Upload only the part in use (one buffer range per attribute).
+      for (const a of [ga.position, ga.color, ga.heading]) {
+        a.clearUpdateRanges();
+        a.addUpdateRange(0, i * a.itemSize);
+        a.needsUpdate = true;
+      }
       const u = this.glyphs.material.uniforms;
       u.uPx.value = this.host.clientHeight * this.renderer.getPixelRatio() / (2 * Math.tan((this.camera.fov * Math.PI) / 360));
       u.uSize.value = this.scale * 1.6;
@@ -493,11 +527,17 @@ export class NetworkView {
       u.uAspect.value = this.camera.aspect;
     } else {
       this.mesh.geometry.setDrawRange(0, i * DART_VERTS);
-      this.mesh.geometry.attributes.position.needsUpdate = true;
-      this.mesh.geometry.attributes.color.needsUpdate = true;
+      for (const a of [this.mesh.geometry.attributes.position, this.mesh.geometry.attributes.color]) {
+        a.clearUpdateRanges();
+        a.addUpdateRange(0, i * DART_VERTS * 3);
+        a.needsUpdate = true;
+      }
     }
     this.stalks.geometry.setDrawRange(0, i * 2);
-    this.stalks.geometry.attributes.position.needsUpdate = true;
+    const sa = this.stalks.geometry.attributes.position;
+    sa.clearUpdateRanges();
+    sa.addUpdateRange(0, i * 6);
+    sa.needsUpdate = true;
     this.drawRoutes();
     this.drawLinks();
     if (this.follow && this.selected !== null && d.nodes.get(this.selected)?.shown) {
@@ -508,7 +548,11 @@ export class NetworkView {
     }
     this.controls.update();
     this.renderer.render(this.scene, this.camera);
-    this.drawLabels();
+    // Labels are DOM elements: reposition them at most LABEL_HZ times a second.
+    if (now - (this.labelsAt ?? 0) >= 1000 / LABEL_HZ) {
+      this.labelsAt = now;
+      this.drawLabels();
+    }
     this.frames += 1;
     this.fpsWindow.n += 1;
     if (now - this.fpsWindow.t >= 1000) {
@@ -539,8 +583,9 @@ export class NetworkView {
       l.geometry.dispose();
     }
     let i = 0;
+    const pts = this.routePts || (this.routePts = []);
     for (const [flow, hops] of routes) {
-      const pts = [];
+      pts.length = 0;
       for (const h of hops) {
         const n = nodes.get(h);
         if (n?.shown) pts.push(n.shown);
@@ -554,10 +599,10 @@ export class NetworkView {
         line.renderOrder = 10;
         g.add(line);
       }
-      const draw = pts.length >= 2 ? pts : [];
+      const draw = pts.length >= 2 ? pts : NONE;
       const attr = line.geometry.attributes.position;
       if (attr && attr.count === draw.length) {
-        draw.forEach((p, k) => attr.setXYZ(k, p.x, p.y, p.z));
+        for (let k = 0; k < draw.length; k++) attr.setXYZ(k, draw[k].x, draw[k].y, draw[k].z);
         attr.needsUpdate = true;
       } else {
         // Buffers cannot grow: a route with another hop count gets a new one.
@@ -565,7 +610,8 @@ export class NetworkView {
         line.geometry = new THREE.BufferGeometry().setFromPoints(draw);
       }
       line.material.color.setHSL(hue(flow), 1, this.dark ? 0.6 : 0.42);
-      line.userData = { flow, hops: pts.length };
+      line.userData.flow = flow;
+      line.userData.hops = pts.length;
       i += 1;
     }
   }
@@ -573,7 +619,8 @@ export class NetworkView {
   drawLabels() {
     const nodes = this.drawn.nodes;
     const show = this.showLabels && nodes.size <= MAX_LABELS;
-    const wanted = new Set();
+    const wanted = this.wantedLabels || (this.wantedLabels = new Set());
+    wanted.clear();
     if (show) for (const id of nodes.keys()) wanted.add(id);
     if (this.selected !== null && nodes.has(this.selected)) wanted.add(this.selected);
     for (const [id, el] of this.labelEls) {
@@ -584,7 +631,7 @@ export class NetworkView {
     }
     const w = this.host.clientWidth;
     const h = this.host.clientHeight;
-    const v = new THREE.Vector3();
+    const v = this.tmpL || (this.tmpL = new THREE.Vector3());
     for (const id of wanted) {
       const n = nodes.get(id);
       if (!n?.shown) continue;
@@ -707,6 +754,7 @@ const DART = (() => {
 const DART_FACES = 6;
 /** Above this many nodes, glyphs replace darts (software GL pays per triangle). */
 const GLYPHS_ABOVE = 250;
+const NONE = [];
 
 /** Points drawn as arrow glyphs turned to the heading as seen on screen. */
 function glyphMaterial() {

@@ -46,6 +46,16 @@ test("brain view: the demo's regions appear, change colour, and show a clicked r
     return c.t > c1.t && c1.c.filter((x, i) => x !== c.c[i]).length >= 10 && c;
   }, 20000);
   assert.ok(c2.t > c1.t, `monitor time advances: ${c1.t} → ${c2.t}`);
+  // The brain's newest sample and the federation time agree: a status that
+  // lagged the data once showed 3.6 s beside brain samples at 5.9 s. The
+  // brain may lead by a step in flight plus a status period (250 ms).
+  let lead = -Infinity;
+  for (let k = 0; k < 8; k++) {
+    const g = await page.evaluate(() => (window.twin.brain.current().last.t_ns - window.twin.federation.time_ns) / 1e9);
+    lead = Math.max(lead, g);
+    await sleep(300);
+  }
+  assert.ok(lead < 1.5, `brain samples lead the federation time by ${lead.toFixed(2)} s`);
   // The colour of each region is the scale at its value.
   const consistent = await page.evaluate(() => {
     const b = window.twin.brain;
@@ -87,12 +97,41 @@ test("brain view: the demo's regions appear, change colour, and show a clicked r
     return n;
   });
   assert.ok(inked > 50, `the selected region's trace is drawn (${inked} trace pixels)`);
-  // The demo's two virtual SEEG shafts: 12 channel traces.
-  await until("SEEG channels", () => page.evaluate(() => window.twin.brain.channels?.hist.length > 10));
+  // The demo's two virtual SEEG shafts (12 channels) and its 19 scalp EEG
+  // electrodes: a set selector, a channel list, stacked traces.
+  await until("SEEG and EEG channels", () => page.evaluate(() => {
+    const s = window.twin.brain.channelSets;
+    return s.get("seeg")?.hist.length > 10 && s.get("eeg")?.hist.length > 10;
+  }));
+  await page.selectOption("#brain-chset", "seeg");
   const ch = await page.evaluate(() => ({ labels: window.twin.brain.channels.labels, variable: window.twin.brain.channels.variable }));
   assert.deepEqual(ch.labels, ["A1", "A2", "A3", "A4", "A5", "A6", "B1", "B2", "B3", "B4", "B5", "B6"]);
   assert.equal(await page.isVisible("#brain-channels"), true);
+  assert.equal(await page.textContent("#brain-chname"), "SEEG channels");
   await page.screenshot({ path: join(shots, "brain-1920x1080.png") });
+  await page.selectOption("#brain-chset", "eeg");
+  const montage = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T3", "C3", "Cz", "C4", "T4", "T5", "P3", "Pz", "P4", "T6", "O1", "O2"];
+  assert.equal(await page.textContent("#brain-chname"), "EEG channels");
+  assert.deepEqual(await page.evaluate(() => window.twin.brain.channels.labels), montage);
+  assert.deepEqual(await page.$$eval("#brain-chlist button", (b) => b.map((x) => x.textContent)), montage);
+  await until("19 EEG traces", () => page.evaluate(() => window.twin.brain.channelsDrawn?.length === 19));
+  // Average reference: the electrodes' values sum to about zero, and they move.
+  const eeg = await page.evaluate(() => {
+    const h = window.twin.brain.channels.hist;
+    const last = [...h[h.length - 1].values];
+    const first = [...h[0].values];
+    return { sum: last.reduce((a, b) => a + b, 0), max: Math.max(...last.map(Math.abs)), moved: last.some((v, i) => v !== first[i]) };
+  });
+  assert.ok(Math.abs(eeg.sum) <= 1e-3 * eeg.max, `EEG channels sum to ${eeg.sum} (max |v| ${eeg.max})`);
+  assert.ok(eeg.moved, "EEG values change over time");
+  // Hiding a channel in the list removes its trace.
+  await page.click('#brain-chlist button[data-channel="9"]');
+  await until("Cz hidden", () => page.evaluate(() => window.twin.brain.channelsDrawn.length === 18 && !window.twin.brain.channelsDrawn.includes("Cz")));
+  assert.equal(await page.getAttribute('#brain-chlist button[data-channel="9"]', "aria-pressed"), "false");
+  await page.click('#brain-chlist button[data-channel="9"]');
+  await until("Cz shown", () => page.evaluate(() => window.twin.brain.channelsDrawn.includes("Cz")));
+  await sleep(300);
+  await page.screenshot({ path: join(shots, "brain-eeg-1920x1080.png") });
   // Clicking it again removes it.
   await page.mouse.click(target.p.x, target.p.y);
   await until("region deselected", () => page.evaluate((i) => !window.twin.brain.selected.includes(i), target.i));

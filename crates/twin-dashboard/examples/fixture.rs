@@ -155,7 +155,8 @@ fn fake_assistant(bus: &Bus) -> Result<(), Box<dyn std::error::Error>> {
 fn fake_brain(bus: &Bus, seconds: f64) -> Result<(), Box<dyn std::error::Error>> {
     use twin_core::SimTime;
     use twin_federates::brain::{
-        BrainRegions, BrainSample, BrainStimulus, MONITOR_PREFIX, REGIONS_TOPIC, STIMULUS_TOPIC,
+        stimulus_writer_qos, BrainRegions, BrainSample, BrainStimulus, MONITOR_PREFIX,
+        REGIONS_TOPIC, STIMULUS_TOPIC,
     };
     const N: usize = 12;
     let p = bus.participant("brain");
@@ -167,7 +168,7 @@ fn fake_brain(bus: &Bus, seconds: f64) -> Result<(), Box<dyn std::error::Error>>
     )?;
     let stim = p.writer(
         &p.topic::<BrainStimulus>(STIMULUS_TOPIC)?,
-        WriterQos::default().reliable(),
+        stimulus_writer_qos(),
     )?;
     regions
         .write(BrainRegions {
@@ -233,7 +234,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register_durable::<Route>(Role::Routes)
         .register_durable::<twin_federates::brain::BrainRegions>(Role::BrainRegions)
         .register_durable::<twin_federates::brain::BrainSample>(Role::BrainMonitor)
-        .register::<twin_federates::brain::BrainStimulus>(Role::BrainStimulus);
+        .register_durable::<twin_federates::brain::BrainStimulus>(Role::BrainStimulus);
     let dash = twin_dashboard::serve_with(bus.clone(), cfg)?;
     println!("dashboard: {}", dash.url());
     let extra: Vec<String> = std::env::args().skip(5).collect();

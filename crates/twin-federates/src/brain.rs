@@ -11,7 +11,9 @@
 //! entering laterally through one region) record through a projection
 //! monitor with the inverse-square gain `G[s][i] = 1 / |r_s − r_i|²`, and
 //! every sample of the first variable of interest is published on
-//! `twin/brain/seeg` ([`BrainChannels`]).
+//! `twin/brain/seeg` ([`BrainChannels`]). With `eeg = true`, 19 scalp
+//! electrodes of the 10–20 system record through a radial-dipole lead field
+//! ([`crate::eeg`]) on `twin/brain/eeg`.
 //!
 //! Scheduled stimuli (pulse trains, sinusoids, tables × region weights; see
 //! [`twin_brain::stimulus`]) come from the scenario as `[[member.params.stimulus]]`
@@ -38,6 +40,18 @@ use crate::{
 pub const REGIONS_TOPIC: &str = "twin/brain/regions";
 /// Topic of [`BrainStimulus`].
 pub const STIMULUS_TOPIC: &str = "twin/brain/stimulus";
+
+/// QoS of [`BrainStimulus`] writers: reliable, and transient-local with the
+/// last value kept, so that a reader joining later (the dashboard opened
+/// after a stimulus was sent) still learns which stimulus is in force. The
+/// topic is keyless and a stimulus replaces the previous one, so the last
+/// value is the whole state.
+pub fn stimulus_writer_qos() -> WriterQos {
+    WriterQos::default()
+        .reliable()
+        .transient_local()
+        .keep_last(1)
+}
 /// Prefix of monitor topics; the monitor name follows.
 pub const MONITOR_PREFIX: &str = "twin/brain/monitor/";
 /// Topic of [`BrainChannels`] from the virtual SEEG electrodes.
@@ -47,16 +61,17 @@ pub const CONTACTS_PER_SHAFT: usize = 6;
 /// Distance between neighbouring contacts of a shaft [mm].
 const CONTACT_SPACING_MM: f64 = 3.5;
 
-/// One sample of sensor channels (SEEG contacts) for one variable.
+/// One sample of sensor channels (SEEG contacts or EEG electrodes) for one variable.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BrainChannels {
-    /// Monitor name (the instance key), e.g. `seeg`.
+    /// Monitor name (the instance key): `seeg` or `eeg`.
     pub monitor: String,
     /// Simulation time of the sample.
     pub t: SimTime,
     /// The projected variable (the first variable of interest).
     pub variable: String,
-    /// Channel labels: shaft letter and contact number, `A1` deepest.
+    /// Channel labels: SEEG shaft letter and contact number (`A1` deepest),
+    /// or the EEG electrode's 10–20 name.
     pub labels: Vec<String>,
     /// Contact positions [mm], `[x, y, z]` per channel.
     pub positions_mm: Vec<[f64; 3]>,
@@ -182,6 +197,10 @@ pub struct Params {
     /// monitor period.
     #[serde(default)]
     pub seeg_shafts: u32,
+    /// Scalp EEG (19 electrodes, [`crate::eeg`]), recorded with the
+    /// monitor period.
+    #[serde(default)]
+    pub eeg: bool,
 }
 
 impl Params {
@@ -303,6 +322,7 @@ pub struct Brain {
     regions: Option<TimedWriter<BrainRegions>>,
     out: Option<TimedWriter<BrainSample>>,
     seeg: Option<Seeg>,
+    eeg: Option<Seeg>,
     stim: Option<TimedReader<BrainStimulus>>,
     samples: u64,
 }
@@ -329,6 +349,7 @@ impl Brain {
             regions: None,
             out: None,
             seeg: None,
+            eeg: None,
             stim: None,
             samples: 0,
         }
@@ -374,6 +395,7 @@ impl Member for Brain {
             centres_mm: conn.centres().to_vec(),
         };
         let (seeg_labels, seeg_pos) = seeg_contacts(conn.centres(), self.p.seeg_shafts as usize);
+        let conn_centres = &regions.centres_mm;
         let mut builder = SimulatorBuilder::new(conn, model)
             .coupling(Coupling::linear(self.p.coupling))
             .speed(self.p.speed_mm_per_ms)
@@ -394,6 +416,16 @@ impl Member for Brain {
                 GainModel::InverseSquare,
             ));
         }
+        let eeg = self.p.eeg.then(|| crate::eeg::eeg_sensors(conn_centres));
+        if let Some((_, pos)) = &eeg {
+            let gain = crate::eeg::eeg_gain(conn_centres, pos);
+            builder = builder.monitor(Projection::from_gain(
+                "eeg",
+                self.p.monitor_period_ms,
+                pos.len(),
+                gain,
+            ));
+        }
         let sim = builder.build().map_err(|e| failed("brain simulator", e))?;
         self.sim = Some(sim);
         let tl = WriterQos::default()
@@ -405,7 +437,10 @@ impl Member for Brain {
         self.regions = Some(w);
         self.out = Some(ctx.writer(&format!("{MONITOR_PREFIX}tavg"), tl.clone())?);
         if !seeg_pos.is_empty() {
-            self.seeg = Some((ctx.writer(SEEG_TOPIC, tl)?, seeg_labels, seeg_pos));
+            self.seeg = Some((ctx.writer(SEEG_TOPIC, tl.clone())?, seeg_labels, seeg_pos));
+        }
+        if let Some((labels, pos)) = eeg {
+            self.eeg = Some((ctx.writer(crate::eeg::EEG_TOPIC, tl)?, labels, pos));
         }
         self.stim = Some(ctx.reader(STIMULUS_TOPIC, ReaderQos::default().reliable().keep_all())?);
         Ok(())
@@ -420,14 +455,17 @@ impl Member for Brain {
         let voi: Vec<String> = sim.voi().to_vec();
         let n = sim.n_regions() as u32;
         let mut batch: Vec<BrainSample> = Vec::new();
-        let mut seeg: Vec<(SimTime, Vec<f32>)> = Vec::new();
-        let contacts = self.seeg.as_ref().map_or(0, |s| s.1.len());
+        // Sensor monitors follow tavg (index 0): SEEG, then EEG.
+        let mut sensors: [Vec<(SimTime, Vec<f32>)>; 2] = [Vec::new(), Vec::new()];
+        let widths = [&self.seeg, &self.eeg].map(|s| s.as_ref().map_or(0, |s| s.1.len()));
+        let eeg_index = if self.seeg.is_some() { 2 } else { 1 };
         sim.run_until(to, &mut |monitor, s| {
             let t = SimTime::from_nanos((s.time_ms * 1e6).round().max(0.0) as u64);
-            if monitor == 1 {
-                // The first variable's row: one value per contact.
-                let row = s.data.iter().take(contacts).map(|&x| x as f32).collect();
-                seeg.push((t, row));
+            if monitor > 0 {
+                // The first variable's row: one value per channel.
+                let k = usize::from(monitor == eeg_index && widths[1] > 0);
+                let row = s.data.iter().take(widths[k]).map(|&x| x as f32).collect();
+                sensors[k].push((t, row));
                 return;
             }
             batch.push(BrainSample {
@@ -444,11 +482,17 @@ impl Member for Brain {
             w.write_at(s, t)?;
             self.samples += 1;
         }
-        if let Some((w, labels, positions)) = &self.seeg {
-            let variable = voi.first().cloned().unwrap_or_default();
-            for (t, values) in seeg {
+        let variable = voi.first().cloned().unwrap_or_default();
+        for ((name, out), samples) in [("seeg", &self.seeg), ("eeg", &self.eeg)]
+            .into_iter()
+            .zip(sensors)
+        {
+            let Some((w, labels, positions)) = out else {
+                continue;
+            };
+            for (t, values) in samples {
                 let c = BrainChannels {
-                    monitor: "seeg".into(),
+                    monitor: name.into(),
                     t,
                     variable: variable.clone(),
                     labels: labels.clone(),

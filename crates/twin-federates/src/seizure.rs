@@ -23,12 +23,14 @@
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use twin_bus::{ReaderQos, WriterQos};
+use twin_bus::ReaderQos;
 use twin_core::SimTime;
 use twin_federation::{Ctx, Member, MemberError, Next, TimedReader, TimedWriter};
 use twin_scenario::ParamIssue;
 
-use crate::brain::{BrainSample, BrainStimulus, MONITOR_PREFIX, STIMULUS_TOPIC};
+use crate::brain::{
+    stimulus_writer_qos, BrainSample, BrainStimulus, MONITOR_PREFIX, STIMULUS_TOPIC,
+};
 use crate::params::{issues, parse_params};
 
 /// Stimulation policy.
@@ -226,7 +228,7 @@ impl Member for SeizureController {
             &topic,
             ReaderQos::default().reliable().keep_all().transient_local(),
         )?);
-        self.w = Some(ctx.writer(STIMULUS_TOPIC, WriterQos::default().reliable().keep_all())?);
+        self.w = Some(ctx.writer(STIMULUS_TOPIC, stimulus_writer_qos())?);
         Ok(())
     }
 

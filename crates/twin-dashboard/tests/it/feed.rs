@@ -450,3 +450,57 @@ async fn volatile_topics_stream_every_sample_with_its_sim_time() {
     );
     assert_eq!(f["received"], 1);
 }
+
+#[tokio::test]
+async fn a_stimulus_sent_before_the_page_opened_reaches_a_late_subscriber() {
+    use twin_federates::brain::{stimulus_writer_qos, BrainStimulus, STIMULUS_TOPIC};
+    let bus = Bus::in_memory();
+    let p = bus.participant("seizure");
+    // The writer QoS every stimulus writer uses (the seizure controller's).
+    let w = p
+        .writer(
+            &p.topic::<BrainStimulus>(STIMULUS_TOPIC).unwrap(),
+            stimulus_writer_qos(),
+        )
+        .unwrap();
+    let stim = |on: usize| BrainStimulus {
+        variable: "x1".into(),
+        amplitude: (0..4).map(|i| if i == on { 0.5 } else { 0.0 }).collect(),
+    };
+    w.write_at(stim(1), twin_core::SimTime::from_nanos(1_000_000))
+        .unwrap();
+    w.write_at(stim(3), twin_core::SimTime::from_nanos(2_000_000))
+        .unwrap();
+    // The dashboard (as `twin run` registers it) and the client come later.
+    let mut cfg = twin_dashboard::DashboardConfig::new("127.0.0.1:0".parse().unwrap());
+    cfg.registry
+        .register_durable::<BrainStimulus>(twin_dashboard::Role::BrainStimulus);
+    let dash = twin_dashboard::serve_with(bus.clone(), cfg).unwrap();
+    let mut ws = connect(dash.local_addr()).await;
+    send(&mut ws, json!({"op": "subscribe", "topic": STIMULUS_TOPIC})).await;
+    let ack = next_json(&mut ws).await;
+    assert_eq!(ack["role"], "brain_stimulus", "{ack}");
+    let f = next_json(&mut ws).await;
+    // The stimulus in force is the last one sent.
+    assert_eq!(
+        f["samples"],
+        json!([[null, 2_000_000u64, {"variable": "x1", "amplitude": [0.0, 0.0, 0.0, 0.5]}]]),
+        "{f}"
+    );
+    // A stimulus sent while the page is open arrives too.
+    w.write_at(stim(0), twin_core::SimTime::from_nanos(3_000_000))
+        .unwrap();
+    let f = within!(5, async {
+        loop {
+            let f = next_json(&mut ws).await;
+            if f["samples"][0][1] == 3_000_000u64 {
+                return f;
+            }
+        }
+    });
+    assert_eq!(
+        f["samples"][0][2]["amplitude"],
+        json!([0.5, 0.0, 0.0, 0.0]),
+        "{f}"
+    );
+}

@@ -10,6 +10,7 @@ use twin_federates::brain::{
     Brain, BrainChannels, BrainSample, BrainStimulus, Params, MONITOR_PREFIX, SEEG_TOPIC,
     STIMULUS_TOPIC,
 };
+use twin_federates::eeg::{eeg_gain, eeg_sensors, EEG_TOPIC};
 use twin_federates::Catalog;
 use twin_federation::*;
 use twin_scenario::KindCatalog as _;
@@ -25,6 +26,9 @@ struct Probe {
     /// SEEG channel samples, when the brain records them.
     seeg: Arc<Mutex<Vec<BrainChannels>>>,
     seeg_r: Option<TimedReader<BrainChannels>>,
+    /// EEG channel samples, when the brain records them.
+    eeg: Arc<Mutex<Vec<BrainChannels>>>,
+    eeg_r: Option<TimedReader<BrainChannels>>,
 }
 
 impl Member for Probe {
@@ -39,6 +43,10 @@ impl Member for Probe {
             SEEG_TOPIC,
             ReaderQos::default().reliable().keep_all().transient_local(),
         )?);
+        self.eeg_r = Some(ctx.reader(
+            EEG_TOPIC,
+            ReaderQos::default().reliable().keep_all().transient_local(),
+        )?);
         Ok(())
     }
     fn advance(&mut self, ctx: &mut Ctx, to: SimTime) -> Result<Next, MemberError> {
@@ -49,6 +57,9 @@ impl Member for Probe {
         }
         for s in self.seeg_r.as_mut().unwrap().take(ctx) {
             self.seeg.lock().unwrap().push(s.value.unwrap());
+        }
+        for s in self.eeg_r.as_mut().unwrap().take(ctx) {
+            self.eeg.lock().unwrap().push(s.value.unwrap());
         }
         if Some(to) == self.stim_at {
             let amp = vec![0.5; 20];
@@ -65,16 +76,25 @@ impl Member for Probe {
 }
 
 fn run(stim_at: Option<SimTime>, scheduled: Vec<RegionStimulus>) -> Vec<(SimTime, Vec<f32>)> {
-    run_with(stim_at, scheduled, 0).0
+    run_with(stim_at, scheduled, 0, false).0
 }
+
+/// tavg, SEEG and EEG samples as the probe saw them.
+type Runs = (
+    Vec<(SimTime, Vec<f32>)>,
+    Vec<BrainChannels>,
+    Vec<BrainChannels>,
+);
 
 fn run_with(
     stim_at: Option<SimTime>,
     scheduled: Vec<RegionStimulus>,
     seeg_shafts: u32,
-) -> (Vec<(SimTime, Vec<f32>)>, Vec<BrainChannels>) {
+    eeg: bool,
+) -> Runs {
     let seen: Seen = Arc::default();
     let seeg: Arc<Mutex<Vec<BrainChannels>>> = Arc::default();
+    let eeg_seen: Arc<Mutex<Vec<BrainChannels>>> = Arc::default();
     let dt = SimDuration::from_millis(100);
     let cfg = FederationConfig {
         controller: ControllerConfig {
@@ -102,6 +122,7 @@ fn run_with(
         monitor_period_ms: 10.0,
         stimulus: scheduled,
         seeg_shafts,
+        eeg,
     };
     let members = vec![
         MemberSpec {
@@ -120,6 +141,8 @@ fn run_with(
                 w: None,
                 seeg: Arc::clone(&seeg),
                 seeg_r: None,
+                eeg: Arc::clone(&eeg_seen),
+                eeg_r: None,
             }),
             threaded: false,
         },
@@ -129,12 +152,14 @@ fn run_with(
     assert!(s.failures.is_empty(), "{:?}", s.failures);
     let v = seen.lock().unwrap().clone();
     let c = seeg.lock().unwrap().clone();
-    (v, c)
+    let e = eeg_seen.lock().unwrap().clone();
+    (v, c, e)
 }
 
 #[test]
 fn virtual_seeg_contacts_record_through_the_inverse_square_gain() {
-    let (tavg, seeg) = run_with(None, vec![], 2);
+    let (tavg, seeg, eeg) = run_with(None, vec![], 2, false);
+    assert!(eeg.is_empty(), "no EEG unless asked for");
     // One channel sample per temporal-average sample, 2 shafts × 6 contacts.
     assert_eq!(seeg.len(), tavg.len());
     let first = &seeg[0];
@@ -177,6 +202,47 @@ fn virtual_seeg_contacts_record_through_the_inverse_square_gain() {
     }
     // The signal changes over time.
     assert_ne!(seeg[0].values, seeg[seeg.len() - 1].values);
+}
+
+#[test]
+fn scalp_eeg_records_the_10_20_montage_through_the_dipole_lead_field() {
+    // With SEEG too, so both sensor monitors are routed to their topics.
+    let (tavg, seeg, eeg) = run_with(None, vec![], 1, true);
+    assert_eq!(seeg.len(), tavg.len());
+    assert_eq!(eeg.len(), tavg.len());
+    assert!(seeg
+        .iter()
+        .all(|c| c.monitor == "seeg" && c.labels.len() == 6));
+    let centres = twin_federates::brain::synthetic_connectome(20, 11)
+        .centres()
+        .to_vec();
+    let (labels, positions) = eeg_sensors(&centres);
+    let gain = eeg_gain(&centres, &positions);
+    let first = &eeg[0];
+    assert_eq!(first.monitor, "eeg");
+    assert_eq!(first.variable, "V");
+    assert_eq!(first.labels, labels);
+    assert_eq!(first.labels.len(), 19);
+    assert_eq!(first.positions_mm, positions);
+    for (c, (t, x)) in eeg.iter().zip(&tavg) {
+        assert_eq!(c.t, *t);
+        // Average reference: the channels sum to zero.
+        let sum: f64 = c.values.iter().map(|&v| f64::from(v)).sum();
+        let scale = c
+            .values
+            .iter()
+            .fold(0.0f64, |m, &v| m.max(f64::from(v).abs()));
+        assert!(sum.abs() <= 1e-4 * scale.max(1e-9), "sum {sum} at {t}");
+        for (s, &got) in c.values.iter().enumerate() {
+            let want: f64 = (0..20).map(|i| gain[s * 20 + i] * f64::from(x[i])).sum();
+            assert!(
+                (f64::from(got) - want).abs() <= 1e-3 * want.abs().max(1e-6),
+                "{} at {t}: {got} vs {want}",
+                c.labels[s]
+            );
+        }
+    }
+    assert_ne!(eeg[0].values, eeg[eeg.len() - 1].values);
 }
 
 #[test]

@@ -37,6 +37,7 @@ fn run(mode: Mode, seed: u64) -> SeizureStats {
         monitor_period_ms: 10.0,
         stimulus: Vec::new(),
         seeg_shafts: 0,
+        eeg: false,
     };
     let ctl = SeizureController::new(Params {
         mode,
