@@ -102,6 +102,12 @@ fn run_with(
         monitor_period_ms: 10.0,
         stimulus: scheduled,
         seeg_shafts,
+        model_params: Default::default(),
+        coupling_function: None,
+        initial_state: vec![],
+        seeg_gain: None,
+        seeg_labels: vec![],
+        seeg_positions: None,
     };
     let members = vec![
         MemberSpec {
