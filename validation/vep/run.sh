@@ -6,14 +6,18 @@
 # its patient folder and compared with its hidden truth. Writes results.json
 # (per patient) and results.md (per condition) next to this script.
 #
-# Extra arguments go to the study (e.g. --only "noise x"); VEP_OUT sets the
-# results folder. Needs the connectomes (scripts/fetch-tvb-data). About 10–20 minutes on the
-# project's 2-core VM. Not run by CI (the unit and end-to-end tests are).
+# Extra arguments go to the study (e.g. --only "noise x"; several conditions
+# separated by ';'); VEP_OUT sets the results folder. Needs the connectomes
+# (scripts/fetch-tvb-data). Runs the study through twin-vep's `study` example,
+# the same library call as `twin brain vep study` without building the whole
+# CLI (the workspace builds twin-vep with opt-level 3 even in dev profile).
+# About 90 minutes on the project's 2-core VM (the 192-region fits take
+# 5–7 minutes each there under load); conditions can run as parallel
+# processes with --only and separate VEP_OUT folders. Not run by CI (the unit
+# and end-to-end tests are).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scripts/fetch-tvb-data
-cargo build --release -p twin-cli
-target_dir=${CARGO_TARGET_DIR:-target}
-"$target_dir/release/twin" brain vep study \
+cargo run -p twin-vep --example study -- \
   --tvb-data crates/twin-brain/tests/data/tvb-data \
   --out "${VEP_OUT:-validation/vep}" "$@"

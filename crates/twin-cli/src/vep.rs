@@ -6,6 +6,8 @@
 //! * `predict`: virtual resections and stimulation under the posterior.
 //! * `report`: an HTML page with inline SVG figures.
 //! * `study`: the accuracy study on synthetic patients.
+//! * `scenario`: a federation scenario (`twin run`) of the fitted patient under
+//!   closed-loop, open-loop or no stimulation.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +17,7 @@ use twin_brain::Connectome;
 use twin_vep::{
     features::{compute, FeatureParams, Features},
     fit::{fit_hmc, fit_laplace, problem, FitResult, FitSettings},
-    hmc::HmcSettings,
+    hmc::{HmcSettings, Sampler},
     io::{read_json, read_matrix_csv, read_matrix_npy, write_json, write_matrix_npy},
     model::{ProcessNoise, Stimulus},
     patient::{default_truth_dir, load_truth, synthesize, toy_connectome, Patient, SyntheticSpec},
@@ -40,6 +42,31 @@ pub(crate) enum VepCmd {
     Report(ReportArgs),
     /// Run the EZ-recovery accuracy study on synthetic patients.
     Study(StudyArgs),
+    /// Write a `twin run` scenario of the fitted patient with its stimulation controller.
+    Scenario(ScenarioArgs),
+}
+
+/// Arguments of `scenario`.
+#[derive(Args, Debug)]
+pub(crate) struct ScenarioArgs {
+    /// Patient folder.
+    #[arg(long)]
+    patient: PathBuf,
+    /// Fit folder with posterior.json (default `<patient>/fit`).
+    #[arg(long)]
+    fit: Option<PathBuf>,
+    /// Scenario file to write; the patient's connectome goes to `<out stem>-connectome/`.
+    #[arg(long)]
+    out: PathBuf,
+    /// Controller mode: closed, open or off.
+    #[arg(long, default_value = "closed")]
+    mode: String,
+    /// Simulated time [s].
+    #[arg(long, default_value_t = 60.0)]
+    duration_s: f64,
+    /// Stimulus current on x1 while stimulating (model units, as `u` of the fit's model).
+    #[arg(long, default_value_t = -1.0)]
+    amplitude: f64,
 }
 
 /// Arguments of `patient`.
@@ -124,6 +151,9 @@ pub(crate) struct FitArgs {
     /// HMC draws per chain.
     #[arg(long, default_value_t = 200)]
     draws: usize,
+    /// Sampler: `nuts` (No-U-Turn) or `static` (fixed trajectory length).
+    #[arg(long, default_value = "nuts")]
+    sampler: String,
     /// Clinical hypothesis: region indices with a raised prior mean.
     #[arg(long, value_delimiter = ',')]
     hypothesis: Vec<usize>,
@@ -222,6 +252,7 @@ pub(crate) fn dispatch(cmd: VepCmd) -> Result<()> {
         VepCmd::Predict(a) => predict(a),
         VepCmd::Report(a) => report(a),
         VepCmd::Study(a) => run_study(a),
+        VepCmd::Scenario(a) => scenario(a),
     }
 }
 
@@ -328,7 +359,13 @@ fn fit(a: FitArgs) -> Result<()> {
         ..Default::default()
     };
     let (r, draws) = if a.sample {
+        let sampler = match a.sampler.as_str() {
+            "nuts" => Sampler::Nuts,
+            "static" => Sampler::Static,
+            o => bail!("--sampler `{o}`: expected nuts or static"),
+        };
         let hs = HmcSettings {
+            sampler,
             chains: a.chains,
             warmup: a.warmup,
             draws: a.draws,
@@ -518,5 +555,153 @@ fn run_study(a: StudyArgs) -> Result<()> {
     if a.work.is_none() {
         let _ = std::fs::remove_dir_all(&work);
     }
+    Ok(())
+}
+
+/// Writes the fitted patient as a federation scenario: the `brain` member runs
+/// TVB's Epileptor2D with the posterior-mean x0 of every region, `Ks = −K`
+/// (posterior mean), `r = 1/τ0`, `tt` converted to ms⁻¹, difference coupling on
+/// the row-normalised connectome without delays, the interictal initial state
+/// and the patient's SEEG gain; the `seizure-controller` stimulates on onset.
+fn scenario(a: ScenarioArgs) -> Result<()> {
+    if !matches!(a.mode.as_str(), "closed" | "open" | "off") {
+        bail!("--mode `{}`: expected closed, open or off", a.mode);
+    }
+    if !(a.duration_s.is_finite() && a.duration_s > 0.0) {
+        bail!("--duration-s must be a positive number");
+    }
+    let p = Patient::load(&a.patient)?;
+    let fit_dir = a.fit.clone().unwrap_or_else(|| a.patient.join("fit"));
+    let post: FitResult = read_json(&fit_dir.join("posterior.json"))?;
+    let n = p.n_regions();
+    if post.regions.len() != n {
+        bail!(
+            "{}: {} regions, the patient has {n}",
+            fit_dir.join("posterior.json").display(),
+            post.regions.len()
+        );
+    }
+    let x0: Vec<f64> = post.regions.iter().map(|r| r.mean).collect();
+    let stem = a.out.with_extension("");
+    let conn_dir = PathBuf::from(format!("{}-connectome", stem.display()));
+    std::fs::create_dir_all(&conn_dir).with_context(|| conn_dir.display().to_string())?;
+    let net = p.network();
+    let rows = |v: &[f64]| -> String {
+        v.chunks(n)
+            .map(|r| {
+                r.iter()
+                    .map(|x| format!("{x:e}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    + "\n"
+            })
+            .collect()
+    };
+    std::fs::write(conn_dir.join("weights.txt"), rows(&net.c))?;
+    std::fs::write(conn_dir.join("tract_lengths.txt"), rows(&vec![0.0; n * n]))?;
+    let centres: String = (0..n)
+        .map(|i| {
+            let c = p.centres[i];
+            format!(
+                "{} {} {} {}\n",
+                p.meta.labels[i].replace(' ', "_"),
+                c[0],
+                c[1],
+                c[2]
+            )
+        })
+        .collect();
+    std::fs::write(conn_dir.join("centres.txt"), centres)?;
+    let abs = |q: &Path| -> Result<String> {
+        Ok(std::fs::canonicalize(q)
+            .with_context(|| q.display().to_string())?
+            .display()
+            .to_string())
+    };
+    let m = &p.meta.model;
+    let tt_per_ms = m.tt_per_s / 1000.0;
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.6}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let labels = p
+        .meta
+        .contact_names
+        .iter()
+        .map(|l| format!("{l:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let toml = format!(
+        r#"# The fitted virtual epileptic patient {patient} (posterior of {fit})
+# under {mode}-loop stimulation, written by `twin brain vep scenario`.
+# brain: Epileptor2D with the posterior-mean x0 per region, Ks = -K (K = {k:.4}),
+# r = 1/tau0, tt = {tt_per_ms:e} per ms (the fit's time scale), difference
+# coupling on the row-normalised connectome (no delays), SEEG through the
+# patient's gain. controller: detects x1 > {thr} and stimulates x1.
+
+[federation]
+name = "vep-patient"
+end = "{dur}s"
+dt = "100ms"
+pacing = 0.0
+epoch = "2026-01-01T00:00:00Z"
+seed = 1
+
+[[member]]
+name = "brain"
+kind = "brain"
+[member.params]
+connectome = {conn:?}
+model = "Epileptor2D"
+coupling = 1.0
+coupling_function = "difference"
+speed_mm_per_ms = 1000.0
+dt_ms = 10.0
+monitor_period_ms = 100.0
+initial_state = [{xi}, {zi}]
+seeg_gain = {gain:?}
+seeg_positions = {sensors:?}
+seeg_labels = [{labels}]
+[member.params.model_params]
+x0 = [{x0}]
+Ks = [{ks}]
+r = [{r}]
+tt = [{tt_per_ms:e}]
+Iext = [{i1}]
+
+[[member]]
+name = "controller"
+kind = "seizure-controller"
+[member.params]
+mode = "{mode}"
+threshold = {thr}
+amplitude = {amp:e}
+"#,
+        patient = a.patient.display(),
+        fit = fit_dir.display(),
+        mode = a.mode,
+        k = post.k_mean,
+        thr = m.x_seizure,
+        dur = a.duration_s,
+        conn = abs(&conn_dir)?,
+        xi = m.x_init,
+        zi = m.z_init,
+        gain = abs(&a.patient.join("gain.npy"))?,
+        sensors = abs(&a.patient.join("sensors.npy"))?,
+        x0 = list(&x0),
+        ks = -post.k_mean,
+        r = 1.0 / m.tau0,
+        i1 = m.i1,
+        amp = a.amplitude * tt_per_ms,
+    );
+    std::fs::write(&a.out, toml).with_context(|| a.out.display().to_string())?;
+    println!(
+        "scenario → {} (connectome in {}); run it with `twin run {}`",
+        a.out.display(),
+        conn_dir.display(),
+        a.out.display()
+    );
     Ok(())
 }

@@ -15,6 +15,13 @@
 //! electrodes of the 10–20 system record through a radial-dipole lead field
 //! ([`crate::eeg`]) on `twin/brain/eeg`.
 //!
+//! A fitted patient (e.g. from `twin brain vep scenario`) sets per-region
+//! model parameters (`[member.params.model_params]`, e.g. the posterior-mean
+//! `x0` of every region), `coupling_function = "difference"` (the VEP's
+//! `Σ_j C_ij (x_j − x_i)`), an initial state per state variable
+//! (`initial_state`), and its own SEEG gain (`seeg_gain`, a contacts × regions
+//! `.npy`, with `seeg_labels` / `seeg_positions`) instead of generated shafts.
+//!
 //! Scheduled stimuli (pulse trains, sinusoids, tables × region weights; see
 //! [`twin_brain::stimulus`]) come from the scenario as `[[member.params.stimulus]]`
 //! tables; their time origin is the start of the run. A stimulus received on
@@ -22,8 +29,9 @@
 
 use serde::{Deserialize, Serialize};
 use twin_brain::{
-    models::model_by_name,
+    models::{model_by_name, set_param},
     monitors::{GainModel, Projection, TemporalAverage},
+    npy::read_npy,
     Connectome, Coupling, InitialConditions, RegionStimulus, Scheme, Simulator, SimulatorBuilder,
 };
 use twin_bus::{ReaderQos, TopicType, WriterQos};
@@ -201,6 +209,25 @@ pub struct Params {
     /// monitor period.
     #[serde(default)]
     pub eeg: bool,
+    /// Model parameters by name: one value, or one per region (e.g. `x0`).
+    #[serde(default)]
+    pub model_params: std::collections::BTreeMap<String, Vec<f64>>,
+    /// `linear` (default, `a Σ_j w_ij x_j`) or `difference` (`a Σ_j w_ij (x_j − x_i)`).
+    #[serde(default)]
+    pub coupling_function: Option<String>,
+    /// Initial value of each state variable, in the model's order (default:
+    /// TVB's random draw from the state ranges).
+    #[serde(default)]
+    pub initial_state: Vec<f64>,
+    /// SEEG gain `.npy` (contacts × regions); replaces `seeg_shafts`.
+    #[serde(default)]
+    pub seeg_gain: Option<String>,
+    /// Contact labels of `seeg_gain` (default `C1`, `C2`, …).
+    #[serde(default)]
+    pub seeg_labels: Vec<String>,
+    /// Contact positions `.npy` (contacts × 3, mm) of `seeg_gain` (default zeros).
+    #[serde(default)]
+    pub seeg_positions: Option<String>,
 }
 
 impl Params {
@@ -255,6 +282,32 @@ impl Params {
                         format!("stimulus {k}: region {r} is out of range (synthetic:{n})"),
                     ));
                 }
+            }
+        }
+        if let Some(f) = p.coupling_function.as_deref() {
+            if !matches!(f, "linear" | "difference") {
+                v.push(ParamIssue::at(
+                    "coupling_function",
+                    format!("unknown coupling function `{f}` (linear, difference)"),
+                ));
+            }
+        }
+        if let Some(mut m) = model_by_name(&p.model) {
+            for (name, values) in &p.model_params {
+                if let Err(e) = set_param(m.as_mut(), name, values.clone()) {
+                    v.push(ParamIssue::at("model_params", e.to_string()));
+                }
+            }
+            let nsv = m.state_variables().len();
+            if !p.initial_state.is_empty() && p.initial_state.len() != nsv {
+                v.push(ParamIssue::at(
+                    "initial_state",
+                    format!(
+                        "{} values; {} has {nsv} state variables",
+                        p.initial_state.len(),
+                        p.model
+                    ),
+                ));
             }
         }
         if p.seeg_shafts > 26 {
@@ -355,6 +408,59 @@ impl Brain {
         }
     }
 
+    /// The given SEEG gain (labels, positions, `contacts × n` gain), if any.
+    #[allow(clippy::type_complexity)]
+    fn given_gain(
+        &self,
+        n: usize,
+    ) -> Result<Option<(Vec<String>, Vec<[f64; 3]>, Vec<f64>)>, MemberError> {
+        let Some(path) = &self.p.seeg_gain else {
+            return Ok(None);
+        };
+        let a = read_npy(path).map_err(|e| failed("seeg_gain", e))?;
+        let gain = a
+            .to_f64()
+            .ok_or_else(|| failed("seeg_gain", format!("{path}: not a numeric array")))?;
+        if a.shape.len() != 2 || a.shape[1] != n {
+            return Err(failed(
+                "seeg_gain",
+                format!("{path}: shape {:?}, expected [contacts, {n}]", a.shape),
+            ));
+        }
+        let m = a.shape[0];
+        let labels = if self.p.seeg_labels.is_empty() {
+            (1..=m).map(|i| format!("C{i}")).collect()
+        } else if self.p.seeg_labels.len() == m {
+            self.p.seeg_labels.clone()
+        } else {
+            return Err(failed(
+                "seeg_labels",
+                format!(
+                    "{} labels for {m} contacts of {path}",
+                    self.p.seeg_labels.len()
+                ),
+            ));
+        };
+        let positions = match &self.p.seeg_positions {
+            None => vec![[0.0; 3]; m],
+            Some(pp) => {
+                let p = read_npy(pp).map_err(|e| failed("seeg_positions", e))?;
+                match p.to_f64() {
+                    Some(v) if p.shape == [m, 3] => {
+                        v.chunks(3).map(|c| [c[0], c[1], c[2]]).collect()
+                    }
+                    _ => {
+                        return Err(failed(
+                            "seeg_positions",
+                            format!("{pp}: shape {:?}, expected [{m}, 3]", p.shape),
+                        ))
+                    }
+                }
+            }
+        };
+        Ok(Some((labels, positions, gain)))
+    }
+
     fn apply(&mut self, s: BrainStimulus) -> Result<(), MemberError> {
         let sim = self.sim.as_mut().expect("init builds the simulator");
         let names = sim.model().state_variables();
@@ -388,27 +494,53 @@ impl Member for Brain {
                 Connectome::from_path(&self.p.connectome).map_err(|e| failed("connectome", e))?
             }
         };
-        let model = model_by_name(&self.p.model)
+        let mut model = model_by_name(&self.p.model)
             .ok_or_else(|| MemberError::Failed(format!("unknown model `{}`", self.p.model)))?;
+        for (name, values) in &self.p.model_params {
+            set_param(model.as_mut(), name, values.clone())
+                .map_err(|e| failed("model_params", e))?;
+        }
+        let n = conn.n_regions();
+        let initial = if self.p.initial_state.is_empty() {
+            InitialConditions::Random {
+                seed: ctx.seed() as u32,
+            }
+        } else {
+            let v = self
+                .p
+                .initial_state
+                .iter()
+                .flat_map(|&x| std::iter::repeat_n(x, n));
+            InitialConditions::Constant(v.collect())
+        };
+        let coupling = match self.p.coupling_function.as_deref() {
+            Some("difference") => Coupling::difference(self.p.coupling),
+            _ => Coupling::linear(self.p.coupling),
+        };
         let regions = BrainRegions {
             labels: conn.labels().to_vec(),
             centres_mm: conn.centres().to_vec(),
         };
-        let (seeg_labels, seeg_pos) = seeg_contacts(conn.centres(), self.p.seeg_shafts as usize);
+        let given = self.given_gain(n)?;
+        let (seeg_labels, seeg_pos) = match &given {
+            Some((labels, pos, _)) => (labels.clone(), pos.clone()),
+            None => seeg_contacts(conn.centres(), self.p.seeg_shafts as usize),
+        };
         let conn_centres = &regions.centres_mm;
         let mut builder = SimulatorBuilder::new(conn, model)
-            .coupling(Coupling::linear(self.p.coupling))
+            .coupling(coupling)
             .speed(self.p.speed_mm_per_ms)
             .dt(self.p.dt_ms)
             .scheme(Scheme::Heun)
-            .initial(InitialConditions::Random {
-                seed: ctx.seed() as u32,
-            })
+            .initial(initial)
             .monitor(TemporalAverage::new(self.p.monitor_period_ms));
         for st in &self.p.stimulus {
             builder = builder.stimulus(st.clone());
         }
-        if !seeg_pos.is_empty() {
+        if let Some((labels, _, gain)) = given {
+            let period = self.p.monitor_period_ms;
+            builder = builder.monitor(Projection::from_gain("seeg", period, labels.len(), gain));
+        } else if !seeg_pos.is_empty() {
             builder = builder.monitor(Projection::from_sensors(
                 "seeg",
                 self.p.monitor_period_ms,
@@ -503,5 +635,51 @@ impl Member for Brain {
             }
         }
         Ok(Next::Default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(gain: &std::path::Path) -> Params {
+        let t: toml::Table = toml::from_str(&format!(
+            "connectome = \"synthetic:6\"\nmodel = \"Epileptor2D\"\ncoupling = 0.0\nseeg_gain = {:?}\n",
+            gain.display().to_string()
+        ))
+        .unwrap();
+        parse_params(&t).unwrap()
+    }
+
+    #[test]
+    fn a_given_seeg_gain_is_read_and_a_wrong_shape_is_refused_naming_the_file() {
+        let d = tempfile::tempdir().unwrap();
+        let good = d.path().join("gain.npy");
+        twin_brain::npy::write_npy_f64(&good, &[2, 6], &[0.5; 12]).unwrap();
+        let (labels, pos, g) = Brain::new(params(&good)).given_gain(6).unwrap().unwrap();
+        assert_eq!(labels, ["C1", "C2"]);
+        assert_eq!((pos.len(), g.len()), (2, 12));
+        let bad = d.path().join("bad.npy");
+        twin_brain::npy::write_npy_f64(&bad, &[2, 5], &[0.5; 10]).unwrap();
+        let e = Brain::new(params(&bad))
+            .given_gain(6)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bad.npy") && e.contains("[2, 5]"), "{e}");
+    }
+
+    #[test]
+    fn model_params_and_coupling_function_are_checked() {
+        let t: toml::Table = toml::from_str(
+            "connectome = \"synthetic:6\"\nmodel = \"Epileptor2D\"\ncoupling = 1.0\n\
+             coupling_function = \"cubic\"\ninitial_state = [1.0]\n\
+             [model_params]\nx1 = [1.0]\nx0 = [-1.6, -2.6]\n",
+        )
+        .unwrap();
+        let e = format!("{:?}", Params::check(&t).unwrap_err());
+        assert!(
+            e.contains("cubic") && e.contains("x1") && e.contains("initial_state"),
+            "{e}"
+        );
     }
 }

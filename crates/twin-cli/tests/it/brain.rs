@@ -274,3 +274,87 @@ fn the_output_table_of_a_config_sets_folder_csv_and_plot() {
     assert_ne!(code, 0);
     assert!(err.contains("[output]") && err.contains("folder"), "{err}");
 }
+
+#[test]
+fn a_fitted_patient_runs_in_its_closed_loop_scenario() {
+    let d = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let (code, out, err) = twin(d.path(), args);
+        assert_eq!(code, 0, "{args:?}\n{out}\n{err}");
+        (out, err)
+    };
+    ok(&[
+        "brain",
+        "vep",
+        "patient",
+        "--connectome",
+        "toy:8",
+        "--out",
+        "p",
+        "--n-ez",
+        "1",
+        "--n-pz",
+        "1",
+        "--shafts",
+        "4",
+        "--duration-s",
+        "20",
+    ]);
+    ok(&["brain", "vep", "fit", "--patient", "p"]);
+    ok(&[
+        "brain",
+        "vep",
+        "scenario",
+        "--patient",
+        "p",
+        "--out",
+        "s.toml",
+        "--duration-s",
+        "30",
+    ]);
+    let text = std::fs::read_to_string(d.path().join("s.toml")).unwrap();
+    assert!(text.contains("x0 = [") && text.contains("coupling_function = \"difference\""));
+    let summary = |mode: &str| -> (u64, f64, u64) {
+        let t = text.replace("mode = \"closed\"", &format!("mode = \"{mode}\""));
+        std::fs::write(d.path().join("m.toml"), t).unwrap();
+        let (_, err) = ok(&["run", "m.toml", "--log", "info"]);
+        // Drop the log's colour escapes (ESC [ … m).
+        let mut plain = String::new();
+        let mut esc = false;
+        for c in err.chars() {
+            match (esc, c) {
+                (false, '\u{1b}') => esc = true,
+                (true, 'm') => esc = false,
+                (false, c) => plain.push(c),
+                _ => {}
+            }
+        }
+        let line = plain
+            .lines()
+            .find(|l| l.contains("seizure controller summary"))
+            .unwrap_or_else(|| panic!("{err}"))
+            .to_string();
+        let field = |k: &str| -> f64 {
+            let s = line.split(&format!("{k}=")).nth(1).unwrap();
+            let v: String = s
+                .chars()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            v.parse().unwrap()
+        };
+        (
+            field("regions_recruited") as u64,
+            field("mean_duration_ms"),
+            field("stimuli") as u64,
+        )
+    };
+    let (regions, off_ms, _) = summary("off");
+    let (_, closed_ms, stimuli) = summary("closed");
+    // Only the fitted EZ seizes; responsive stimulation cuts its episodes short.
+    assert_eq!(regions, 1);
+    assert!(
+        stimuli > 0 && closed_ms < 0.5 * off_ms,
+        "{closed_ms} vs {off_ms}"
+    );
+}

@@ -123,6 +123,12 @@ fn run_with(
         stimulus: scheduled,
         seeg_shafts,
         eeg,
+        model_params: Default::default(),
+        coupling_function: None,
+        initial_state: vec![],
+        seeg_gain: None,
+        seeg_labels: vec![],
+        seeg_positions: None,
     };
     let members = vec![
         MemberSpec {

@@ -13,11 +13,36 @@ use twin_federates::seizure::{Mode, Params, SeizureController, SeizureStats};
 use twin_federation::*;
 
 fn run(mode: Mode, seed: u64) -> SeizureStats {
-    run_with(mode, seed, Vec::new())
+    run_with(brain_params(), mode, seed, Vec::new()).unwrap()
 }
 
-/// [`run`] with `extra` members alongside the brain and the controller.
-fn run_with(mode: Mode, seed: u64, extra: Vec<MemberSpec>) -> SeizureStats {
+fn brain_params() -> BrainParams {
+    BrainParams {
+        connectome: "synthetic:6".into(),
+        model: "Epileptor2D".into(),
+        coupling: 0.0,
+        speed_mm_per_ms: 4.0,
+        dt_ms: 0.1,
+        monitor_period_ms: 10.0,
+        stimulus: Vec::new(),
+        seeg_shafts: 0,
+        eeg: false,
+        model_params: Default::default(),
+        coupling_function: None,
+        initial_state: vec![],
+        seeg_gain: None,
+        seeg_labels: vec![],
+        seeg_positions: None,
+    }
+}
+
+/// A federation of `brain` and the controller, with `extra` members alongside.
+fn run_with(
+    brain: BrainParams,
+    mode: Mode,
+    seed: u64,
+    extra: Vec<MemberSpec>,
+) -> Result<SeizureStats, String> {
     let dt = SimDuration::from_millis(100);
     let cfg = FederationConfig {
         controller: ControllerConfig {
@@ -35,17 +60,6 @@ fn run_with(mode: Mode, seed: u64, extra: Vec<MemberSpec>) -> SeizureStats {
         stall_warning: Duration::from_secs(30),
         progress_every: Duration::from_secs(1),
         liveliness_lease: Duration::from_secs(5),
-    };
-    let brain = BrainParams {
-        connectome: "synthetic:6".into(),
-        model: "Epileptor2D".into(),
-        coupling: 0.0,
-        speed_mm_per_ms: 4.0,
-        dt_ms: 0.1,
-        monitor_period_ms: 10.0,
-        stimulus: Vec::new(),
-        seeg_shafts: 0,
-        eeg: false,
     };
     let ctl = SeizureController::new(Params {
         mode,
@@ -73,10 +87,43 @@ fn run_with(mode: Mode, seed: u64, extra: Vec<MemberSpec>) -> SeizureStats {
     ];
     members.extend(extra);
     let mut fed = Federation::new(Bus::in_memory(), cfg, members).unwrap();
-    let s = fed.run(&mut |_| {}).unwrap();
-    assert!(s.failures.is_empty(), "{:?}", s.failures);
+    let s = fed.run(&mut |_| {}).map_err(|e| e.to_string())?;
+    if !s.failures.is_empty() {
+        return Err(format!("{:?}", s.failures));
+    }
     let st = stats.lock().unwrap().clone();
-    st
+    Ok(st)
+}
+
+/// A fitted patient's configuration: per-region x0 (two epileptogenic
+/// regions of six), the VEP's difference coupling, the interictal initial
+/// state, and a given SEEG gain.
+#[test]
+fn a_fitted_patient_seizes_only_where_its_x0_is_epileptogenic_and_closed_loop_shortens_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gain = tmp.path().join("gain.npy");
+    let g: Vec<f64> = (0..3 * 6).map(|k| 1.0 / (1.0 + k as f64)).collect();
+    twin_brain::npy::write_npy_f64(&gain, &[3, 6], &g).unwrap();
+    let mut p = brain_params();
+    p.model_params
+        .insert("x0".into(), vec![-1.6, -2.6, -1.7, -2.6, -2.6, -2.6]);
+    p.coupling_function = Some("difference".into());
+    p.coupling = 0.5;
+    p.model_params.insert("Ks".into(), vec![-1.0]);
+    p.initial_state = vec![-1.9, 3.6];
+    p.seeg_gain = Some(gain.display().to_string());
+    p.seeg_labels = vec!["A1".into(), "A2".into(), "A3".into()];
+    let none = run_with(p.clone(), Mode::Off, 1, Vec::new()).unwrap();
+    let closed = run_with(p, Mode::Closed, 1, Vec::new()).unwrap();
+    eprintln!("fitted patient: none {none:?}, closed {closed:?}");
+    // TVB's default x0 = −1.6 everywhere recruits all six regions (the test above).
+    assert_eq!(none.regions_recruited, 2, "{none:?}");
+    assert!(none.episodes >= 2);
+    assert!(closed.stimuli > 0);
+    assert!(
+        closed.mean_duration_ms() < 0.5 * none.mean_duration_ms(),
+        "closed {closed:?} none {none:?}"
+    );
 }
 
 #[test]
@@ -145,6 +192,7 @@ fn a_member_joining_late_gets_the_controllers_last_stimulus() {
         got: Arc::clone(&got),
     };
     let st = run_with(
+        brain_params(),
         Mode::Open,
         1,
         vec![MemberSpec {
@@ -155,7 +203,8 @@ fn a_member_joining_late_gets_the_controllers_last_stimulus() {
             member: Box::new(late),
             threaded: false,
         }],
-    );
+    )
+    .unwrap();
     assert!(st.stimuli > 0, "{st:?}");
     let got = got.lock().unwrap().clone().expect("the late reader ran");
     assert_eq!(got.len(), 1, "the last value only: {got:?}");
