@@ -612,11 +612,16 @@ impl Controller {
         Ok(self.all_ready_at.get_or_insert_with(Instant::now).elapsed() >= settle)
     }
 
+    /// Every expected member is ready, or gone: one that failed in its `init`
+    /// (it joins, then leaves) must not hold the others in initialise forever.
     fn all_expected_ready(&self) -> bool {
         self.cfg.expected.iter().all(|n| {
-            self.by_name
-                .get(n)
-                .is_some_and(|&i| self.members[i].phase == Phase::Ready)
+            self.by_name.get(n).is_some_and(|&i| {
+                matches!(
+                    self.members[i].phase,
+                    Phase::Ready | Phase::Left | Phase::Lost
+                )
+            })
         })
     }
 
