@@ -82,7 +82,8 @@ fn start_dashboard(bus: &Bus, opts: &RunOpts) -> Option<twin_dashboard::Dashboar
         .register_durable::<brain::BrainRegions>(Role::BrainRegions)
         .register_durable::<brain::BrainSample>(Role::BrainMonitor)
         .register_durable::<brain::BrainChannels>(Role::Channels)
-        .register_durable::<brain::BrainStimulus>(Role::BrainStimulus);
+        .register_durable::<brain::BrainStimulus>(Role::BrainStimulus)
+        .register_durable::<twin_federates::brain_stim::ScheduledStimulus>(Role::BrainStimulus);
     match twin_dashboard::serve_with(bus.clone(), cfg) {
         Ok(d) => {
             println!("dashboard: {}", d.url());

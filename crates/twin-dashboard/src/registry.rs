@@ -70,7 +70,9 @@ pub enum Role {
     /// and feeding the traces.
     BrainMonitor,
     /// Stimuli: values shaped `{variable, amplitude: [per region]}`;
-    /// regions with a non-zero amplitude are marked in the brain view.
+    /// regions with a non-zero amplitude are marked in the brain view. A
+    /// value may also carry `onsets: [sim ns, …]` (drawn as markers on the
+    /// traces) and `targets: [region, …]` (marked while the stimulus is off).
     BrainStimulus,
     /// SEEG/EEG channels: values shaped `{t, labels: [..], values: [..]}`
     /// (one value per channel), drawn as channel traces.

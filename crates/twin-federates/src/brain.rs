@@ -25,7 +25,8 @@
 //! Scheduled stimuli (pulse trains, sinusoids, tables × region weights; see
 //! [`twin_brain::stimulus`]) come from the scenario as `[[member.params.stimulus]]`
 //! tables; their time origin is the start of the run. A stimulus received on
-//! the bus is added on top of them.
+//! the bus is added on top of them. Their onsets and the regions they drive
+//! are published on `twin/brain/stimulus/scheduled` ([`crate::brain_stim`]).
 
 use serde::{Deserialize, Serialize};
 use twin_brain::{
@@ -40,6 +41,7 @@ use twin_federation::{Ctx, Member, MemberError, Next, TimedReader, TimedWriter};
 use twin_scenario::ParamIssue;
 
 use crate::{
+    brain_stim::{ScheduleTracker, ScheduledStimulus, SCHEDULED_TOPIC},
     demo::SplitMix,
     params::{issues, parse_params},
 };
@@ -377,6 +379,7 @@ pub struct Brain {
     seeg: Option<Seeg>,
     eeg: Option<Seeg>,
     stim: Option<TimedReader<BrainStimulus>>,
+    schedule: Option<(ScheduleTracker, TimedWriter<ScheduledStimulus>)>,
     samples: u64,
 }
 
@@ -404,6 +407,7 @@ impl Brain {
             seeg: None,
             eeg: None,
             stim: None,
+            schedule: None,
             samples: 0,
         }
     }
@@ -559,11 +563,19 @@ impl Member for Brain {
             ));
         }
         let sim = builder.build().map_err(|e| failed("brain simulator", e))?;
-        self.sim = Some(sim);
         let tl = WriterQos::default()
             .reliable()
             .keep_last(1)
             .transient_local();
+        let cvar: Vec<&str> = {
+            let m = sim.model();
+            m.cvar().iter().map(|&k| m.state_variables()[k]).collect()
+        };
+        if let Some(tr) = ScheduleTracker::new(&self.p.stimulus, sim.connectome(), sim.dt(), &cvar)
+        {
+            self.schedule = Some((tr, ctx.writer(SCHEDULED_TOPIC, tl.clone())?));
+        }
+        self.sim = Some(sim);
         let w = ctx.writer(REGIONS_TOPIC, tl.clone())?;
         w.write(ctx, regions)?;
         self.regions = Some(w);
@@ -608,6 +620,13 @@ impl Member for Brain {
                 values: s.data.iter().map(|&x| x as f32).collect(),
             });
         });
+        if let Some((tr, w)) = &mut self.schedule {
+            tr.scan_to(sim.current_step());
+            if let Some(s) = tr.take_changed() {
+                let t = s.t;
+                w.write_at(s, t)?;
+            }
+        }
         let w = self.out.as_ref().expect("init");
         for s in batch {
             let t = s.t;

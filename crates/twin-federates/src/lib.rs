@@ -15,12 +15,13 @@
 //! | `recorder` | stepped | records listed topics to JSON lines, in deterministic order |
 //! | `logger` | none | logs progress as data arrives |
 //! | `network` | stepped | `twin/net/node/position`, `twin/net/route`, `twin/net/stats`, `twin/net/links`, `twin/net/tx`; reads `twin/net/node/external` |
-//! | `brain` | stepped | `twin/brain/monitor/tavg` ([`brain::BrainSample`]), `twin/brain/regions`, `twin/brain/seeg` (with `seeg_shafts`), `twin/brain/eeg` (with `eeg`); reads `twin/brain/stimulus` |
+//! | `brain` | stepped | `twin/brain/monitor/tavg` ([`brain::BrainSample`]), `twin/brain/regions`, `twin/brain/seeg` (with `seeg_shafts`), `twin/brain/eeg` (with `eeg`), `twin/brain/stimulus/scheduled` ([`brain_stim::ScheduledStimulus`], with `stimulus`); reads `twin/brain/stimulus` |
 //! | `seizure-controller` | stepped | `twin/brain/stimulus` ([`brain::BrainStimulus`]); reads `twin/brain/monitor/<monitor>` |
 //! | `assistant` | none | reads listed topics and `twin/assistant/ask`; answers on `twin/assistant/answer` (and `POST /ask`) with the local model |
 
 pub mod assistant;
 pub mod brain;
+pub mod brain_stim;
 pub mod demo;
 pub mod eeg;
 pub mod net;
