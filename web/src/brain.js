@@ -1,8 +1,10 @@
 // Brain view: region centres in 3D coloured by one variable of a monitor
 // (colour scale with legend), traces of the selected regions, and channel
-// traces (SEEG/EEG) when a channel topic is published. Regions under a
-// stimulus (twin/brain/stimulus; the last one, also if it was sent before the
-// page opened) carry a ring.
+// traces (SEEG/EEG) when a channel topic is published, with a scalp map of
+// the EEG electrodes. Regions under a stimulus (twin/brain/stimulus, the last
+// one, also if it was sent before the page opened; and the brain's own
+// scheduled stimuli, twin/brain/stimulus/scheduled) carry a ring, and the
+// scheduled stimuli's onsets are marked on the time axes.
 // Coordinates: centres in mm, x right, y anterior, z superior; drawn y-up
 // as (x, z, -y).
 import * as THREE from "three";
@@ -26,6 +28,9 @@ export function colourScale(u, out) {
   return out;
 }
 
+/** Colour of stimulus-onset markers (CSS), the rings' amber. */
+const MARK = "#ffb000";
+
 /** Distinct trace colours (CSS). */
 const TRACE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
@@ -42,7 +47,8 @@ export class BrainView {
     // { labels, variable, positions, hist: [{t_ns, values}], off: Set of hidden channels }.
     this.channelSets = new Map();
     this.channelSet = null; // the set shown
-    this.stimulus = { variable: null, regions: [] }; // regions with a non-zero amplitude
+    // Per stimulus topic: { variable, regions (non-zero amplitude), targets, onsets [sim ns] }.
+    this.stimuli = new Map();
     this.rings = null;
     this.visible = false;
     this.updates = 0;
@@ -145,15 +151,33 @@ export class BrainView {
     this.paint();
   }
 
-  /** Samples of a stimulus topic: [key, sim_ns, {variable, amplitude: [per region]}]. */
-  onStimulus(samples) {
+  /** Samples of stimulus topic `topic`: [key, sim_ns, {variable,
+   * amplitude: [per region], targets?: [region], onsets?: [sim ns]}]. */
+  onStimulus(samples, topic = "") {
     for (const [, , v] of samples) {
-      if (!v) continue;
+      if (!v) {
+        this.stimuli.delete(topic);
+        continue;
+      }
       const regions = [];
       (v.amplitude ?? []).forEach((a, i) => a !== 0 && regions.push(i));
-      this.stimulus = { variable: v.variable, regions };
+      this.stimuli.set(topic, { variable: v.variable, regions, targets: v.targets ?? [], onsets: v.onsets ?? [] });
     }
     this.placeRings();
+    this.drawTraces();
+    this.drawChannels();
+  }
+
+  /** Regions under a stimulus now or targeted by a scheduled one. */
+  get stimulus() {
+    const on = new Set();
+    for (const s of this.stimuli.values()) for (const i of [...s.regions, ...s.targets]) on.add(i);
+    return { regions: [...on].sort((a, b) => a - b) };
+  }
+
+  /** Onset times of the scheduled stimuli [sim ns], oldest first. */
+  get onsets() {
+    return [...this.stimuli.values()].flatMap((s) => s.onsets).sort((a, b) => a - b);
   }
 
   /** Rings around the stimulated regions, facing the camera each frame. */
@@ -180,9 +204,16 @@ export class BrainView {
     });
     this.rings.count = on.length;
     this.rings.instanceMatrix.needsUpdate = true;
-    this.els.stimulus.textContent = on.length
-      ? `stimulus on ${this.stimulus.variable}: ${on.map((i) => this.labels[i] ?? i).join(", ")}`
-      : "";
+    const name = (i) => this.labels[i] ?? i;
+    this.els.stimulus.textContent = [...this.stimuli.entries()]
+      .filter(([, s]) => s.regions.length || s.targets.length)
+      .map(([topic, s]) => {
+        const kind = topic.endsWith("/scheduled") ? "scheduled stimulus" : "stimulus";
+        const at = (s.targets.length ? s.targets : s.regions).filter((i) => i < n).map(name).join(", ");
+        const state = s.targets.length ? ` (${s.regions.length ? "on" : "off"}, ${s.onsets.length} recent onsets)` : "";
+        return `${kind} on ${s.variable}: ${at}${state}`;
+      })
+      .join(" · ");
   }
 
   /** Samples of a monitor topic: [key, sim_ns, {monitor, t, voi, regions, values}]. */
@@ -238,6 +269,115 @@ export class BrainView {
       if (h.length > HISTORY) h.shift();
     }
     this.drawChannels();
+  }
+
+  /**
+   * Scalp map of the EEG set's newest sample beside the channel traces:
+   * values at the electrodes (scalpLayout), interpolated over the head by
+   * inverse-distance weighting (Shepard, power 2), coloured on a scale
+   * symmetric about 0 spanning the largest |value| in the history.
+   */
+  drawScalp() {
+    const cv = this.els.scalp;
+    const set = this.channelSets.get("eeg");
+    const last = set?.hist[set.hist.length - 1];
+    const ok = this.channelSet === "eeg" && last && set.positions?.length === set.labels.length && set.labels.length >= 3;
+    cv.hidden = !ok;
+    if (!ok) {
+      this.scalp = null;
+      return;
+    }
+    if (set.layoutOf !== set.positions) {
+      set.layout = scalpLayout(set.positions);
+      set.layoutOf = set.positions;
+    }
+    const xy = set.layout;
+    let span = 0;
+    for (const s of set.hist) for (const v of s.values) span = Math.max(span, Math.abs(v));
+    span = span || 1;
+    const vals = last.values;
+    // Interpolate on a grid, then scale the grid up smoothly onto the disc.
+    const G = SCALP_GRID;
+    if (!this.scalpGrid) {
+      this.scalpGrid = document.createElement("canvas");
+      this.scalpGrid.width = G;
+      this.scalpGrid.height = G;
+    }
+    const gg = this.scalpGrid.getContext("2d");
+    const img = gg.createImageData(G, G);
+    const c = new THREE.Color();
+    for (let j = 0; j < G; j++) {
+      for (let i = 0; i < G; i++) {
+        const u = ((i + 0.5) / G) * 2 - 1;
+        const v = 1 - ((j + 0.5) / G) * 2;
+        let num = 0;
+        let den = 0;
+        let exact = null;
+        for (let k = 0; k < xy.length; k++) {
+          const d2 = (u - xy[k][0]) ** 2 + (v - xy[k][1]) ** 2;
+          if (d2 < 1e-9) {
+            exact = vals[k];
+            break;
+          }
+          num += vals[k] / d2;
+          den += 1 / d2;
+        }
+        colourScale(0.5 + (exact ?? num / den) / (2 * span), c);
+        const o = (j * G + i) * 4;
+        img.data[o] = c.r * 255;
+        img.data[o + 1] = c.g * 255;
+        img.data[o + 2] = c.b * 255;
+        img.data[o + 3] = 255;
+      }
+    }
+    gg.putImageData(img, 0, 0);
+    const dpr = window.devicePixelRatio || 1;
+    const w = cv.clientWidth || 160;
+    const h = cv.clientHeight || 160;
+    if (cv.width !== Math.round(w * dpr)) cv.width = Math.round(w * dpr);
+    if (cv.height !== Math.round(h * dpr)) cv.height = Math.round(h * dpr);
+    const g = cv.getContext("2d");
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    const R = Math.min(w, h) / 2 - 12;
+    const cx = w / 2;
+    const cy = h / 2 + 4;
+    const fg = this.dark ? "#9aa4b2" : "#5b6475";
+    g.save();
+    g.beginPath();
+    g.arc(cx, cy, R, 0, 2 * Math.PI);
+    g.clip();
+    g.imageSmoothingEnabled = true;
+    g.drawImage(this.scalpGrid, cx - R, cy - R, 2 * R, 2 * R);
+    g.restore();
+    // Head, nose and ears.
+    g.strokeStyle = fg;
+    g.lineWidth = 1.5;
+    g.beginPath();
+    g.arc(cx, cy, R, 0, 2 * Math.PI);
+    g.moveTo(cx - 0.1 * R, cy - 0.995 * R);
+    g.lineTo(cx, cy - 1.12 * R);
+    g.lineTo(cx + 0.1 * R, cy - 0.995 * R);
+    g.moveTo(cx - R, cy - 0.12 * R);
+    g.quadraticCurveTo(cx - 1.1 * R, cy, cx - R, cy + 0.12 * R);
+    g.moveTo(cx + R, cy - 0.12 * R);
+    g.quadraticCurveTo(cx + 1.1 * R, cy, cx + R, cy + 0.12 * R);
+    g.stroke();
+    // Electrodes: hollow rings (the map shows through) and labels.
+    g.font = "9px ui-monospace, Menlo, monospace";
+    const at = xy.map(([u, v]) => [cx + u * R, cy - v * R]);
+    at.forEach(([px, py], k) => {
+      g.strokeStyle = "#222";
+      g.lineWidth = 1;
+      g.beginPath();
+      g.arc(px, py, 3, 0, 2 * Math.PI);
+      g.stroke();
+      g.fillStyle = "#222";
+      g.fillText(set.labels[k], px + 4, py - 3);
+    });
+    g.fillStyle = fg;
+    g.fillText(`±${span.toPrecision(2)}`, 2, 10);
+    this.scalp = { t_ns: last.t_ns, labels: set.labels.slice(), values: Array.from(vals), span, at };
   }
 
   /** Shows channel set `name` (`seeg`, `eeg`). */
@@ -378,14 +518,14 @@ export class BrainView {
         }))
       : [];
     this.traced = series.map((s) => s.label);
-    plot(cv, cur ? cur.m.hist : [], series, this.dark, cur ? null : "no monitor data yet",
-      series.length ? null : "click a region to show its trace", cur && [cur.lo, cur.hi]);
+    this.marksDrawn = plot(cv, cur ? cur.m.hist : [], series, this.dark, cur ? null : "no monitor data yet",
+      series.length ? null : "click a region to show its trace", cur && [cur.lo, cur.hi], false, this.onsets);
   }
 
   drawChannels() {
     const ch = this.channels;
     const cv = this.els.channels;
-    cv.hidden = !ch;
+    this.els.chrow.hidden = !ch;
     this.els.chlist.hidden = !ch;
     document.getElementById("channels-head").hidden = !ch;
     if (!ch) return;
@@ -409,12 +549,41 @@ export class BrainView {
       });
     });
     this.channelsDrawn = series.map((s) => s.label);
-    plot(cv, ch.hist, series, this.dark, null, n ? null : "every channel is hidden", [0, Math.max(n, 1)], true);
+    this.channelMarksDrawn = plot(cv, ch.hist, series, this.dark, null, n ? null : "every channel is hidden",
+      [0, Math.max(n, 1)], true, this.onsets);
+    this.drawScalp();
   }
 }
 
-/** Line plot of `series` over `hist` ({t_ns, …}) on canvas `cv`. */
-function plot(cv, hist, series, dark, empty, hint, range, stacked = false) {
+/** Grid cells per side of the scalp map's interpolation. */
+const SCALP_GRID = 72;
+
+/**
+ * Scalp-map coordinates of electrodes at `positions` [mm]: the electrodes
+ * lie on an ellipsoid whose equator holds the lowest ring (the 10–20 system's
+ * Fp–T–O ring); each is mapped to polar angle θ from the vertex and azimuth
+ * φ, then to the disc point at radius θ / 90° · 0.8 (the ring at 0.8 of the
+ * head radius), nose (anterior, +y) up. Returns [[u, v]] in the unit disc,
+ * u right, v up.
+ */
+export function scalpLayout(positions) {
+  const lo = [0, 1, 2].map((k) => Math.min(...positions.map((p) => p[k])));
+  const hi = [0, 1, 2].map((k) => Math.max(...positions.map((p) => p[k])));
+  const c = [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]];
+  const a = [(hi[0] - lo[0]) / 2 || 1, (hi[1] - lo[1]) / 2 || 1, hi[2] - lo[2] || 1];
+  return positions.map((p) => {
+    const u = [0, 1, 2].map((k) => (p[k] - c[k]) / a[k]);
+    const theta = Math.acos(Math.max(-1, Math.min(1, u[2] / (Math.hypot(...u) || 1))));
+    const phi = Math.atan2(u[1], u[0]);
+    const r = (theta / (Math.PI / 2)) * 0.8;
+    return [r * Math.cos(phi), r * Math.sin(phi)];
+  });
+}
+
+/** Line plot of `series` over `hist` ({t_ns, …}) on canvas `cv`, with a
+ * dashed vertical marker at each time in `marks` [ns] inside the window.
+ * Returns the number of markers drawn. */
+function plot(cv, hist, series, dark, empty, hint, range, stacked = false, marks = []) {
   const dpr = window.devicePixelRatio || 1;
   const w = cv.clientWidth || 300;
   const h = cv.clientHeight || 120;
@@ -428,7 +597,7 @@ function plot(cv, hist, series, dark, empty, hint, range, stacked = false) {
   g.fillStyle = fg;
   if (empty || hint || hist.length < 2) {
     g.fillText(empty ?? hint ?? "waiting for data…", 8, h / 2);
-    return;
+    return 0;
   }
   const t1 = hist[hist.length - 1].t_ns;
   const t0 = t1 - WINDOW_S * 1e9;
@@ -448,6 +617,22 @@ function plot(cv, hist, series, dark, empty, hint, range, stacked = false) {
     g.fillText(hi.toPrecision(2), 2, 12);
     g.fillText(lo.toPrecision(2), 2, h - 16);
   }
+  // Stimulus onsets.
+  let drawn = 0;
+  g.save();
+  g.strokeStyle = MARK;
+  g.setLineDash([3, 3]);
+  g.lineWidth = 1;
+  g.beginPath();
+  for (const t of marks) {
+    if (t < t0 || t > t1) continue;
+    const px = Math.round(x(t)) + 0.5;
+    g.moveTo(px, 4);
+    g.lineTo(px, h - 14);
+    drawn += 1;
+  }
+  g.stroke();
+  g.restore();
   series.forEach((s, k) => {
     g.strokeStyle = s.colour;
     g.lineWidth = 1.3;
@@ -466,4 +651,5 @@ function plot(cv, hist, series, dark, empty, hint, range, stacked = false) {
     if (stacked) g.fillText(s.label.slice(0, 9), 2, y(series.length - 1 - k + 0.5) + 4);
     else g.fillText(s.label, left + 6 + (k % 4) * 90, 12 + Math.floor(k / 4) * 12);
   });
+  return drawn;
 }

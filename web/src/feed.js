@@ -8,6 +8,8 @@ export class Feed {
     this.ws = null;
     this.backoff = 250;
     this.frames = 0;
+    // Main-thread time spent decoding and handling data frames [ms].
+    this.busyMs = 0;
     this.errors = [];
     this.connect();
   }
@@ -21,7 +23,11 @@ export class Feed {
       this.onStatus(true);
       for (const [topic, w] of this.wanted) this.send({ op: "subscribe", topic, rate_hz: w.rate });
     };
-    ws.onmessage = (ev) => this.message(ev.data);
+    ws.onmessage = (ev) => {
+      const t0 = performance.now();
+      this.message(ev.data);
+      this.busyMs += performance.now() - t0;
+    };
     ws.onclose = () => {
       this.onStatus(false);
       setTimeout(() => this.connect(), this.backoff);

@@ -24,6 +24,7 @@ const brain = new BrainView({
   host: $("brain"), legend: $("brain-legend"), traces: $("brain-traces"), channels: $("brain-channels"),
   variable: $("brain-var"), summary: $("brain-summary"), stimulus: $("brain-stimulus"),
   chset: $("brain-chset"), chlist: $("brain-chlist"), chname: $("brain-chname"),
+  chrow: $("brain-chrow"), scalp: $("brain-scalp"),
 });
 brain.setTheme(currentDark());
 const assistant = new AssistantPanel();
@@ -128,7 +129,7 @@ async function pollTopics() {
       if (t.role === "transmissions" && t.writers > 0) feed.subscribe(t.name, RATE.tx, (s) => net.onTransmissions(s, g));
       if (t.role === "brain_regions" && t.writers > 0) feed.subscribe(t.name, RATE.brain, (s) => brain.onRegions(s));
       if (t.role === "brain_monitor" && t.writers > 0) feed.subscribe(t.name, RATE.brain, (s) => brain.onMonitor(s));
-      if (t.role === "brain_stimulus" && t.writers > 0) feed.subscribe(t.name, RATE.brain, (s) => brain.onStimulus(s));
+      if (t.role === "brain_stimulus" && t.writers > 0) feed.subscribe(t.name, RATE.brain, (s) => brain.onStimulus(s, t.name));
       if (t.role === "channels" && t.writers > 0) feed.subscribe(t.name, RATE.brain, (s) => brain.onChannels(s));
       if (t.role === "assistant") feed.subscribe(t.name, RATE.assistant, (s) => assistant.onAnswers(s));
     }
@@ -198,6 +199,9 @@ window.twin = {
   get framesRendered() { return net.frames; },
   get positionUpdates() { return net.positionUpdates; },
   get feedFrames() { return feed.frames; },
+  get feedBusyMs() { return feed.busyMs; },
+  frameTimeStats() { return net.frameTimeStats(); },
+  resetFrameTimes() { net.frameTimeCount = 0; },
   get feedErrors() { return feed.errors.slice(); },
   get federation() { return panel.last; },
   get view() { return view; },

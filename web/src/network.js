@@ -11,6 +11,7 @@ import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 
 const MAX_LABELS = 80; // labels are DOM elements; beyond this only the selected one
 const LABEL_HZ = 30; // label DOM updates per second, at most
+const FRAME_TIMES = 1024; // frames whose main-thread time is kept
 const EARTH_R = 6371008.8; // mean Earth radius [m]
 /** History for the time slider: a snapshot every RECORD_MS, HISTORY of them. */
 const RECORD_MS = 500;
@@ -42,6 +43,10 @@ export class NetworkView {
     this.frames = 0;
     this.fps = 0;
     this.fpsWindow = { t: performance.now(), n: 0 };
+    // Main-thread time of the last FRAME_TIMES frames [ms] (a ring): the
+    // cost of a frame, which unlike fps does not count time spent waiting.
+    this.frameTimes = new Float64Array(FRAME_TIMES);
+    this.frameTimeCount = 0;
     this.positionUpdates = 0;
     // Time slider: snapshots of the shown layer; `replay` is the one shown
     // instead of the live layer (null: live).
@@ -439,6 +444,20 @@ export class NetworkView {
   frame() {
     if (this.paused) return;
     const now = performance.now();
+    this.render(now);
+    this.frameTimes[this.frameTimeCount++ % FRAME_TIMES] = performance.now() - now;
+  }
+
+  /** Main-thread time per frame over the last (up to FRAME_TIMES) frames [ms]. */
+  frameTimeStats() {
+    const n = Math.min(this.frameTimeCount, FRAME_TIMES);
+    const v = Array.from(this.frameTimes.subarray(0, n)).sort((a, b) => a - b);
+    const q = (p) => (n ? v[Math.min(n - 1, Math.floor(p * n))] : NaN);
+    return { n, p50: q(0.5), p99: q(0.99), mean: n ? v.reduce((a, b) => a + b, 0) / n : NaN };
+  }
+
+  /** Draws one frame (`now`: performance.now() at its start). */
+  render(now) {
     const dt = Math.min((now - this.last) / 1000, 0.25);
     this.last = now;
     const k = 1 - Math.exp(-dt * 12); // smooth 10 Hz updates into motion

@@ -3,6 +3,8 @@
 // follow the monitor, clicking a region shows its trace.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { browser, cleanup, shots, sleep, start, until } from "./helpers.mjs";
 
@@ -115,6 +117,27 @@ test("brain view: the demo's regions appear, change colour, and show a clicked r
   assert.deepEqual(await page.evaluate(() => window.twin.brain.channels.labels), montage);
   assert.deepEqual(await page.$$eval("#brain-chlist button", (b) => b.map((x) => x.textContent)), montage);
   await until("19 EEG traces", () => page.evaluate(() => window.twin.brain.channelsDrawn?.length === 19));
+  // The scalp map beside the traces: one spot per electrode, the map red at
+  // the electrode with the largest value and blue at the smallest.
+  assert.equal(await page.isVisible("#brain-scalp"), true);
+  const scalp = await until("scalp map", () => page.evaluate(() => {
+    const m = window.twin.brain.scalp;
+    if (!m) return null;
+    const cv = document.getElementById("brain-scalp");
+    const dpr = cv.width / cv.clientWidth;
+    const g = cv.getContext("2d");
+    // The map under an electrode's (hollow) ring, sampled at its centre.
+    const rgb = (k) => [...g.getImageData(Math.round(m.at[k][0] * dpr), Math.round(m.at[k][1] * dpr), 1, 1).data];
+    const hi = m.values.indexOf(Math.max(...m.values));
+    const lo = m.values.indexOf(Math.min(...m.values));
+    return { n: m.labels.length, span: m.span, hi: rgb(hi), lo: rgb(lo), vhi: m.values[hi], vlo: m.values[lo],
+      inside: m.at.every(([x, y]) => x > 0 && y > 0 && x < cv.clientWidth && y < cv.clientHeight) };
+  }));
+  assert.equal(scalp.n, 19);
+  assert.ok(scalp.inside, "every electrode lies on the map");
+  assert.ok(scalp.vhi > 0 && scalp.vlo < 0, `average reference: values ${scalp.vlo} … ${scalp.vhi}`);
+  assert.ok(scalp.hi[0] > scalp.hi[2] + 20, `red at the largest value (${scalp.vhi}): rgb ${scalp.hi}`);
+  assert.ok(scalp.lo[2] > scalp.lo[0] + 20, `blue at the smallest value (${scalp.vlo}): rgb ${scalp.lo}`);
   // Average reference: the electrodes' values sum to about zero, and they move.
   const eeg = await page.evaluate(() => {
     const h = window.twin.brain.channels.hist;
@@ -173,6 +196,75 @@ test("brain view: stimulated regions are marked (fixture brain)", async () => {
   });
   assert.ok(placed.every((d) => d < 1e-6), `ring offsets ${placed}`);
   await page.screenshot({ path: join(shots, "brain-stimulus.png") });
+  await page.close();
+  child.kill("SIGTERM");
+});
+
+test("brain view: the brain's own scheduled stimulus is marked, with its onsets on the time axes", async () => {
+  // A pulse train of 100 ms every 500 ms from 200 ms on regions 2 and 5,
+  // scheduled in the scenario (it never crosses the bus as a stimulus).
+  const dir = mkdtempSync(join(tmpdir(), "twin-stim-"));
+  const scenario = join(dir, "stim.toml");
+  writeFileSync(scenario, `
+[federation]
+name = "scheduled-stimulus"
+end = "120s"
+dt = "50ms"
+pacing = 1.0
+seed = 3
+
+[[member]]
+name = "brain"
+kind = "brain"
+[member.params]
+connectome = "synthetic:12"
+model = "Epileptor2D"
+coupling = 0.0
+dt_ms = 0.1
+monitor_period_ms = 10.0
+eeg = true
+[[member.params.stimulus]]
+temporal = { kind = "PulseTrain", T = 500.0, tau = 100.0, amp = 0.5, onset = 200.0 }
+regions = [2, 5]
+`);
+  const { url, child } = await start(process.env.TWIN_BIN, ["run", scenario, "--dashboard-port", "0", "--quiet"]);
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  await page.goto(`${url}?view=brain`);
+  await until("12 regions", () => page.evaluate(() => window.twin.brain.mesh?.count === 12));
+  const topic = "twin/brain/stimulus/scheduled";
+  const st = await until("three onsets", () => page.evaluate((t) => {
+    const s = window.twin.brain.stimuli.get(t);
+    return s && s.onsets.length >= 3 && s;
+  }, topic), 30000);
+  // The targeted regions carry rings, whether or not a pulse is on.
+  assert.deepEqual(st.targets, [2, 5]);
+  assert.deepEqual(await page.evaluate(() => window.twin.brain.stimulus.regions), [2, 5]);
+  assert.equal(await page.evaluate(() => window.twin.brain.rings.count), 2);
+  const label = await page.textContent("#brain-stimulus");
+  const names = await page.evaluate(() => [2, 5].map((i) => window.twin.brain.labels[i] ?? i).join(", "));
+  assert.match(label, new RegExp(`^scheduled stimulus on x1: ${names} \\((on|off), \\d+ recent onsets\\)$`));
+  // Onsets fall where the schedule puts them: within a step (0.1 ms) of
+  // 200 + 500 k ms, every 500 ms.
+  const ms = st.onsets.map((t) => t / 1e6);
+  for (const [k, t] of ms.entries()) {
+    const phase = (t - 200) % 500;
+    assert.ok(Math.min(phase, 500 - phase) <= 0.1 + 1e-6, `onset ${k} at ${t} ms`);
+    if (k > 0) assert.ok(Math.abs(t - ms[k - 1] - 500) <= 0.1 + 1e-6, `onsets ${ms[k - 1]} → ${t} ms`);
+  }
+  // Markers on the EEG traces, in the rings' amber.
+  await until("markers drawn", () => page.evaluate(() => window.twin.brain.channelMarksDrawn >= 2));
+  const amber = await page.evaluate(() => {
+    const cv = document.getElementById("brain-channels");
+    const d = cv.getContext("2d").getImageData(0, 0, cv.width, cv.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] > 220 && Math.abs(d[i + 1] - 0xb0) < 30 && d[i + 2] < 60) n++;
+    return n;
+  });
+  assert.ok(amber > 40, `marker pixels on the channel traces: ${amber}`);
+  await page.screenshot({ path: join(shots, "brain-scheduled-stimulus-1920x1080.png") });
+  assert.deepEqual(problems, [], "no page errors");
   await page.close();
   child.kill("SIGTERM");
 });
