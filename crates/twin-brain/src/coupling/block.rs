@@ -22,7 +22,7 @@
 use super::{chain::Chain, Coupling, CouplingEngine};
 use crate::{
     history::{History, LANES},
-    numpy_sum::Lanes,
+    numpy_sum::{reduceat_with, Lanes},
 };
 
 /// Couplings computed ahead: steps `start … start + len − 1`.
@@ -180,7 +180,7 @@ impl CouplingEngine {
         for &i in &blk.clean {
             let (s, e) = (self.row_start[i], self.row_start[i + 1]);
             let (rel, w) = (&self.rel[s..e], &self.w32[s..e]);
-            let gx = super::chain::reduceat_lanes(e - s, &mut blk.scratch, |q| {
+            let gx = reduceat_with(e - s, &mut blk.scratch, |q| {
                 let r = rel[q] as usize;
                 let x = &buf[r..r + LANES];
                 let wq = w[q];
@@ -188,10 +188,10 @@ impl CouplingEngine {
                 for l in 0..LANES {
                     p[l] = wq * x[l];
                 }
-                p
+                Lanes(p)
             });
             // Lane `step_b · nc + k` is coupling variable k of step `step + step_b`.
-            for (lane, &g) in gx[..b * nc].iter().enumerate() {
+            for (lane, &g) in gx.0[..b * nc].iter().enumerate() {
                 blk.c[lane * n + i] = post(g);
             }
         }

@@ -19,50 +19,6 @@ fn add(a: L, b: L) -> L {
     std::array::from_fn(|l| a[l] + b[l])
 }
 
-/// NumPy's eight pairwise accumulators over `g(0 … full − 1)` (`full` a
-/// multiple of 8, ≥ 8): accumulator `j` is `g(j) + g(j + 8) + …` in that
-/// order. Computed four accumulators at a time: eight of `LANES` lanes would
-/// take all sixteen SSE registers and spill every round; each accumulator's
-/// additions are the same, so the result is bit-identical.
-#[inline(always)]
-pub(super) fn accumulators(full: usize, g: impl Fn(usize) -> L) -> [L; 8] {
-    let mut acc = [[0.0; LANES]; 8];
-    for half in [0, 4] {
-        let mut a: [L; 4] = std::array::from_fn(|j| g(half + j));
-        let mut i = 8;
-        while i < full {
-            for (j, aj) in a.iter_mut().enumerate() {
-                *aj = add(*aj, g(i + half + j));
-            }
-            i += 8;
-        }
-        acc[half..half + 4].copy_from_slice(&a);
-    }
-    acc
-}
-
-/// `np.add.reduceat` of one segment of lanes `f(0 … m − 1)` (as
-/// [`crate::numpy_sum::reduceat_with`], bit for bit), with [`accumulators`].
-#[inline(always)]
-pub(super) fn reduceat_lanes(
-    m: usize,
-    scratch: &mut Vec<crate::numpy_sum::Lanes<LANES>>,
-    f: impl Fn(usize) -> L,
-) -> L {
-    if !(9..=129).contains(&m) {
-        return crate::numpy_sum::reduceat_with(m, scratch, |q| crate::numpy_sum::Lanes(f(q))).0;
-    }
-    let rest = m - 1;
-    let full = rest - rest % 8;
-    let acc = accumulators(full, |t| f(1 + t));
-    let pair = |p: usize| add(acc[2 * p], acc[2 * p + 1]);
-    let mut res = add(add(pair(0), pair(1)), add(pair(2), pair(3)));
-    for k in full..rest {
-        res = add(res, f(1 + k));
-    }
-    add(f(0), res)
-}
-
 /// A row with one short edge: its index in the row and the siblings along
 /// its path to the root (lanes of the current block).
 #[derive(Debug, Clone)]
@@ -120,7 +76,17 @@ impl Chain {
             return;
         }
         let full = rest - rest % 8;
-        let acc = accumulators(full, |t| f(1 + t));
+        let mut acc = [[0.0; LANES]; 8];
+        for (j, a) in acc.iter_mut().enumerate() {
+            *a = f(1 + j);
+        }
+        let mut i = 8;
+        while i < full {
+            for (j, a) in acc.iter_mut().enumerate() {
+                *a = add(*a, f(1 + i + j));
+            }
+            i += 8;
+        }
         let pair = |p: usize| add(acc[2 * p], acc[2 * p + 1]);
         let quad = |h: usize| add(pair(2 * h), pair(2 * h + 1));
         if q == 0 {
