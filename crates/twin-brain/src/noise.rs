@@ -30,6 +30,8 @@ const M: usize = 397;
 #[derive(Clone)]
 pub struct RandomState {
     mt: Box<[u32; N]>,
+    /// The tempered outputs of the current `mt` (computed in one pass per twist).
+    out: Box<[u32; N]>,
     pos: usize,
     gauss: Option<f64>,
 }
@@ -54,6 +56,7 @@ impl RandomState {
         }
         RandomState {
             mt,
+            out: Box::new([0u32; N]),
             pos: N,
             gauss: None,
         }
@@ -76,6 +79,14 @@ impl RandomState {
             mt[i] = mix(mt[i], mt[i + 1], mt[i + M - N]);
         }
         mt[N - 1] = mix(mt[N - 1], mt[0], mt[M - 1]);
+        // Tempering of all 624 words in one loop the compiler vectorises.
+        for (o, &m) in self.out.iter_mut().zip(mt.iter()) {
+            let mut y = m;
+            y ^= y >> 11;
+            y ^= (y << 7) & 0x9d2c_5680;
+            y ^= (y << 15) & 0xefc6_0000;
+            *o = y ^ (y >> 18);
+        }
         self.pos = 0;
     }
 
@@ -84,12 +95,9 @@ impl RandomState {
         if self.pos >= N {
             self.twist();
         }
-        let mut y = self.mt[self.pos];
+        let y = self.out[self.pos];
         self.pos += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^ (y >> 18)
+        y
     }
 
     /// A double in [0, 1) with 53 random bits (`random_sample()`).
