@@ -12,7 +12,7 @@ import sys
 import time
 
 import numpy as np
-from tvb.simulator.lab import connectivity, coupling, integrators, models, monitors, simulator
+from tvb.simulator.lab import connectivity, coupling, integrators, models, monitors, noise, simulator
 import tvb_data
 
 T = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
@@ -35,16 +35,28 @@ def epi_model(n):
     return m
 
 
+def heun(dt):
+    return integrators.HeunDeterministic(dt=dt)
+
+
+def heun_noisy(dt):
+    # Additive noise nsig 1e-4 on both state variables, TVB's NumPy stream (seed 42).
+    return integrators.HeunStochastic(dt=dt, noise=noise.Additive(nsig=np.array([1e-4]), noise_seed=42))
+
+
+G2D = lambda n: models.Generic2dOscillator()
 CASES = [
-    ("Generic2dOscillator  76 dt 0.1 ms ", 76, 0.1, lambda n: models.Generic2dOscillator(), coupling.Linear(a=np.array([0.0154]))),
-    ("Epileptor            76 dt 0.05 ms", 76, 0.05, epi_model, coupling.Difference(a=np.array([1.0]))),
-    ("Generic2dOscillator 192 dt 0.1 ms ", 192, 0.1, lambda n: models.Generic2dOscillator(), coupling.Linear(a=np.array([0.0154]))),
-    ("Epileptor           192 dt 0.05 ms", 192, 0.05, epi_model, coupling.Difference(a=np.array([1.0]))),
+    ("Generic2dOscillator  76 dt 0.1 ms ", 76, 0.1, G2D, coupling.Linear(a=np.array([0.0154])), heun),
+    ("Epileptor            76 dt 0.05 ms", 76, 0.05, epi_model, coupling.Difference(a=np.array([1.0])), heun),
+    ("Generic2dOscillator 192 dt 0.1 ms ", 192, 0.1, G2D, coupling.Linear(a=np.array([0.0154])), heun),
+    ("Epileptor           192 dt 0.05 ms", 192, 0.05, epi_model, coupling.Difference(a=np.array([1.0])), heun),
+    ("Generic2dOscillator 192 dt 0.1 ms noise nsig 1e-4", 192, 0.1, G2D, coupling.Linear(a=np.array([0.0154])),
+     heun_noisy),
 ]
 
-for label, n, dt, mk, cpl in CASES:
+for label, n, dt, mk, cpl, integ in CASES:
     sim = simulator.Simulator(model=mk(n), connectivity=conn(n), coupling=cpl,
-                              integrator=integrators.HeunDeterministic(dt=dt), monitors=(monitors.Raw(),))
+                              integrator=integ(dt), monitors=(monitors.Raw(),))
     sim.configure()
     w0, c0 = time.perf_counter(), time.process_time()
     sim.run(simulation_length=T * 1000.0)

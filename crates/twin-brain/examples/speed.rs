@@ -10,7 +10,9 @@
 //! and Epileptor (dt 0.05 ms) on the 76- and 192-region connectomes (the 76-region
 //! cases are those of `benches/brain.rs`), and MontbrioPazoRoxin with noise
 //! (dt 0.01 ms, 76 regions), the one model of TVB's numba backend
-//! (`validation/brain/bench_tvb_mpr.py` times TVB on the same case).
+//! (`validation/brain/bench_tvb_mpr.py` times TVB on the same case); MPR and
+//! a noisy 192-region Generic2dOscillator also with the opt-in fast noise
+//! generator (`generator = "fast"`: same statistics, not TVB's numbers).
 
 use std::{path::PathBuf, time::Instant};
 
@@ -28,16 +30,25 @@ fn connectome(n: usize) -> Connectome {
 
 /// Generic2dOscillator, Heun, Linear(0.0154), speed 4 mm/ms, dt 0.1 ms.
 fn g2d(n: usize) -> Simulator {
+    g2d_noisy(n, None)
+}
+
+/// [`g2d`] with additive noise (stochastic Heun) on both state variables.
+fn g2d_noisy(n: usize, noise: Option<Noise>) -> Simulator {
     let ic: Vec<f64> = (0..2 * n)
         .map(|k| 0.5 * ((k % n) as f64 * 0.7 + (k / n) as f64).sin())
         .collect();
-    SimulatorBuilder::new(connectome(n), Box::new(Generic2dOscillator::default()))
+    let b = SimulatorBuilder::new(connectome(n), Box::new(Generic2dOscillator::default()))
         .coupling(Coupling::linear(0.0154))
         .speed(4.0)
         .dt(0.1)
-        .initial(InitialConditions::Constant(ic))
-        .build()
-        .expect("g2d")
+        .initial(InitialConditions::Constant(ic));
+    match noise {
+        Some(nz) => b.noise(nz),
+        None => b,
+    }
+    .build()
+    .expect("g2d")
 }
 
 /// Epileptor (TVB demo preset), Heun, Difference(1), speed 4 mm/ms, dt 0.05 ms.
@@ -79,12 +90,13 @@ fn epileptor(n: usize) -> Simulator {
 /// MontbrioPazoRoxin, stochastic Heun (nsig 0.01, 0.02; seed 42), Linear(0.01),
 /// speed 4 mm/ms, dt 0.01 ms, TVB's random initial history, Raw monitor: the
 /// configuration of `validation/brain/bench_tvb_mpr.py`.
-fn mpr(n: usize) -> Simulator {
+fn mpr(n: usize, fast: bool) -> Simulator {
+    let noise = Noise::per_state_variable(vec![0.01, 0.02], 42);
     SimulatorBuilder::new(connectome(n), Box::new(MontbrioPazoRoxin::default()))
         .coupling(Coupling::linear(0.01))
         .speed(4.0)
         .dt(0.01)
-        .noise(Noise::per_state_variable(vec![0.01, 0.02], 42))
+        .noise(if fast { noise.fast() } else { noise })
         .initial(InitialConditions::Random { seed: 42 })
         .monitor(Raw::new())
         .build()
@@ -133,12 +145,35 @@ fn main() {
             2.6,
         ),
         ("Generic2dOscillator 192 dt 0.1 ms ", g2d(192), 100.0, 1.25),
-        ("MontbrioPazoRoxin    76 dt 0.01 ms", mpr(76), 20.0, 3.9),
+        (
+            "MontbrioPazoRoxin    76 dt 0.01 ms",
+            mpr(76, false),
+            20.0,
+            3.9,
+        ),
+        (
+            "MontbrioPazoRoxin    76 dt 0.01 ms fast noise",
+            mpr(76, true),
+            20.0,
+            3.9,
+        ),
         (
             "Epileptor           192 dt 0.05 ms",
             epileptor(192),
             50.0,
             5.5,
+        ),
+        (
+            "Generic2dOscillator 192 dt 0.1 ms noise nsig 1e-4",
+            g2d_noisy(192, Some(Noise::additive(1e-4, 42))),
+            100.0,
+            1.25,
+        ),
+        (
+            "Generic2dOscillator 192 dt 0.1 ms fast noise nsig 1e-4",
+            g2d_noisy(192, Some(Noise::additive(1e-4, 42).fast())),
+            100.0,
+            1.25,
         ),
     ];
     // Optional filter: only the cases whose label contains the argument.

@@ -22,6 +22,7 @@
 //! [noise]                               # optional: makes the integrator stochastic
 //! nsig = [0.0, 0.0, 0.0, 0.0003, 0.0003, 0.0]
 //! seed = 42
+//! generator = "numpy"                   # TVB's stream (default) or "fast": not TVB's numbers
 //!
 //! [[monitors]]
 //! kind = "TemporalAverage"

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     models::{Bound, NeuralMass},
-    noise::RandomState,
+    noise::NormalStream,
 };
 
 /// The integration scheme.
@@ -107,13 +107,10 @@ impl Stepper {
         stim: Option<&[f64]>,
         n: usize,
         bounds: &[Bound],
-        rng: Option<&mut RandomState>,
+        rng: Option<&mut NormalStream>,
     ) {
         if let (Some(g), Some(rng)) = (&self.gfun, rng) {
-            let sdt = self.dt.sqrt();
-            for (e, &gk) in self.eta.iter_mut().zip(g) {
-                *e = sdt * rng.normal() * gk;
-            }
+            rng.fill(&mut self.eta, g, self.dt.sqrt());
         }
         // Monomorphised for "no stimulus" so that the loops stay branch-free.
         match stim {

@@ -22,7 +22,7 @@ use crate::{
     integrator::{apply_bounds, Scheme, Stepper},
     models::{Bound, NeuralMass},
     monitors::{Monitor, MonitorContext, Sample},
-    noise::{Noise, RandomState},
+    noise::{FastNormal, Noise, NoiseGenerator, NormalStream, RandomState},
     stimulus::{CompiledStimulus, RegionStimulus},
 };
 
@@ -304,7 +304,12 @@ impl SimulatorBuilder {
             engine,
             history,
             stepper,
-            rng,
+            rng: noise.as_ref().and_then(|nz| match nz.generator {
+                NoiseGenerator::Numpy => rng.map(NormalStream::Numpy),
+                NoiseGenerator::Fast => {
+                    Some(NormalStream::Fast(FastNormal::new(u64::from(nz.seed))))
+                }
+            }),
             n,
             dt,
             speed,
@@ -346,7 +351,7 @@ pub struct Simulator {
     engine: CouplingEngine,
     history: History,
     stepper: Stepper,
-    rng: Option<RandomState>,
+    rng: Option<NormalStream>,
     n: usize,
     dt: f64,
     speed: f64,
