@@ -128,6 +128,8 @@ pub struct ModelEntry {
     pub modified: SystemTime,
     /// Estimated resident memory when loaded [bytes] (see the module docs).
     pub memory_bytes: u64,
+    /// The Jinja chat template in the file, if any.
+    pub chat_template: Option<String>,
 }
 
 impl ModelEntry {
@@ -150,6 +152,7 @@ impl ModelEntry {
             context_length: g.context_length().unwrap_or(0),
             modified,
             memory_bytes: g.file_len + kv_cache_bytes(&g, kv_tokens),
+            chat_template: g.chat_template().map(str::to_owned),
         })
     }
 }
@@ -368,6 +371,7 @@ impl Registry {
             context_length: m.context_length,
             modified: SystemTime::now(),
             memory_bytes: m.size_bytes,
+            chat_template: m.chat_template.clone(),
         };
         let id = entry.id.clone();
         let r = Self::new(

@@ -16,6 +16,7 @@ fn entry(id: &str, memory_bytes: u64) -> ModelEntry {
         context_length: 512,
         modified: SystemTime::UNIX_EPOCH,
         memory_bytes,
+        chat_template: None,
     }
 }
 
