@@ -125,8 +125,9 @@ impl Options {
 #[derive(Debug, Deserialize)]
 struct OllamaMessage {
     role: String,
+    /// Text; absent or null (Ollama's Go decoder takes null as empty) is empty.
     #[serde(default)]
-    content: String,
+    content: Option<String>,
     /// An earlier assistant turn's calls (`[{function: {name, arguments}}]`).
     #[serde(default)]
     tool_calls: Option<Vec<Value>>,
@@ -204,16 +205,13 @@ pub(crate) async fn chat(State(state): State<AppState>, body: Bytes) -> Response
             let messages = to_chat(
                 req.messages
                     .into_iter()
-                    .map(|m| {
-                        let calls = m.tool_calls.as_deref().map(tools::history_text);
-                        (m.role, m.content + calls.as_deref().unwrap_or(""))
-                    })
+                    .map(|m| (m.role, m.content.unwrap_or_default(), m.tool_calls))
                     .collect(),
             )?;
             let tools = Tools::parse(req.tools, None)?;
             let prompt = match &tools {
                 Some(t) => t.render(model.engine().chat_template(), &messages)?,
-                None => model.engine().render_chat(&messages)?,
+                None => model.engine().render_chat(&tools::flatten(&messages))?,
             };
             let split = reasoning_start(&model, &prompt, thinks(req.think.as_ref()));
             let run = state.start(&model, "/api/chat", "ollama", prompt, params, split)?;

@@ -244,7 +244,10 @@ struct ChatRequest {
 }
 
 /// Converts API messages, dropping earlier turns' reasoning (DeepSeek API behaviour).
-pub(crate) fn to_chat(messages: Vec<(String, String)>) -> Result<Vec<ChatMessage>, ApiError> {
+/// Each message is (role, text, an assistant turn's tool calls as the API sent them).
+pub(crate) fn to_chat(
+    messages: Vec<(String, String, Option<Vec<Value>>)>,
+) -> Result<Vec<ChatMessage>, ApiError> {
     if messages.is_empty() {
         return Err(ApiError::field(
             "messages",
@@ -254,13 +257,21 @@ pub(crate) fn to_chat(messages: Vec<(String, String)>) -> Result<Vec<ChatMessage
     messages
         .into_iter()
         .enumerate()
-        .map(|(i, (role, content))| match role.as_str() {
-            "system" | "user" | "tool" | "developer" => Ok(ChatMessage::new(role, content)),
-            "assistant" => Ok(ChatMessage::new(role, strip_reasoning(&content))),
-            other => Err(ApiError::field(
-                format!("messages[{i}].role"),
-                format!("unknown role `{other}` (system, user, assistant or tool)"),
-            )),
+        .map(|(i, (role, content, calls))| {
+            let mut m = match role.as_str() {
+                "system" | "user" | "tool" | "developer" => ChatMessage::new(role, content),
+                "assistant" => ChatMessage::new(role, strip_reasoning(&content)),
+                other => {
+                    return Err(ApiError::field(
+                        format!("messages[{i}].role"),
+                        format!("unknown role `{other}` (system, user, assistant or tool)"),
+                    ))
+                }
+            };
+            m.tool_calls = calls
+                .filter(|c| !c.is_empty())
+                .map(|c| tools::structured_calls(&c));
+            Ok(m)
         })
         .collect()
 }
@@ -289,18 +300,15 @@ pub(crate) async fn chat_completions(State(state): State<AppState>, body: Bytes)
                 .into_iter()
                 .enumerate()
                 .map(|(i, m)| {
-                    let mut text = m.content.into_text(&format!("messages[{i}].content"))?;
-                    if let Some(calls) = &m.tool_calls {
-                        text.push_str(&tools::history_text(calls));
-                    }
-                    Ok((m.role, text))
+                    let text = m.content.into_text(&format!("messages[{i}].content"))?;
+                    Ok((m.role, text, m.tool_calls))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
             let tools = Tools::parse(req.tools, req.tool_choice)?;
             let chat = to_chat(messages)?;
             let prompt = match &tools {
                 Some(t) => t.render(model.engine().chat_template(), &chat)?,
-                None => model.engine().render_chat(&chat)?,
+                None => model.engine().render_chat(&tools::flatten(&chat))?,
             };
             let mut params = sampling.into_params()?;
             if let Some(c) = tools.as_ref().and_then(Tools::constraint) {
