@@ -17,6 +17,11 @@
 //! Errors map to statuses in one place ([`ApiError`]); one JSON line per request goes to the
 //! [`AccessLog`].
 //!
+//! Models come from a [`twin_llm::Registry`]: one engine resident for good ([`router`]), or a
+//! directory of GGUF files ([`AppState::with_models`]) loaded on first request, kept for the
+//! request's `keep_alive` (Ollama semantics) and evicted least-recently-used within a memory
+//! budget. A request holds its model loaded until its response ends.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use twin_llm::{MockConfig, MockEngine};
