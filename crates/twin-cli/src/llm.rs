@@ -9,7 +9,7 @@
 //! `twin llm info --model FILE` prints the file's metadata or says exactly why the file is
 //! unusable.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{io::Write, path::PathBuf, sync::Arc};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
@@ -43,8 +43,8 @@ pub(crate) enum LlmCmd {
 /// Which engine to load (shared by `serve`, `run` and `bench`).
 #[derive(Args, Debug, Clone)]
 pub(crate) struct EngineOpts {
-    /// GGUF model file.
-    #[arg(long, required_unless_present = "mock")]
+    /// GGUF model file (`serve` also takes `--models DIR`).
+    #[arg(long)]
     model: Option<PathBuf>,
     /// Sequence slots decoded together (concurrent generations).
     #[arg(long, alias = "parallel", default_value_t = 4)]
@@ -71,6 +71,18 @@ pub(crate) struct EngineOpts {
 pub(crate) struct ServeOpts {
     #[command(flatten)]
     engine: EngineOpts,
+    /// Serve every GGUF file in this directory: each loads on its first request and unloads
+    /// after its keep-alive (instead of --model).
+    #[arg(long, conflicts_with_all = ["model", "mock"])]
+    models: Option<PathBuf>,
+    /// With --models: most memory the loaded models may take (`8G`, `512M`, bytes);
+    /// least recently used idle models are unloaded to make room. Default: no limit.
+    #[arg(long, requires = "models", value_parser = parse_bytes)]
+    memory_budget: Option<u64>,
+    /// With --models: how long a model stays loaded after its last request, unless the
+    /// request says (`5m`, `30s`, `0` = unload at once, `-1` = forever).
+    #[arg(long, requires = "models", default_value = "5m", value_parser = parse_keep_alive)]
+    keep_alive: twin_llm::KeepAlive,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
@@ -213,8 +225,57 @@ fn gateway(opts: GatewayOpts) -> Result<()> {
     })
 }
 
+/// `8G`, `512M`, `1.5GiB`, `100000` → bytes (binary multiples).
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let value: f64 = t[..split]
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size such as 8G or 512M"))?;
+    let scale: u64 = match t[split..].trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        "T" | "TB" | "TIB" => 1 << 40,
+        other => return Err(format!("unknown size unit `{other}` (use K, M, G or T)")),
+    };
+    Ok((value * scale as f64) as u64)
+}
+
+fn parse_keep_alive(text: &str) -> Result<twin_llm::KeepAlive, String> {
+    twin_llm::KeepAlive::parse(text)
+}
+
+/// The registry over `--models DIR`: llama.cpp engines made with the serve options.
+fn registry(dir: &std::path::Path, opts: &ServeOpts) -> Result<twin_llm::Registry> {
+    let engine = opts.engine.clone();
+    let loader: twin_llm::registry::Loader = Box::new(move |entry| {
+        let o = EngineOpts {
+            model: Some(entry.path.clone()),
+            id: Some(entry.id.clone()),
+            ..engine.clone()
+        };
+        load_llama(&entry.path, &o).map_err(|e| twin_llm::LoadError::Backend {
+            path: entry.path.clone(),
+            reason: format!("{e:#}"),
+        })
+    });
+    let config = twin_llm::RegistryConfig {
+        budget_bytes: opts.memory_budget,
+        default_keep_alive: opts.keep_alive,
+    };
+    let kv_tokens = u64::from(opts.engine.slots) * u64::from(opts.engine.ctx);
+    Ok(twin_llm::Registry::scan(dir, kv_tokens, loader, config)?)
+}
+
 fn serve(opts: ServeOpts) -> Result<()> {
-    let engine = load_engine(&opts.engine)?;
+    let models = match &opts.models {
+        Some(dir) => registry(dir, &opts)?,
+        None => twin_llm::Registry::single(load_engine(&opts.engine)?),
+    };
     let mut api_keys = opts.api_keys.clone();
     if let Ok(k) = std::env::var("TWIN_LLM_API_KEY") {
         api_keys.extend(
@@ -239,12 +300,35 @@ fn serve(opts: ServeOpts) -> Result<()> {
             .await
             .with_context(|| format!("cannot bind 127.0.0.1:{}", opts.port))?;
         let addr = listener.local_addr()?;
-        let m = engine.model();
-        println!(
-            "serving {} ({}, {}, {} slots × {} tokens) on http://{addr}",
-            m.id, m.architecture, m.quantization, m.slots, m.slot_context
-        );
-        let app = twin_llm_server::router(engine, config);
+        if opts.models.is_some() {
+            println!(
+                "serving {} model(s), loaded on first request, on http://{addr}",
+                models.entries().len()
+            );
+            // Details after the address line; a reader that took only that line may have
+            // closed the pipe, which is no reason to stop serving.
+            let mut out = std::io::stdout().lock();
+            for m in models.entries() {
+                let _ = writeln!(
+                    out,
+                    "  {} ({}, {}, {} MiB file, about {} MiB loaded)",
+                    m.id,
+                    m.architecture,
+                    m.quantization,
+                    m.size_bytes >> 20,
+                    m.memory_bytes >> 20
+                );
+            }
+        } else {
+            let load = models.load();
+            let m = &models.entries()[0];
+            println!(
+                "serving {} ({}, {}, {} slots) on http://{addr}",
+                m.id, m.architecture, m.quantization, load.slots
+            );
+        }
+        let state = twin_llm_server::AppState::with_models(models, config);
+        let app = twin_llm_server::router_with_state(state);
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

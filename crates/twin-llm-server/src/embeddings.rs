@@ -40,7 +40,7 @@ pub(crate) async fn embeddings(State(state): State<AppState>, body: Bytes) -> Re
     respond(
         async {
             let req: EmbeddingsRequest = parse_body(&body)?;
-            state.check_model(req.model.as_deref())?;
+            let model = state.model(req.model.as_deref(), None).await?;
             let base64 = match req.encoding_format.as_deref() {
                 None | Some("float") => false,
                 Some("base64") => true,
@@ -61,10 +61,11 @@ pub(crate) async fn embeddings(State(state): State<AppState>, body: Bytes) -> Re
                     format!("must hold 1 to {MAX_INPUTS} texts, got {}", inputs.len()),
                 ));
             }
-            let engine = state.0.engine.clone();
-            let (vectors, tokens) = tokio::task::spawn_blocking(move || engine.embed(&inputs))
-                .await
-                .map_err(|_| ApiError::Unavailable)??;
+            let lease = model.clone();
+            let (vectors, tokens) =
+                tokio::task::spawn_blocking(move || lease.engine().embed(&inputs))
+                    .await
+                    .map_err(|_| ApiError::Unavailable)??;
             let data: Vec<_> = vectors
                 .into_iter()
                 .enumerate()
@@ -82,7 +83,7 @@ pub(crate) async fn embeddings(State(state): State<AppState>, body: Bytes) -> Re
             Ok(Json(json!({
                 "object": "list",
                 "data": data,
-                "model": state.engine().model().id,
+                "model": model.id(),
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             }))
             .into_response())

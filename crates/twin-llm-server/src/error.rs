@@ -12,7 +12,7 @@ use axum::{
     Json,
 };
 use serde_json::{json, Value};
-use twin_llm::EngineError;
+use twin_llm::{EngineError, RegistryError};
 
 /// Everything a request can fail with.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -32,13 +32,27 @@ pub enum ApiError {
         message: String,
     },
     /// The requested model is not served here.
-    #[error("model `{model}` not found; this server serves `{served}`")]
+    #[error("model `{model}` not found; this server serves {served}")]
     ModelNotFound {
         /// The name asked for.
         model: String,
-        /// The model available.
+        /// The models available (`a`, `b`).
         served: String,
     },
+    /// The model needs more memory than the whole budget (`--memory-budget`).
+    #[error("{0}")]
+    ModelTooLarge(String),
+    /// The model would fit the memory budget, but models serving requests hold it now.
+    #[error("{message}")]
+    NoRoom {
+        /// What is loaded and busy.
+        message: String,
+        /// Suggested wait.
+        retry_after: Duration,
+    },
+    /// The model file could not be loaded.
+    #[error("{0}")]
+    ModelLoad(String),
     /// The prompt is longer than a sequence slot's context.
     #[error(
         "this model's context is {n_ctx} tokens per request, but the prompt has \
@@ -88,8 +102,9 @@ impl ApiError {
             ApiError::ModelNotFound { .. } | ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Overloaded { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Engine(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Engine(_) | ApiError::ModelLoad(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable | ApiError::NoRoom { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ModelTooLarge(_) => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 
@@ -100,9 +115,12 @@ impl ApiError {
             | ApiError::InvalidField { .. }
             | ApiError::ContextLength { .. } => "invalid_request_error",
             ApiError::ModelNotFound { .. } | ApiError::NotFound { .. } => "not_found_error",
-            ApiError::Overloaded { .. } => "overloaded_error",
+            ApiError::Overloaded { .. } | ApiError::NoRoom { .. } => "overloaded_error",
             ApiError::Unauthorized => "authentication_error",
-            ApiError::Engine(_) | ApiError::Unavailable => "server_error",
+            ApiError::Engine(_)
+            | ApiError::Unavailable
+            | ApiError::ModelTooLarge(_)
+            | ApiError::ModelLoad(_) => "server_error",
         }
     }
 
@@ -112,6 +130,9 @@ impl ApiError {
             ApiError::ContextLength { .. } => Some("context_length_exceeded"),
             ApiError::ModelNotFound { .. } => Some("model_not_found"),
             ApiError::Overloaded { .. } => Some("server_busy"),
+            ApiError::NoRoom { .. } => Some("memory_budget_busy"),
+            ApiError::ModelTooLarge(_) => Some("model_exceeds_memory_budget"),
+            ApiError::ModelLoad(_) => Some("model_load_failed"),
             ApiError::Unauthorized => Some("invalid_api_key"),
             _ => None,
         }
@@ -121,7 +142,10 @@ impl ApiError {
     fn param(&self) -> Option<&str> {
         match self {
             ApiError::InvalidField { param, .. } => Some(param),
-            ApiError::ModelNotFound { .. } => Some("model"),
+            ApiError::ModelNotFound { .. }
+            | ApiError::ModelTooLarge(_)
+            | ApiError::NoRoom { .. }
+            | ApiError::ModelLoad(_) => Some("model"),
             ApiError::ContextLength { .. } => Some("messages"),
             _ => None,
         }
@@ -168,10 +192,35 @@ impl From<EngineError> for ApiError {
     }
 }
 
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::UnknownModel { model, available } => ApiError::ModelNotFound {
+                model,
+                served: available
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+            e @ RegistryError::TooLarge { .. } => ApiError::ModelTooLarge(e.to_string()),
+            e @ RegistryError::NoRoom { .. } => ApiError::NoRoom {
+                message: e.to_string(),
+                retry_after: Duration::from_secs(5),
+            },
+            e @ (RegistryError::Load { .. } | RegistryError::Directory { .. }) => {
+                ApiError::ModelLoad(e.to_string())
+            }
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status(), Json(self.body())).into_response();
-        if let ApiError::Overloaded { retry_after, .. } = &self {
+        if let ApiError::Overloaded { retry_after, .. } | ApiError::NoRoom { retry_after, .. } =
+            &self
+        {
             let secs = retry_after.as_secs().max(1).to_string();
             resp.headers_mut().insert(
                 header::RETRY_AFTER,

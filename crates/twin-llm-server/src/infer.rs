@@ -8,14 +8,14 @@
 
 use std::{
     collections::VecDeque,
-    sync::{atomic::Ordering, Arc},
+    sync::atomic::Ordering,
     time::{Instant, SystemTime, UNIX_EPOCH},
 };
 
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio::sync::OwnedSemaphorePermit;
-use twin_llm::{Completion, Event, GenerateRequest, Generation, SamplingParams};
+use twin_llm::{Completion, Event, GenerateRequest, Generation, KeepAlive, Lease, SamplingParams};
 
 use crate::{
     error::ApiError,
@@ -55,30 +55,50 @@ pub(crate) struct Running {
     first_at: Option<Instant>,
     pending: VecDeque<Step>,
     outcome: Option<Result<Completion, ApiError>>,
+    /// Keeps the model loaded while the generation runs (dropped last).
+    model: Lease,
+}
+
+/// The reasoning mode for a rendered prompt, or `None` when splitting is off.
+pub(crate) fn reasoning_start(model: &Lease, prompt: &str, split: bool) -> Option<Start> {
+    let template_has_think = model.engine().chat_template().source().contains("</think>");
+    split.then(|| Splitter::start_for_prompt(prompt, template_has_think))
+}
+
+/// Ollama's `keep_alive`: a duration string (`"5m"`, `"-1"`), a number of seconds, or null.
+pub(crate) fn keep_alive(v: Option<&serde_json::Value>) -> Result<Option<KeepAlive>, ApiError> {
+    use serde_json::Value;
+    let parsed = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => KeepAlive::from_seconds(n.as_f64().unwrap_or(f64::NAN)),
+        Some(Value::String(t)) => KeepAlive::parse(t),
+        Some(other) => Err(format!("expected a duration or seconds, got {other}")),
+    };
+    parsed
+        .map(Some)
+        .map_err(|m| ApiError::field("keep_alive", m))
 }
 
 impl AppState {
-    /// Checks the `model` field: absent, empty, the served id, or the id with an Ollama tag.
-    pub(crate) fn check_model(&self, model: Option<&str>) -> Result<(), ApiError> {
-        let served = &self.engine().model().id;
-        match model.map(str::trim) {
-            None | Some("") => Ok(()),
-            Some(m) if m == served || m.strip_suffix(":latest") == Some(served) => Ok(()),
-            Some(m) => Err(ApiError::ModelNotFound {
-                model: m.into(),
-                served: served.clone(),
-            }),
-        }
+    /// A lease on the requested model (absent or empty: the first one served), loading it
+    /// when it is not resident.
+    pub(crate) async fn model(
+        &self,
+        name: Option<&str>,
+        keep_alive: Option<KeepAlive>,
+    ) -> Result<Lease, ApiError> {
+        let models = self.0.models.clone();
+        let name = name.map(str::to_owned);
+        tokio::task::spawn_blocking(move || models.acquire(name.as_deref(), keep_alive))
+            .await
+            .map_err(|_| ApiError::Unavailable)?
+            .map_err(ApiError::from)
     }
 
-    /// The reasoning mode for a rendered prompt, or `None` when splitting is off.
-    pub(crate) fn reasoning_start(&self, prompt: &str, split: bool) -> Option<Start> {
-        split.then(|| Splitter::start_for_prompt(prompt, self.0.template_has_think))
-    }
-
-    /// Admits and submits a generation.
+    /// Admits and submits a generation on `model` (which stays loaded until it ends).
     pub(crate) fn start(
         &self,
+        model: &Lease,
         endpoint: &'static str,
         id_prefix: &str,
         prompt: String,
@@ -86,19 +106,19 @@ impl AppState {
         reasoning: Option<Start>,
     ) -> Result<Running, ApiError> {
         let arrived = Instant::now();
-        let permit = Arc::clone(&self.0.admission)
-            .try_acquire_owned()
-            .map_err(|_| {
-                self.0.metrics.rejected();
-                ApiError::Overloaded {
-                    capacity: self.0.capacity,
-                    retry_after: self.0.config.retry_after,
-                }
-            })?;
-        let generation = self.engine().submit(GenerateRequest { prompt, params })?;
+        let (admission, capacity) = self.admission(model.engine().as_ref());
+        let permit = admission.try_acquire_owned().map_err(|_| {
+            self.0.metrics.rejected();
+            ApiError::Overloaded {
+                capacity,
+                retry_after: self.0.config.retry_after,
+            }
+        })?;
+        let generation = model.engine().submit(GenerateRequest { prompt, params })?;
         let n = self.0.next_id.fetch_add(1, Ordering::Relaxed);
         Ok(Running {
             state: self.clone(),
+            model: model.clone(),
             endpoint,
             id: format!("{id_prefix}-{:x}{n:06x}", self.0.boot_secs),
             generation,
@@ -194,7 +214,7 @@ impl Drop for Running {
             "ts": unix_seconds(),
             "id": self.id,
             "endpoint": self.endpoint,
-            "model": self.state.engine().model().id,
+            "model": self.model.id(),
             "prompt_tokens": self.generation.prompt_tokens(),
             "ttft_ms": ttft,
             "duration_ms": self.arrived.elapsed().as_secs_f64() * 1e3,

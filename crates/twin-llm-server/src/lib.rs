@@ -17,6 +17,11 @@
 //! Errors map to statuses in one place ([`ApiError`]); one JSON line per request goes to the
 //! [`AccessLog`].
 //!
+//! Models come from a [`twin_llm::Registry`]: one engine resident for good ([`router`]), or a
+//! directory of GGUF files ([`AppState::with_models`]) loaded on first request, kept for the
+//! request's `keep_alive` (Ollama semantics) and evicted least-recently-used within a memory
+//! budget. A request holds its model loaded until its response ends.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use twin_llm::{MockConfig, MockEngine};
@@ -37,6 +42,7 @@ pub mod reasoning;
 mod tools;
 
 use std::{
+    collections::HashMap,
     io::Write,
     net::SocketAddr,
     sync::{atomic::AtomicU64, Arc, Mutex},
@@ -55,7 +61,9 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Semaphore;
-use twin_llm::{ChatMessage, Engine, SamplingParams};
+use twin_llm::{ChatMessage, Engine, Registry, SamplingParams};
+
+use crate::infer::reasoning_start;
 
 pub use error::ApiError;
 pub use gateway::{gateway_router, Gateway, GatewayConfig};
@@ -114,14 +122,13 @@ impl Default for ServerConfig {
 }
 
 struct Inner {
-    engine: Arc<dyn Engine>,
+    models: Registry,
     config: ServerConfig,
-    admission: Arc<Semaphore>,
-    capacity: usize,
+    /// Admission per model id: that model's slots plus the queue places.
+    admission: Mutex<HashMap<String, (Arc<Semaphore>, usize)>>,
     metrics: Metrics,
     next_id: AtomicU64,
     boot_secs: u64,
-    template_has_think: bool,
 }
 
 /// Shared state of all handlers.
@@ -131,40 +138,74 @@ pub struct AppState(Arc<Inner>);
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("model", &self.0.engine.model().id)
-            .field("capacity", &self.0.capacity)
+            .field("models", &self.0.models)
             .field("config", &self.0.config)
             .finish_non_exhaustive()
     }
 }
 
 impl AppState {
-    /// State for `engine` with `config`.
+    /// State for one engine, resident for good, with `config`.
     pub fn new(engine: Arc<dyn Engine>, config: ServerConfig) -> Self {
-        let capacity = engine.model().slots as usize + config.max_queue;
-        let template_has_think = engine.chat_template().source().contains("</think>");
+        Self::with_models(Registry::single(engine), config)
+    }
+
+    /// State over a model registry (`twin llm serve --models DIR`).
+    pub fn with_models(models: Registry, config: ServerConfig) -> Self {
         AppState(Arc::new(Inner {
-            engine,
-            admission: Arc::new(Semaphore::new(capacity)),
-            capacity,
+            models,
+            admission: Mutex::new(HashMap::new()),
             metrics: Metrics::default(),
             next_id: AtomicU64::new(0),
             boot_secs: infer::unix_time(),
-            template_has_think,
             config,
         }))
     }
 
-    /// The engine.
-    pub fn engine(&self) -> &dyn Engine {
-        &*self.0.engine
+    /// The model registry.
+    pub fn models(&self) -> &Registry {
+        &self.0.models
     }
 
-    /// Requests admitted and not finished.
+    /// The admission semaphore of a model and its capacity.
+    fn admission(&self, engine: &dyn Engine) -> (Arc<Semaphore>, usize) {
+        let capacity = engine.model().slots as usize + self.0.config.max_queue;
+        let mut map = self.0.admission.lock().expect("admission lock");
+        let (sem, cap) = map
+            .entry(engine.model().id.clone())
+            .or_insert_with(|| (Arc::new(Semaphore::new(capacity)), capacity));
+        (Arc::clone(sem), *cap)
+    }
+
+    /// Requests admitted and not finished, over all models.
     fn in_flight(&self) -> usize {
-        self.0.capacity - self.0.admission.available_permits()
+        let map = self.0.admission.lock().expect("admission lock");
+        map.values()
+            .map(|(s, cap)| cap - s.available_permits())
+            .sum()
     }
 }
+
+/// Unloads models past their keep-alive while the state lives.
+fn spawn_reaper(state: &AppState) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let weak = Arc::downgrade(&state.0);
+    rt.spawn(async move {
+        loop {
+            tokio::time::sleep(REAP_EVERY).await;
+            let Some(inner) = weak.upgrade() else { return };
+            let models = inner.models.clone();
+            drop(inner);
+            // Dropping an engine may wait for its threads: off the async workers.
+            let _ = tokio::task::spawn_blocking(move || models.reap()).await;
+        }
+    });
+}
+
+/// How often idle models are checked against their keep-alive.
+const REAP_EVERY: Duration = Duration::from_millis(250);
 
 /// The service's routes over `engine`.
 pub fn router(engine: Arc<dyn Engine>, config: ServerConfig) -> Router {
@@ -173,6 +214,7 @@ pub fn router(engine: Arc<dyn Engine>, config: ServerConfig) -> Router {
 
 /// The service's routes over existing state (to share metrics between routers).
 pub fn router_with_state(state: AppState) -> Router {
+    spawn_reaper(&state);
     Router::new()
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/v1/completions", post(openai::completions))
@@ -348,10 +390,13 @@ async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
 }
 
 async fn health(State(state): State<AppState>) -> Response {
-    let load = state.engine().load();
+    let models = state.models();
+    let load = models.load();
     Json(json!({
         "status": "ok",
-        "model": state.engine().model().id,
+        "model": models.entries().first().map(|e| e.id.as_str()),
+        "models_available": models.entries().len(),
+        "models_loaded": models.resident().len(),
         "slots": load.slots,
         "slots_busy": load.active,
         "queue_depth": load.queued,
@@ -363,7 +408,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let body = state
         .0
         .metrics
-        .render(state.engine().load(), state.in_flight());
+        .render(state.models().load(), state.in_flight());
     let mut resp = Response::new(Body::from(body));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -384,6 +429,9 @@ struct PlainRequest {
     /// Use `input_text` as the raw prompt instead of one user message.
     #[serde(default)]
     raw: bool,
+    /// Which model (default: the first one served).
+    #[serde(default)]
+    model: Option<String>,
 }
 
 /// `POST /generate {"input_text": …}` → `{"response": …}` (reasoning, if any, apart).
@@ -399,15 +447,16 @@ async fn generate(State(state): State<AppState>, body: Bytes) -> Response {
                 params.temperature = t;
             }
             params.validate()?;
+            let model = state.model(req.model.as_deref(), None).await?;
             let prompt = if req.raw {
                 req.input_text
             } else {
-                state
+                model
                     .engine()
                     .render_chat(&[ChatMessage::new("user", req.input_text)])?
             };
-            let split = state.reasoning_start(&prompt, !req.raw);
-            let run = state.start("/generate", "gen", prompt, params, split)?;
+            let split = reasoning_start(&model, &prompt, !req.raw);
+            let run = state.start(&model, "/generate", "gen", prompt, params, split)?;
             let out = match run.collect().await {
                 Ok(out) => out,
                 Err(e) => return Ok(generation_failed(e)),

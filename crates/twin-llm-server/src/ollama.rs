@@ -7,6 +7,7 @@
 use std::{
     collections::{BTreeMap, VecDeque},
     convert::Infallible,
+    time::Duration,
 };
 
 use axum::{
@@ -19,12 +20,12 @@ use axum::{
 use futures_util::stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use twin_llm::{ChatMessage, Completion, Constraint, SamplingParams};
+use twin_llm::{ChatMessage, Completion, Constraint, KeepAlive, ModelEntry, SamplingParams};
 
 use crate::{
     error::ApiError,
     generation_failed,
-    infer::{parse_body, unix_time, Running, Step},
+    infer::{keep_alive, parse_body, reasoning_start, unix_time, Running, Step},
     openai::{to_chat, Stop},
     respond,
     tools::{self, Holder, Out, Tools},
@@ -124,8 +125,9 @@ impl Options {
 #[derive(Debug, Deserialize)]
 struct OllamaMessage {
     role: String,
+    /// Text; absent or null (Ollama's Go decoder takes null as empty) is empty.
     #[serde(default)]
-    content: String,
+    content: Option<String>,
     /// An earlier assistant turn's calls (`[{function: {name, arguments}}]`).
     #[serde(default)]
     tool_calls: Option<Vec<Value>>,
@@ -135,10 +137,12 @@ fn default_true() -> bool {
     true
 }
 
-/// `POST /api/chat` body. `keep_alive` is accepted and ignored.
+/// `POST /api/chat` body.
 #[derive(Debug, Deserialize)]
 struct ChatRequest {
     model: Option<String>,
+    /// How long the model stays loaded after this request (`"5m"`, seconds, `-1`, `0`).
+    keep_alive: Option<Value>,
     #[serde(default)]
     messages: Vec<OllamaMessage>,
     #[serde(default = "default_true")]
@@ -156,6 +160,8 @@ struct ChatRequest {
 #[derive(Debug, Deserialize)]
 struct GenerateRequest {
     model: Option<String>,
+    /// How long the model stays loaded after this request.
+    keep_alive: Option<Value>,
     #[serde(default)]
     prompt: String,
     system: Option<String>,
@@ -179,25 +185,37 @@ pub(crate) async fn chat(State(state): State<AppState>, body: Bytes) -> Response
     respond(
         async {
             let req: ChatRequest = parse_body(&body)?;
-            state.check_model(req.model.as_deref())?;
+            let keep = keep_alive(req.keep_alive.as_ref())?;
+            let model = state.model(req.model.as_deref(), keep).await?;
+            if req.messages.is_empty() {
+                // Ollama loads (or, with keep_alive 0, unloads) the model on an empty chat.
+                let reason = if keep == Some(KeepAlive::For(Duration::ZERO)) {
+                    "unload"
+                } else {
+                    "load"
+                };
+                return Ok(Json(json!({
+                    "model": model.id(), "created_at": rfc3339_now(),
+                    "message": {"role": "assistant", "content": ""},
+                    "done": true, "done_reason": reason,
+                }))
+                .into_response());
+            }
             let params = req.options.unwrap_or_default().into_params(req.format)?;
             let messages = to_chat(
                 req.messages
                     .into_iter()
-                    .map(|m| {
-                        let calls = m.tool_calls.as_deref().map(tools::history_text);
-                        (m.role, m.content + calls.as_deref().unwrap_or(""))
-                    })
+                    .map(|m| (m.role, m.content.unwrap_or_default(), m.tool_calls))
                     .collect(),
             )?;
             let tools = Tools::parse(req.tools, None)?;
             let prompt = match &tools {
-                Some(t) => t.render(state.engine().chat_template(), &messages)?,
-                None => state.engine().render_chat(&messages)?,
+                Some(t) => t.render(model.engine().chat_template(), &messages)?,
+                None => model.engine().render_chat(&tools::flatten(&messages))?,
             };
-            let split = state.reasoning_start(&prompt, thinks(req.think.as_ref()));
-            let run = state.start("/api/chat", "ollama", prompt, params, split)?;
-            reply(&state, run, req.stream, Kind::Chat, tools).await
+            let split = reasoning_start(&model, &prompt, thinks(req.think.as_ref()));
+            let run = state.start(&model, "/api/chat", "ollama", prompt, params, split)?;
+            reply(model.id(), run, req.stream, Kind::Chat, tools).await
         }
         .await,
     )
@@ -208,13 +226,18 @@ pub(crate) async fn generate(State(state): State<AppState>, body: Bytes) -> Resp
     respond(
         async {
             let req: GenerateRequest = parse_body(&body)?;
-            state.check_model(req.model.as_deref())?;
-            let model = state.engine().model().id.clone();
+            let keep = keep_alive(req.keep_alive.as_ref())?;
+            let model = state.model(req.model.as_deref(), keep).await?;
             if req.prompt.is_empty() {
-                // Ollama answers an empty prompt with "loaded" and no generation.
+                // Ollama loads (or, with keep_alive 0, unloads) the model on an empty prompt.
+                let reason = if keep == Some(KeepAlive::For(Duration::ZERO)) {
+                    "unload"
+                } else {
+                    "load"
+                };
                 return Ok(Json(json!({
-                    "model": model, "created_at": rfc3339_now(), "response": "",
-                    "done": true, "done_reason": "load",
+                    "model": model.id(), "created_at": rfc3339_now(), "response": "",
+                    "done": true, "done_reason": reason,
                 }))
                 .into_response());
             }
@@ -227,11 +250,11 @@ pub(crate) async fn generate(State(state): State<AppState>, body: Bytes) -> Resp
                     messages.push(ChatMessage::new("system", system));
                 }
                 messages.push(ChatMessage::new("user", req.prompt));
-                state.engine().render_chat(&messages)?
+                model.engine().render_chat(&messages)?
             };
-            let split = state.reasoning_start(&prompt, !req.raw && thinks(req.think.as_ref()));
-            let run = state.start("/api/generate", "ollama", prompt, params, split)?;
-            reply(&state, run, req.stream, Kind::Generate, None).await
+            let split = reasoning_start(&model, &prompt, !req.raw && thinks(req.think.as_ref()));
+            let run = state.start(&model, "/api/generate", "ollama", prompt, params, split)?;
+            reply(model.id(), run, req.stream, Kind::Generate, None).await
         }
         .await,
     )
@@ -295,13 +318,13 @@ fn calls_object(kind: Kind, model: &str, calls: &[tools::Call], done: bool) -> V
 }
 
 async fn reply(
-    state: &AppState,
+    model: &str,
     run: Running,
     stream: bool,
     kind: Kind,
     tools: Option<Tools>,
 ) -> Result<Response, ApiError> {
-    let model = state.engine().model().id.clone();
+    let model = model.to_owned();
     if !stream {
         let out = match run.collect().await {
             Ok(out) => out,
@@ -371,8 +394,7 @@ fn line(v: &Value) -> Bytes {
 }
 
 /// Ollama's `details` object.
-fn details(state: &AppState) -> Value {
-    let m = state.engine().model();
+fn details(m: &ModelEntry) -> Value {
     json!({
         "parent_model": "",
         "format": "gguf",
@@ -392,8 +414,7 @@ fn parameter_size(n: u64) -> String {
     }
 }
 
-fn digest(state: &AppState) -> String {
-    let m = state.engine().model();
+fn digest(m: &ModelEntry) -> String {
     // Not a content hash: a stable identifier of this model and file size.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in m.id.bytes().chain(m.size_bytes.to_le_bytes()) {
@@ -402,34 +423,65 @@ fn digest(state: &AppState) -> String {
     format!("{h:016x}")
 }
 
-/// `GET /api/tags`.
-pub(crate) async fn tags(State(state): State<AppState>) -> Response {
-    let m = state.engine().model();
-    Json(json!({ "models": [{
-        "name": m.id,
-        "model": m.id,
-        "modified_at": rfc3339(state.0.boot_secs),
-        "size": m.size_bytes,
-        "digest": digest(&state),
-        "details": details(&state),
-    }]}))
-    .into_response()
+fn modified_secs(m: &ModelEntry, fallback: u64) -> u64 {
+    m.modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(fallback, |d| d.as_secs())
 }
 
-/// `GET /api/ps`: the one resident model.
+/// `GET /api/tags`: every model served, loaded or not.
+pub(crate) async fn tags(State(state): State<AppState>) -> Response {
+    let models: Vec<Value> = state
+        .models()
+        .entries()
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.id,
+                "model": m.id,
+                "modified_at": rfc3339(modified_secs(m, state.0.boot_secs)),
+                "size": m.size_bytes,
+                "digest": digest(m),
+                "details": details(m),
+            })
+        })
+        .collect();
+    Json(json!({ "models": models })).into_response()
+}
+
+/// `GET /api/ps`: the resident models, with their accounted memory and expiry.
 pub(crate) async fn ps(State(state): State<AppState>) -> Response {
-    let m = state.engine().model();
-    Json(json!({ "models": [{
-        "name": m.id,
-        "model": m.id,
-        "size": m.size_bytes,
-        "digest": digest(&state),
-        "details": details(&state),
-        "expires_at": rfc3339(unix_time() + 365 * 86_400),
-        "size_vram": 0,
-        "context_length": m.slot_context,
-    }]}))
-    .into_response()
+    let models = state.models().clone();
+    let resident = tokio::task::spawn_blocking(move || {
+        models.reap();
+        models.resident()
+    })
+    .await
+    .unwrap_or_default();
+    let list: Vec<Value> = resident
+        .iter()
+        .filter_map(|r| {
+            let m = state.models().entries().iter().find(|e| e.id == r.id)?;
+            // Forever shows as far in the future, as Ollama does.
+            let expires = r.expires_at.map_or(unix_time() + 100 * 365 * 86_400, |t| {
+                t.duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            });
+            Some(json!({
+                "name": m.id,
+                "model": m.id,
+                "size": r.memory_bytes,
+                "digest": digest(m),
+                "details": details(m),
+                "expires_at": rfc3339(expires),
+                "size_vram": 0,
+                "context_length": m.context_length,
+                "requests_in_flight": r.in_use,
+                "slots": r.load.slots,
+            }))
+        })
+        .collect();
+    Json(json!({ "models": list })).into_response()
 }
 
 /// `POST /api/show` body (`name` is the older spelling of `model`).
@@ -448,8 +500,7 @@ pub(crate) async fn show(State(state): State<AppState>, body: Bytes) -> Response
             if name.as_deref().is_none_or(str::is_empty) {
                 return Err(ApiError::field("model", "missing field `model`"));
             }
-            state.check_model(name.as_deref())?;
-            let m = state.engine().model();
+            let m = state.models().resolve(name.as_deref())?.clone();
             let mut info = BTreeMap::new();
             info.insert("general.architecture".to_owned(), json!(m.architecture));
             info.insert(
@@ -465,10 +516,10 @@ pub(crate) async fn show(State(state): State<AppState>, body: Bytes) -> Response
                 "modelfile": format!("FROM {}\n", m.id),
                 "parameters": "",
                 "template": m.chat_template.clone().unwrap_or_default(),
-                "details": details(&state),
+                "details": details(&m),
                 "model_info": info,
                 "capabilities": ["completion"],
-                "modified_at": rfc3339(state.0.boot_secs),
+                "modified_at": rfc3339(modified_secs(&m, state.0.boot_secs)),
             }))
             .into_response())
         }

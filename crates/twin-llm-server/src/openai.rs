@@ -23,7 +23,7 @@ use twin_llm::{ChatMessage, Completion, Constraint, SamplingParams};
 use crate::{
     error::ApiError,
     generation_failed,
-    infer::{parse_body, unix_time, Running, Step},
+    infer::{keep_alive, parse_body, reasoning_start, unix_time, Running, Step},
     reasoning::strip_reasoning,
     respond,
     tools::{self, Holder, Out, Tools},
@@ -239,10 +239,15 @@ struct ChatRequest {
     tools: Option<Value>,
     /// `none`, `auto` (default), `required` or `{"type": "function", "function": {"name"}}`.
     tool_choice: Option<Value>,
+    /// Extension (Ollama semantics): how long the model stays loaded after this request.
+    keep_alive: Option<Value>,
 }
 
 /// Converts API messages, dropping earlier turns' reasoning (DeepSeek API behaviour).
-pub(crate) fn to_chat(messages: Vec<(String, String)>) -> Result<Vec<ChatMessage>, ApiError> {
+/// Each message is (role, text, an assistant turn's tool calls as the API sent them).
+pub(crate) fn to_chat(
+    messages: Vec<(String, String, Option<Vec<Value>>)>,
+) -> Result<Vec<ChatMessage>, ApiError> {
     if messages.is_empty() {
         return Err(ApiError::field(
             "messages",
@@ -252,13 +257,21 @@ pub(crate) fn to_chat(messages: Vec<(String, String)>) -> Result<Vec<ChatMessage
     messages
         .into_iter()
         .enumerate()
-        .map(|(i, (role, content))| match role.as_str() {
-            "system" | "user" | "tool" | "developer" => Ok(ChatMessage::new(role, content)),
-            "assistant" => Ok(ChatMessage::new(role, strip_reasoning(&content))),
-            other => Err(ApiError::field(
-                format!("messages[{i}].role"),
-                format!("unknown role `{other}` (system, user, assistant or tool)"),
-            )),
+        .map(|(i, (role, content, calls))| {
+            let mut m = match role.as_str() {
+                "system" | "user" | "tool" | "developer" => ChatMessage::new(role, content),
+                "assistant" => ChatMessage::new(role, strip_reasoning(&content)),
+                other => {
+                    return Err(ApiError::field(
+                        format!("messages[{i}].role"),
+                        format!("unknown role `{other}` (system, user, assistant or tool)"),
+                    ))
+                }
+            };
+            m.tool_calls = calls
+                .filter(|c| !c.is_empty())
+                .map(|c| tools::structured_calls(&c));
+            Ok(m)
         })
         .collect()
 }
@@ -279,24 +292,23 @@ pub(crate) async fn chat_completions(State(state): State<AppState>, body: Bytes)
             let req: ChatRequest = parse_body(&body)?;
             // Parsed apart (not flattened) so that errors keep the field path.
             let sampling: Sampling = parse_body(&body)?;
-            state.check_model(req.model.as_deref())?;
+            let model = state
+                .model(req.model.as_deref(), keep_alive(req.keep_alive.as_ref())?)
+                .await?;
             let messages = req
                 .messages
                 .into_iter()
                 .enumerate()
                 .map(|(i, m)| {
-                    let mut text = m.content.into_text(&format!("messages[{i}].content"))?;
-                    if let Some(calls) = &m.tool_calls {
-                        text.push_str(&tools::history_text(calls));
-                    }
-                    Ok((m.role, text))
+                    let text = m.content.into_text(&format!("messages[{i}].content"))?;
+                    Ok((m.role, text, m.tool_calls))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
             let tools = Tools::parse(req.tools, req.tool_choice)?;
             let chat = to_chat(messages)?;
             let prompt = match &tools {
-                Some(t) => t.render(state.engine().chat_template(), &chat)?,
-                None => state.engine().render_chat(&chat)?,
+                Some(t) => t.render(model.engine().chat_template(), &chat)?,
+                None => model.engine().render_chat(&tools::flatten(&chat))?,
             };
             let mut params = sampling.into_params()?;
             if let Some(c) = tools.as_ref().and_then(Tools::constraint) {
@@ -312,15 +324,16 @@ pub(crate) async fn chat_completions(State(state): State<AppState>, body: Bytes)
                     ))
                 }
             };
-            let reasoning = state.reasoning_start(&prompt, split);
+            let reasoning = reasoning_start(&model, &prompt, split);
             let run = state.start(
+                &model,
                 "/v1/chat/completions",
                 "chatcmpl",
                 prompt,
                 params,
                 reasoning,
             )?;
-            let model = state.engine().model().id.clone();
+            let model = model.id().to_owned();
             if req.stream {
                 let usage = req.stream_options.is_some_and(|o| o.include_usage);
                 return Ok(sse(chat_stream(run, model, usage, tools)));
@@ -526,6 +539,8 @@ struct CompletionRequest {
     stream_options: Option<StreamOptions>,
     #[serde(default)]
     echo: bool,
+    /// Extension (Ollama semantics): how long the model stays loaded after this request.
+    keep_alive: Option<Value>,
 }
 
 /// `POST /v1/completions` (raw prompt, no template, no reasoning split).
@@ -534,7 +549,9 @@ pub(crate) async fn completions(State(state): State<AppState>, body: Bytes) -> R
         async {
             let req: CompletionRequest = parse_body(&body)?;
             let sampling: Sampling = parse_body(&body)?;
-            state.check_model(req.model.as_deref())?;
+            let model = state
+                .model(req.model.as_deref(), keep_alive(req.keep_alive.as_ref())?)
+                .await?;
             let prompt = match req.prompt {
                 PromptField::One(p) => p,
                 PromptField::Many(mut v) if v.len() == 1 => v.remove(0),
@@ -549,8 +566,8 @@ pub(crate) async fn completions(State(state): State<AppState>, body: Bytes) -> R
                 return Err(ApiError::field("echo", "echo is not supported"));
             }
             let params = sampling.into_params()?;
-            let run = state.start("/v1/completions", "cmpl", prompt, params, None)?;
-            let model = state.engine().model().id.clone();
+            let run = state.start(&model, "/v1/completions", "cmpl", prompt, params, None)?;
+            let model = model.id().to_owned();
             if req.stream {
                 let usage = req.stream_options.is_some_and(|o| o.include_usage);
                 return Ok(sse(completion_stream(run, model, usage)));
@@ -630,25 +647,37 @@ fn completion_stream(
     )
 }
 
-/// `GET /v1/models`.
+/// `GET /v1/models`: every model served, loaded or not.
 pub(crate) async fn models(State(state): State<AppState>) -> Response {
-    let m = state.engine().model();
-    Json(json!({
-        "object": "list",
-        "data": [{
-            "id": m.id,
-            "object": "model",
-            "created": state.0.boot_secs,
-            "owned_by": "twin",
-            "meta": {
-                "architecture": m.architecture,
-                "quantization": m.quantization,
-                "n_ctx_train": m.context_length,
-                "n_ctx_slot": m.slot_context,
-                "n_params": m.parameter_count,
-                "size": m.size_bytes,
-            },
-        }],
-    }))
-    .into_response()
+    let resident: Vec<String> = state
+        .models()
+        .resident()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let data: Vec<Value> = state
+        .models()
+        .entries()
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "object": "model",
+                "created": m
+                    .modified
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(state.0.boot_secs, |d| d.as_secs()),
+                "owned_by": "twin",
+                "meta": {
+                    "architecture": m.architecture,
+                    "quantization": m.quantization,
+                    "n_ctx_train": m.context_length,
+                    "n_params": m.parameter_count,
+                    "size": m.size_bytes,
+                    "loaded": resident.contains(&m.id),
+                },
+            })
+        })
+        .collect();
+    Json(json!({ "object": "list", "data": data })).into_response()
 }

@@ -764,3 +764,6 @@ async fn health_and_metrics_report_load() {
 
 #[path = "tests_tools.rs"]
 mod tools;
+
+#[path = "tests_models.rs"]
+mod models;

@@ -222,3 +222,149 @@ async fn ollama_chat_returns_tool_calls_streaming_and_not() {
     assert!(!text.contains("tool_call>"), "{text}");
     assert_eq!(lines.last().unwrap()["done"], true);
 }
+
+/// A tool-aware template (ChatML plus tools, calls and results), as Qwen-style GGUFs carry.
+const TOOL_TEMPLATE: &str = "{%- if tools %}<|im_start|>system\n# Tools\n\
+{% for t in tools %}{{ t.function.name }}: {{ t.function.parameters | tojson }}\n{% endfor %}\
+<|im_end|>\n{% endif %}\
+{%- for m in messages %}\
+{%- if m.role == 'assistant' and m.tool_calls %}<|im_start|>assistant\n\
+{% for c in m.tool_calls %}<call>{{ c.function.name }}({{ c.function.arguments | tojson }})</call>{% endfor %}\
+<|im_end|>\n\
+{% elif m.role == 'tool' %}<|im_start|>user\n<result>{{ m.content }}</result><|im_end|>\n\
+{% else %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endif %}\
+{%- endfor %}\
+{%- if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+fn tool_aware() -> MockConfig {
+    MockConfig {
+        chat_template: Some(TOOL_TEMPLATE.into()),
+        ..calling()
+    }
+}
+
+/// The history of a finished call: question, the call, its result, a follow-up.
+fn history(call: Value) -> Value {
+    json!([
+        {"role": "user", "content": "Weather in Oslo?"},
+        {"role": "assistant", "content": null, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "12 C"},
+        {"role": "user", "content": "And in Bergen?"},
+    ])
+}
+
+#[tokio::test]
+async fn a_tool_aware_template_renders_the_tools_and_the_call_history_itself() {
+    let f = fixture(tool_aware());
+    let call = json!({"id": "call_1", "type": "function",
+        "function": {"name": "get_weather", "arguments": "{\"city\": \"Oslo\"}"}});
+    let body = json!({
+        "messages": history(call),
+        "tools": serde_json::from_str::<Value>(WEATHER).unwrap(),
+        "tool_choice": "required",
+    });
+    let (s, v) = json_call(
+        &f.app,
+        "POST",
+        "/v1/chat/completions",
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["choices"][0]["finish_reason"], "tool_calls", "{v}");
+    let req = f.engine.last_request().unwrap();
+    let p = &req.prompt;
+    assert!(
+        p.starts_with("<|im_start|>system\n# Tools\nget_weather: {"),
+        "the template did not render the tools: {p}"
+    );
+    // The earlier call reaches the template as structured `tool_calls`, its arguments parsed
+    // from the JSON string the client sent.
+    assert!(
+        p.contains(r#"<call>get_weather({"city": "Oslo"})</call>"#),
+        "{p}"
+    );
+    assert!(p.contains("<result>12 C</result>"), "{p}");
+    assert!(
+        !p.contains("<tool_call>") && !p.contains("You can call these functions"),
+        "{p}"
+    );
+    // A forced call is still constrained by the call schema (the fallback is kept).
+    assert!(
+        matches!(
+            req.params.constraint,
+            Some(twin_llm::Constraint::JsonSchema(_))
+        ),
+        "{:?}",
+        req.params.constraint
+    );
+}
+
+#[tokio::test]
+async fn ollama_history_reaches_a_tool_aware_template_too() {
+    let f = fixture(tool_aware());
+    let call = json!({"function": {"name": "get_weather", "arguments": {"city": "Oslo"}}});
+    let body = json!({
+        "messages": history(call),
+        "tools": serde_json::from_str::<Value>(WEATHER).unwrap(),
+        "stream": false,
+    });
+    let (s, v) = json_call(&f.app, "POST", "/api/chat", Some(&body.to_string())).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["message"]["tool_calls"][0]["function"]["name"], "get_weather",
+        "{v}"
+    );
+    let req = f.engine.last_request().unwrap();
+    assert!(
+        req.prompt
+            .contains(r#"<call>get_weather({"city": "Oslo"})</call>"#),
+        "{}",
+        req.prompt
+    );
+    assert!(req.params.constraint.is_none(), "auto is not constrained");
+}
+
+#[tokio::test]
+async fn without_template_support_the_history_is_written_as_text() {
+    let f = fixture(calling());
+    let call = json!({"id": "call_1", "type": "function",
+        "function": {"name": "get_weather", "arguments": "{\"city\": \"Oslo\"}"}});
+    let body = json!({
+        "messages": history(call),
+        "tools": serde_json::from_str::<Value>(WEATHER).unwrap(),
+    });
+    let (s, _) = json_call(
+        &f.app,
+        "POST",
+        "/v1/chat/completions",
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let p = f.engine.last_request().unwrap().prompt;
+    assert!(
+        p.starts_with("<|im_start|>system\nYou can call these functions:"),
+        "{p}"
+    );
+    assert!(
+        p.contains(
+            r#"<|im_start|>assistant
+<tool_call>{"arguments":{"city":"Oslo"},"name":"get_weather"}</tool_call><|im_end|>"#
+        ),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_template_that_only_mentions_tools_in_a_comment_does_not_support_them() {
+    let mention = twin_llm::ChatTemplate::new(
+        "{# no tools here #}{% for m in messages %}{{ m.content }}{% endfor %}",
+        "",
+        "",
+    )
+    .unwrap();
+    assert!(!mention.supports_tools());
+    let aware = twin_llm::ChatTemplate::new(TOOL_TEMPLATE, "", "").unwrap();
+    assert!(aware.supports_tools());
+}

@@ -172,8 +172,9 @@ impl Tools {
         )
     }
 
-    /// The prompt: through the template's own tool support when it has one, else with a
-    /// system message that describes the tools and the reply format.
+    /// The prompt: through the template's own tool support when it has one (earlier calls
+    /// as the messages' `tool_calls`), else with a system message that describes the tools
+    /// and the reply format (earlier calls as `<tool_call>` text).
     pub(crate) fn render(
         &self,
         template: &ChatTemplate,
@@ -182,6 +183,7 @@ impl Tools {
         if template.supports_tools() {
             return Ok(template.render_with_tools(messages, &self.as_json(), true)?);
         }
+        let messages = &flatten(messages)[..];
         let mut list = String::new();
         for t in self.offered() {
             list.push_str(&format!(
@@ -350,6 +352,49 @@ impl Holder {
             other => vec![Out::Step(other)],
         }
     }
+}
+
+/// Calls as a request sent them, in the shape tool-aware templates read:
+/// `[{"type": "function", "function": {"name", "arguments": {…}}}]` (arguments sent as a
+/// JSON string are parsed; templates print them with `tojson`).
+pub(crate) fn structured_calls(calls: &[Value]) -> Value {
+    Value::Array(
+        calls
+            .iter()
+            .map(|c| {
+                let f = c.get("function").unwrap_or(c);
+                let arguments = match f.get("arguments") {
+                    Some(Value::String(s)) => {
+                        serde_json::from_str(s).unwrap_or(Value::String(s.clone()))
+                    }
+                    Some(v) => v.clone(),
+                    None => json!({}),
+                };
+                let mut out = json!({"type": "function", "function": {
+                    "name": f.get("name").cloned().unwrap_or(Value::Null),
+                    "arguments": arguments,
+                }});
+                if let Some(id) = c.get("id") {
+                    out["id"] = id.clone();
+                }
+                out
+            })
+            .collect(),
+    )
+}
+
+/// The messages with earlier calls written into the text (for templates that do not render
+/// `tool_calls`).
+pub(crate) fn flatten(messages: &[ChatMessage]) -> Vec<ChatMessage> {
+    messages
+        .iter()
+        .map(|m| match &m.tool_calls {
+            Some(Value::Array(calls)) => {
+                ChatMessage::new(m.role.clone(), m.content.clone() + &history_text(calls))
+            }
+            _ => m.clone(),
+        })
+        .collect()
 }
 
 /// The text an earlier assistant turn's `tool_calls` stand for in the history (the format

@@ -24,6 +24,11 @@ pub struct ChatMessage {
     pub role: String,
     /// Plain-text content.
     pub content: String,
+    /// An assistant turn's function calls, for templates that render them
+    /// (`[{"type": "function", "function": {"name", "arguments": {…}}}]`, arguments as an
+    /// object); absent in the template context when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<serde_json::Value>,
 }
 
 impl ChatMessage {
@@ -32,6 +37,7 @@ impl ChatMessage {
         ChatMessage {
             role: role.into(),
             content: content.into(),
+            tool_calls: None,
         }
     }
 }
@@ -101,9 +107,12 @@ impl ChatTemplate {
         &self.source
     }
 
-    /// Whether the template renders a `tools` list itself (tool-calling templates).
+    /// Whether the template renders a `tools` list itself (tool-calling templates): it reads
+    /// a variable named `tools` (a mention in text or a comment does not count).
     pub fn supports_tools(&self) -> bool {
-        self.source.contains("tools")
+        self.env
+            .get_template("chat")
+            .is_ok_and(|t| t.undeclared_variables(false).contains("tools"))
     }
 
     /// Renders `messages`; with `add_generation_prompt` the result ends where the assistant's

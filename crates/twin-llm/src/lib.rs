@@ -37,6 +37,7 @@ mod engine;
 mod error;
 pub mod gguf;
 mod mock;
+pub mod registry;
 pub mod text;
 
 #[cfg(feature = "llama")]
@@ -52,6 +53,7 @@ pub use gguf::{GgufError, GgufInfo};
 #[cfg(feature = "llama")]
 pub use llama::{LlamaEngine, LlamaOptions};
 pub use mock::{MockConfig, MockEngine};
+pub use registry::{KeepAlive, Lease, ModelEntry, Registry, RegistryConfig, RegistryError};
 
 /// The SmolLM2 test model (`TWIN_LLM_TEST_MODEL`, else `target/models/` of the workspace).
 #[cfg(test)]

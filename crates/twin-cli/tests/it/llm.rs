@@ -349,3 +349,66 @@ fn pull_downloads_checks_and_refuses_bad_files() {
         .collect();
     assert_eq!(left, ["tiny.gguf"]);
 }
+
+#[test]
+fn serve_models_lists_a_directory_and_reports_load_failures() {
+    let d = tempfile::tempdir().unwrap();
+    let good = tiny_gguf();
+    std::fs::write(d.path().join("beta.gguf"), &good).unwrap();
+    std::fs::write(d.path().join("alpha.gguf"), &good).unwrap();
+    std::fs::write(d.path().join("broken.gguf"), &good[..10]).unwrap();
+    std::fs::write(d.path().join("README.txt"), b"not a model").unwrap();
+    let dir = d.path().to_str().unwrap();
+    let (_p, addr) = spawn(&[
+        "llm",
+        "serve",
+        "--models",
+        dir,
+        "--port",
+        "0",
+        "--memory-budget",
+        "1G",
+        "--keep-alive",
+        "10s",
+        "--no-access-log",
+    ]);
+    let (status, v) = http(&addr, "GET", "/v1/models", "");
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["alpha", "beta"], "the truncated file is skipped");
+    let (_, v) = http(&addr, "GET", "/api/tags", "");
+    assert_eq!(v["models"][0]["details"]["family"], "llama");
+    assert_eq!(v["models"][0]["size"], good.len());
+    let (_, v) = http(&addr, "GET", "/api/ps", "");
+    assert_eq!(v["models"], serde_json::json!([]));
+    // These files hold no weights: loading fails with a clear error and the server goes on.
+    let (status, v) = http(
+        &addr,
+        "POST",
+        "/api/generate",
+        r#"{"model":"beta","prompt":"hi","stream":false}"#,
+    );
+    assert_eq!(status, 500, "{v}");
+    assert_eq!(v["error"]["code"], "model_load_failed");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot load model `beta`"),
+        "{v}"
+    );
+    let (status, v) = http(
+        &addr,
+        "POST",
+        "/api/generate",
+        r#"{"model":"gamma","prompt":"hi"}"#,
+    );
+    assert_eq!(status, 404, "{v}");
+    let (status, _) = http(&addr, "GET", "/health", "");
+    assert_eq!(status, 200);
+}

@@ -15,6 +15,8 @@ use twin_llm_server::{bind_local, router, serve, AccessLog, ServerConfig};
 
 #[cfg(feature = "llama")]
 mod real;
+#[cfg(feature = "llama")]
+mod real_models;
 
 /// Every request's wall-clock bound (grammar-constrained sampling with the real model takes
 /// over 1 s per token on a busy 2-core machine).

@@ -49,6 +49,9 @@ pub struct LlamaOptions {
     pub gpu_layers: u32,
     /// Model id for the APIs; the file stem when `None`.
     pub id: Option<String>,
+    /// Mask the logits with a request's grammar before every draw instead of checking the
+    /// drawn token first (slower; for comparison, see `sampler`).
+    pub grammar_first: bool,
 }
 
 impl Default for LlamaOptions {
@@ -60,6 +63,7 @@ impl Default for LlamaOptions {
             batch: 512,
             gpu_layers: 0,
             id: None,
+            grammar_first: false,
         }
     }
 }
@@ -230,6 +234,7 @@ impl LlamaEngine {
             slots: options.slots,
             slot_context,
             batch,
+            grammar_first: options.grammar_first,
         };
         let model2 = Arc::clone(&model);
         let counters2 = Arc::clone(&counters);
@@ -307,7 +312,7 @@ impl Engine for LlamaEngine {
             });
         }
         // Compile the constraint now so that a bad schema is a request error, not a stream one.
-        sampler::build(&self.model, &request.params)?;
+        sampler::build(&self.model, &request.params, false)?;
         let (tx, generation) = Generation::channel(prompt_tokens);
         self.counters.queued.fetch_add(1, Ordering::SeqCst);
         let job = Job {

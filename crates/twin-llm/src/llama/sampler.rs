@@ -1,18 +1,80 @@
-//! Builds a llama.cpp sampler chain from [`SamplingParams`].
+//! Builds a llama.cpp sampler from [`SamplingParams`].
 //!
-//! Order: grammar constraint → penalties → (greedy | top-k → top-p → min-p → temperature →
-//! seeded draw). Temperature 0 is pure argmax and ignores the seed.
+//! The chain: penalties → (greedy | top-k → top-p → min-p → temperature → seeded draw).
+//! Temperature 0 is pure argmax and ignores the seed.
+//!
+//! A grammar constraint (JSON, JSON schema, GBNF) is checked *after* the chain by default:
+//! the chain picks a token from the raw logits, the grammar checks that one token, and only
+//! when the grammar rejects it are all logits masked by the grammar and the chain run again.
+//! Masking costs one grammar check per vocabulary entry (49 k for SmolLM2) while the check
+//! costs one, and a model asked for JSON usually proposes a valid token already, so most
+//! steps skip the mask. The result is the same token as masking first whenever the first
+//! pick is valid: greedy picks the argmax either way, and a seeded draw differs only in the
+//! random numbers it consumed. llama.cpp's own server samples this way (`grammar_first`
+//! false); [`super::LlamaOptions::grammar_first`] restores masking first.
 
-use llama_cpp_2::{model::LlamaModel, sampling::LlamaSampler};
+use llama_cpp_2::{
+    context::LlamaContext,
+    model::LlamaModel,
+    sampling::LlamaSampler,
+    token::{data::LlamaTokenData, data_array::LlamaTokenDataArray, LlamaToken},
+};
 
 use crate::{
     engine::{Constraint, SamplingParams},
     error::EngineError,
 };
 
-/// The sampler for one request.
-pub(super) fn build(model: &LlamaModel, p: &SamplingParams) -> Result<LlamaSampler, EngineError> {
+/// The sampler of one request.
+pub(super) struct Sampler {
+    chain: LlamaSampler,
+    grammar: Option<LlamaSampler>,
+    grammar_first: bool,
+}
+
+impl Sampler {
+    /// Samples the next token from the logits at batch index `i` and accepts it.
+    pub(super) fn sample(&mut self, ctx: &LlamaContext<'_>, i: i32) -> LlamaToken {
+        let Some(grammar) = &mut self.grammar else {
+            return self.chain.sample(ctx, i);
+        };
+        let logits = || LlamaTokenDataArray::from_iter(ctx.candidates_ith(i), false);
+        let pick = |chain: &mut LlamaSampler, mut cur: LlamaTokenDataArray| {
+            chain.apply(&mut cur);
+            cur.selected_token()
+        };
+        let mut token = None;
+        if !self.grammar_first {
+            if let Some(t) = pick(&mut self.chain, logits()) {
+                let mut one =
+                    LlamaTokenDataArray::new(vec![LlamaTokenData::new(t, 0.0, 0.0)], false);
+                grammar.apply(&mut one);
+                if one.data[0].logit().is_finite() {
+                    token = Some(t);
+                }
+            }
+        }
+        let token = token.unwrap_or_else(|| {
+            let mut cur = logits();
+            grammar.apply(&mut cur);
+            // A grammar that allows nothing leaves all logits at -inf; the chain still picks.
+            pick(&mut self.chain, cur).unwrap_or(LlamaToken(0))
+        });
+        grammar.accept(token);
+        self.chain.accept(token);
+        token
+    }
+}
+
+/// The sampler for one request; `grammar_first` masks the logits with the grammar before
+/// every draw (see the module docs).
+pub(super) fn build(
+    model: &LlamaModel,
+    p: &SamplingParams,
+    grammar_first: bool,
+) -> Result<Sampler, EngineError> {
     let mut chain = Vec::new();
+    let mut grammar = None;
     if let Some(c) = &p.constraint {
         let grammar_err = |reason: String| EngineError::Grammar { reason };
         let gbnf = match c {
@@ -23,7 +85,7 @@ pub(super) fn build(model: &LlamaModel, p: &SamplingParams) -> Result<LlamaSampl
                 .map_err(|e| grammar_err(e.to_string()))?,
             Constraint::Gbnf(g) => g.clone(),
         };
-        chain.push(
+        grammar = Some(
             LlamaSampler::grammar(model, &gbnf, "root").map_err(|e| grammar_err(e.to_string()))?,
         );
     }
@@ -58,5 +120,9 @@ pub(super) fn build(model: &LlamaModel, p: &SamplingParams) -> Result<LlamaSampl
         });
         chain.push(LlamaSampler::dist(seed as u32));
     }
-    Ok(LlamaSampler::chain_simple(chain))
+    Ok(Sampler {
+        chain: LlamaSampler::chain_simple(chain),
+        grammar,
+        grammar_first,
+    })
 }

@@ -19,8 +19,7 @@ use std::{
 };
 
 use llama_cpp_2::{
-    context::LlamaContext, llama_batch::LlamaBatch, model::LlamaModel, sampling::LlamaSampler,
-    token::LlamaToken,
+    context::LlamaContext, llama_batch::LlamaBatch, model::LlamaModel, token::LlamaToken,
 };
 
 use super::{sampler, Counters, Job};
@@ -36,12 +35,13 @@ pub(super) struct Config {
     pub(super) slots: u32,
     pub(super) slot_context: u32,
     pub(super) batch: u32,
+    pub(super) grammar_first: bool,
 }
 
 /// A request holding a slot.
 struct Active {
     job: Job,
-    sampler: LlamaSampler,
+    sampler: sampler::Sampler,
     text: TextStream,
     /// Prompt tokens already in the KV cache.
     prefilled: usize,
@@ -255,7 +255,7 @@ fn admit(
     }
     slot.cache.truncate(keep);
     let keep = slot.cache.len();
-    let sampler = match sampler::build(model, &job.request.params) {
+    let sampler = match sampler::build(model, &job.request.params, config.grammar_first) {
         Ok(s) => s,
         Err(e) => {
             let _ = job.tx.send(Event::Error(e));
