@@ -12,7 +12,7 @@ use std::{
     time::Instant,
 };
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, RwLock};
 use rustc_hash::FxHashMap;
 use twin_core::SimTime;
 
@@ -384,6 +384,9 @@ impl<K> Default for Book<K> {
     }
 }
 
+/// Runs on the delivery thread when data arrives; `true`: handled, wake no one.
+pub(crate) type DataHook = Arc<dyn Fn() -> bool + Send + Sync>;
+
 pub(super) struct ReaderCallbacks<T: TopicType> {
     pub(super) notify: Notify,
     pub(super) names: Arc<Mutex<HashMap<ParticipantId, String>>>,
@@ -397,6 +400,8 @@ pub(super) struct ReaderCallbacks<T: TopicType> {
     /// watchdog's evidence that the owner still writes).
     pub(super) last_data: std::sync::atomic::AtomicU64,
     pub(super) epoch: Instant,
+    /// See `Reader::set_data_hook`.
+    pub(super) hook: RwLock<Option<DataHook>>,
 }
 
 impl<T: TopicType> ReaderCallbacks<T> {
@@ -527,7 +532,15 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
                     return;
                 }
                 drop(l);
-                self.notify.wake(None);
+                let hook = self.hook.read().clone();
+                // A panic must not unwind into Cyclone's C code: it counts
+                // as "not handled" and the waiters are woken.
+                let handled = hook.is_some_and(|h| {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h())).unwrap_or(false)
+                });
+                if !handled {
+                    self.notify.wake(None);
+                }
                 return;
             }
             ffi::RawStatus::Matched { current } => {
