@@ -188,6 +188,23 @@ thread_local! {
     static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Runs `f` with this thread's encode buffer, taken out of the thread-local
+/// for the duration: a write to a reader in the same process is delivered
+/// inside `ffi::write_cdr`, and a hook or listener there may write again on
+/// this thread (the federation's reports and grants do); that nested write
+/// then gets a fresh buffer instead of a `RefCell` borrow panic.
+fn with_buf<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    let mut b = BUF.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    let r = f(&mut b);
+    BUF.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.capacity() < b.capacity() {
+            *c = b;
+        }
+    });
+    r
+}
+
 impl<T: TopicType> DdsWriter<T> {
     pub(crate) fn new(
         topic: &Arc<DdsTopic<T>>,
@@ -229,18 +246,17 @@ impl<T: TopicType> DdsWriter<T> {
                 topic: self.topic.name.clone(),
             });
         }
-        let res = BUF.with(|b| {
-            let mut b = b.borrow_mut();
+        let res = with_buf(|b| {
             let trailer = cdr::Trailer {
                 sim_ns: t.map(SimTime::as_nanos),
                 seq: self.seq.load(Ordering::Relaxed) + 1,
             };
-            match cdr::encode(&value, Some(trailer), &mut b) {
+            match cdr::encode(&value, Some(trailer), b) {
                 Err(e) => Err(Some(e.0)),
                 Ok(()) => match ffi::write_cdr(
                     &self.entity,
                     self.topic.topic_entity(),
-                    &b,
+                    b,
                     ffi::WriteKind::Data,
                 ) {
                     Ok(()) => {
@@ -270,10 +286,9 @@ impl<T: TopicType> DdsWriter<T> {
     }
 
     fn key_op(&self, key: &T::Key, kind: ffi::WriteKind) -> bool {
-        BUF.with(|b| {
-            let mut b = b.borrow_mut();
-            cdr::encode_key(key, &mut b).is_ok()
-                && ffi::write_cdr(&self.entity, self.topic.topic_entity(), &b, kind).is_ok()
+        with_buf(|b| {
+            cdr::encode_key(key, b).is_ok()
+                && ffi::write_cdr(&self.entity, self.topic.topic_entity(), b, kind).is_ok()
         })
     }
 
