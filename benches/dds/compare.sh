@@ -55,5 +55,5 @@ ddsperf_rtt 4096; twin_rtt 4096; twin_rtt 4096 vec; twin_rtt 4096 take
 ddsperf_tp
 twin_tp batch; twin_tp nobatch
 twin_tp batch take
-for n in 2 4 8; do "$T/dds_steps" "$n" 20000; done
+for n in 2 4 8; do "$T/dds_steps" "$n" 20000 thread; "$T/dds_steps" "$n" 20000; done
 INNER

@@ -117,6 +117,33 @@ impl<T: TopicType> Reader<T> {
         }
     }
 
+    /// Installs `hook`, run on the thread that delivers data to this reader
+    /// whenever samples arrive, before anyone waiting for them is woken
+    /// (DDS: a receive thread of Cyclone's for remote writers, the writing
+    /// thread for a writer in the same process).
+    /// When it returns `true` the arrival counts as handled and waiters
+    /// (wait sets, `take_timeout`, `recv`) are not woken; `false` wakes them
+    /// as usual. This lets a protocol answer on the delivery thread, with no
+    /// thread wake-up in between (the samples stay in the reader: the hook
+    /// takes them). The hook must not block; it must not take the lock of
+    /// anything that waits for this reader. Replaces any previous hook.
+    ///
+    /// Only the DDS backend delivers on a thread of its own; on the
+    /// in-memory bus this installs nothing and returns `false`.
+    pub fn set_data_hook<F: Fn() -> bool + Send + Sync + 'static>(&self, hook: F) -> bool {
+        match &self.inner {
+            ReaderInner::Memory { .. } => {
+                drop(hook);
+                false
+            }
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => {
+                r.set_data_hook(Arc::new(hook));
+                true
+            }
+        }
+    }
+
     /// Waits for the next sample asynchronously (any executor).
     pub fn recv(&self) -> Recv<'_, T> {
         Recv { reader: self }

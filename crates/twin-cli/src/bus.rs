@@ -9,7 +9,10 @@
 //! * `twin bus record FILE`: every sample of the known topics, with wall and
 //!   simulation time stamps, as JSON lines (doubles as an audit log);
 //! * `twin bus play FILE [--speed X]`: publish a recording again with its
-//!   original timing divided by `X` (0 = as fast as possible).
+//!   original timing divided by `X` (0 = as fast as possible), each topic
+//!   with the QoS its Twin writers offer (transient-local where the topic is
+//!   durable), so that the readers that match a live run (a dashboard's
+//!   durable readers) match the replay too.
 //!
 //! Topics are known by name: the federation protocol and the bundled member
 //! kinds' topics (brain monitors under `twin/brain/monitor/tavg`).
@@ -100,14 +103,31 @@ mod imp {
 
     struct K<T> {
         topic: String,
+        /// What the topic's Twin writers offer; `play` writes with it.
+        qos: WriterQos,
         _t: std::marker::PhantomData<fn() -> T>,
     }
 
-    fn k<T: TopicType>(topic: &str) -> Box<dyn Known> {
+    fn k<T: TopicType>(topic: &str, qos: WriterQos) -> Box<dyn Known> {
         Box::new(K::<T> {
             topic: topic.to_owned(),
+            qos,
             _t: std::marker::PhantomData,
         })
+    }
+
+    /// A federation protocol topic, with the QoS of the federation's writers.
+    fn kp<T: TopicType>(topic: &str) -> Box<dyn Known> {
+        k::<T>(topic, proto::writer_qos(topic).unwrap_or_default())
+    }
+
+    /// The members' state topics: reliable, the last value per instance,
+    /// kept for late joiners (as the bundled members write them).
+    fn durable_last() -> WriterQos {
+        WriterQos::default()
+            .reliable()
+            .keep_last(1)
+            .transient_local()
     }
 
     struct S<T: TopicType>(Reader<T>, Bus);
@@ -160,30 +180,34 @@ mod imp {
         }
         fn writer(&self, p: &Participant) -> Result<Box<dyn Pub>> {
             let t = p.topic::<T>(&self.topic)?;
-            Ok(Box::new(W(p.writer(&t, WriterQos::default().keep_all())?)))
+            Ok(Box::new(W(p.writer(&t, self.qos.clone())?)))
         }
     }
 
     fn known() -> Vec<Box<dyn Known>> {
         vec![
-            k::<proto::ControlState>(proto::STATE_TOPIC),
-            k::<proto::ControlCommand>(proto::COMMAND_TOPIC),
-            k::<proto::MemberReport>(proto::REPORT_TOPIC),
-            k::<proto::TimeGrant>(proto::GRANT_TOPIC),
-            k::<proto::FederationStatus>(proto::STATUS_TOPIC),
-            k::<proto::SyncRequest>(proto::SYNC_TOPIC),
-            k::<proto::SyncReport>(proto::SYNCED_TOPIC),
-            k::<proto::AssistantQuestion>(proto::ASK_TOPIC),
-            k::<proto::AssistantAnswer>(proto::ANSWER_TOPIC),
-            k::<demo::PointPosition>(demo::POSITION_TOPIC),
-            k::<demo::Tick>(demo::TICK_TOPIC),
-            k::<net::NetNodePosition>(net::POSITION_TOPIC),
-            k::<net::NetRoute>(net::ROUTE_TOPIC),
-            k::<net::NetStats>(net::STATS_TOPIC),
-            k::<net::NetExternalPosition>(net::EXTERNAL_TOPIC),
-            k::<brain::BrainSample>(&format!("{}tavg", brain::MONITOR_PREFIX)),
-            k::<brain::BrainRegions>(brain::REGIONS_TOPIC),
-            k::<brain::BrainStimulus>(brain::STIMULUS_TOPIC),
+            kp::<proto::ControlState>(proto::STATE_TOPIC),
+            kp::<proto::ControlCommand>(proto::COMMAND_TOPIC),
+            kp::<proto::MemberReport>(proto::REPORT_TOPIC),
+            kp::<proto::TimeGrant>(proto::GRANT_TOPIC),
+            kp::<proto::FederationStatus>(proto::STATUS_TOPIC),
+            kp::<proto::SyncRequest>(proto::SYNC_TOPIC),
+            kp::<proto::SyncReport>(proto::SYNCED_TOPIC),
+            kp::<proto::AssistantQuestion>(proto::ASK_TOPIC),
+            kp::<proto::AssistantAnswer>(proto::ANSWER_TOPIC),
+            k::<demo::PointPosition>(demo::POSITION_TOPIC, durable_last()),
+            k::<demo::Tick>(demo::TICK_TOPIC, durable_last()),
+            k::<net::NetNodePosition>(net::POSITION_TOPIC, durable_last()),
+            k::<net::NetRoute>(net::ROUTE_TOPIC, durable_last()),
+            k::<net::NetStats>(net::STATS_TOPIC, durable_last()),
+            // Read reliable keep-all by the network member.
+            k::<net::NetExternalPosition>(
+                net::EXTERNAL_TOPIC,
+                WriterQos::default().reliable().keep_all(),
+            ),
+            k::<brain::BrainSample>(&format!("{}tavg", brain::MONITOR_PREFIX), durable_last()),
+            k::<brain::BrainRegions>(brain::REGIONS_TOPIC, durable_last()),
+            k::<brain::BrainStimulus>(brain::STIMULUS_TOPIC, brain::stimulus_writer_qos()),
         ]
     }
 

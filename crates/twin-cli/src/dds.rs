@@ -4,7 +4,9 @@
 //! member as a `twin member` process on this host. On several hosts, run
 //! `twin member …` on each with the same scenario and `TWIN_DDS_DOMAIN`.
 //! DDS settings come from `TWIN_DDS_DOMAIN`, `TWIN_DDS_INTERFACE`,
-//! `TWIN_DDS_PEERS` or Cyclone's `CYCLONEDDS_URI`.
+//! `TWIN_DDS_PEERS` or Cyclone's `CYCLONEDDS_URI`. `TWIN_DDS_STEP_ON_RECEIVE=1`
+//! steps a member on Cyclone's delivery thread (faster for members with
+//! short steps; see `MemberDriver::step_on_receive`).
 
 use std::path::PathBuf;
 
@@ -43,7 +45,7 @@ mod imp {
 
     pub(crate) fn member(args: &MemberArgs, scenario: &Scenario) -> Result<()> {
         let bus = dds_bus()?;
-        let driver = build_member(scenario, &args.name, &bus)?.ok_or_else(|| {
+        let mut driver = build_member(scenario, &args.name, &bus)?.ok_or_else(|| {
             anyhow!(
                 "{}: no member named `{}` (members: {})",
                 args.scenario.display(),
@@ -56,6 +58,7 @@ mod imp {
                     .join(", ")
             )
         })?;
+        driver.step_on_receive(std::env::var("TWIN_DDS_STEP_ON_RECEIVE").is_ok_and(|v| v == "1"));
         let steps = driver
             .run_blocking()
             .with_context(|| format!("member `{}`", args.name))?;

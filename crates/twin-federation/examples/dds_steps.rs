@@ -3,8 +3,12 @@
 //! each in its own process, Δt = 1 ms. Run inside a private network
 //! namespace (`scripts/netns-run`); see BENCHMARKS.md.
 //!
-//!   dds_steps N ROUNDS      controller + N member processes; prints steps/s
-//!   dds_steps member NAME   one member (started by the controller)
+//!   dds_steps N ROUNDS [thread]   controller + N member processes; prints steps/s
+//!   dds_steps member NAME [thread] one member (started by the controller)
+//!
+//! Members step on the DDS delivery thread (`MemberDriver::step_on_receive`)
+//! unless `thread` is given (then they step on their own thread, woken by a
+//! wait set, the default of `twin member`).
 //!
 //! Steps/s counts grant rounds from the first round after every member was
 //! granted to the end, so process start-up and discovery are excluded.
@@ -59,7 +63,7 @@ fn main() {
         let name = &args[1];
         let bus = bus();
         let c = config(0);
-        let d = MemberDriver::new(
+        let mut d = MemberDriver::new(
             bus.participant(name),
             TimeMode::Stepped { dt: DT },
             Box::new(Nop),
@@ -68,11 +72,17 @@ fn main() {
             c.liveliness_lease,
         )
         .expect("member");
+        d.step_on_receive(args.get(2).map(String::as_str) != Some("thread"));
         d.run_blocking().expect("member run");
         return;
     }
     let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(4);
     let rounds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let mode = if args.get(2).map(String::as_str) == Some("thread") {
+        "thread"
+    } else {
+        "receive"
+    };
     let names: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
     let mut fed = Federation::controller_only(bus(), config(rounds), names.clone()).unwrap();
     let exe = std::env::current_exe().unwrap();
@@ -80,7 +90,7 @@ fn main() {
         .iter()
         .map(|m| {
             Command::new(&exe)
-                .args(["member", m])
+                .args(["member", m, mode])
                 .stdin(Stdio::null())
                 .spawn()
                 .unwrap()
@@ -104,7 +114,7 @@ fn main() {
     let steps = s.rounds - r0;
     let secs = (end - t0).as_secs_f64();
     println!(
-        "dds_steps: {n} member processes, {steps} grant rounds in {secs:.3} s = {:.0} steps/s \
+        "dds_steps: {n} member processes (stepping on {mode}), {steps} grant rounds in {secs:.3} s = {:.0} steps/s \
          (whole run {:.3} s incl. start-up)",
         steps as f64 / secs,
         s.wall.as_secs_f64()

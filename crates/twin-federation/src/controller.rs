@@ -281,6 +281,15 @@ impl Controller {
         ]
     }
 
+    /// Installs `hook` on the readers of reports and commands (see
+    /// [`twin_bus::Reader::set_data_hook`]); `false` on the in-memory bus.
+    pub(crate) fn set_data_hook<F: Fn() -> bool + Clone + Send + Sync + 'static>(
+        &self,
+        hook: F,
+    ) -> bool {
+        self.reports.set_data_hook(hook.clone()) && self.commands.set_data_hook(hook)
+    }
+
     fn broadcast_state(&mut self) {
         let s = ControlState {
             federation: self.cfg.name.clone(),

@@ -275,24 +275,24 @@ impl TopicType for FederationStatus {
 }
 
 /// Reliable, keep-all: nothing of the protocol may be lost.
-pub(crate) fn protocol_writer() -> WriterQos {
+pub fn protocol_writer() -> WriterQos {
     WriterQos::default()
         .reliable_blocking(Duration::from_secs(5))
         .keep_all()
 }
 
 /// Reliable keep-all reader.
-pub(crate) fn protocol_reader() -> ReaderQos {
+pub fn protocol_reader() -> ReaderQos {
     ReaderQos::default().reliable().keep_all()
 }
 
 /// Transient-local last-value writer (state, status).
-pub(crate) fn state_writer() -> WriterQos {
+pub fn state_writer() -> WriterQos {
     WriterQos::default().transient_local().keep_last(1)
 }
 
 /// Transient-local last-value reader.
-pub(crate) fn state_reader() -> ReaderQos {
+pub fn state_reader() -> ReaderQos {
     ReaderQos::default().reliable().transient_local().keep_all()
 }
 
@@ -300,7 +300,7 @@ pub(crate) fn state_reader() -> ReaderQos {
 /// a grant written before discovery matched the member's reader (a new
 /// process on a DDS bus) still reaches it. At most one grant per member is
 /// outstanding, so keeping the last loses nothing.
-pub(crate) fn grant_writer() -> WriterQos {
+pub fn grant_writer() -> WriterQos {
     WriterQos::default()
         .reliable_blocking(Duration::from_secs(5))
         .transient_local()
@@ -308,8 +308,30 @@ pub(crate) fn grant_writer() -> WriterQos {
 }
 
 /// Reader of [`grant_writer`]'s grants.
-pub(crate) fn grant_reader() -> ReaderQos {
+pub fn grant_reader() -> ReaderQos {
     ReaderQos::default().reliable().transient_local().keep_all()
+}
+
+/// The discovery barrier's requests: reliable, transient-local, the last one.
+pub fn sync_request_writer() -> WriterQos {
+    WriterQos::default()
+        .reliable_blocking(Duration::from_secs(5))
+        .transient_local()
+        .keep_last(1)
+}
+
+/// The QoS the federation's own writers offer on protocol topic `topic`
+/// (tools that publish on them, such as `twin bus play`, use it so that
+/// the same readers match); `None` for other topics.
+pub fn writer_qos(topic: &str) -> Option<WriterQos> {
+    Some(match topic {
+        STATE_TOPIC | STATUS_TOPIC => state_writer(),
+        COMMAND_TOPIC | REPORT_TOPIC | SYNCED_TOPIC => protocol_writer(),
+        GRANT_TOPIC => grant_writer(),
+        SYNC_TOPIC => sync_request_writer(),
+        ASK_TOPIC | ANSWER_TOPIC => WriterQos::default().reliable(),
+        _ => return None,
+    })
 }
 
 /// The partition of one member's grants.

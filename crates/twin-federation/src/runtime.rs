@@ -6,13 +6,18 @@
 //! same protocol a member in another process would use.
 
 use std::{
+    ops::Deref,
     panic::{catch_unwind, AssertUnwindSafe},
-    sync::Arc,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     thread::{self, JoinHandle},
     time::{Duration, Instant},
 };
 
-use twin_bus::{Bus, WaitSet, Writer};
+use parking_lot::{Mutex, MutexGuard};
+use twin_bus::{Bus, GuardCondition, WaitSet, Writer};
 use twin_core::{Epoch, SimTime};
 
 use crate::{
@@ -136,7 +141,7 @@ pub struct RunSummary {
 pub struct Federation {
     bus: Bus,
     cfg: FederationConfig,
-    controller: Controller,
+    controller: Arc<ControllerCell>,
     inline: Vec<MemberDriver>,
     threads: Vec<(String, JoinHandle<Result<u64, FederationError>>)>,
     order: Vec<String>,
@@ -150,6 +155,81 @@ impl std::fmt::Debug for Federation {
     }
 }
 
+/// The controller, shared by the runtime's loop and, on DDS, the bus's
+/// delivery thread: while [`Federation::run`] runs, a report or command
+/// arriving over DDS is handled right on the thread that received it (a
+/// reader data hook), so the next grant leaves without waking the loop's
+/// thread; the loop handles what the hook could not (lock busy), timers,
+/// progress and inline members. `Some` until the federation is dropped.
+struct ControllerCell {
+    ctl: Mutex<Option<Controller>>,
+    /// The hook acts only while `run` runs.
+    armed: AtomicBool,
+    /// Set by the hook when the loop must look (state change, pacing, error).
+    wake: GuardCondition,
+    /// An error met by the hook, for the loop to return.
+    error: Mutex<Option<FederationError>>,
+}
+
+impl ControllerCell {
+    fn new(c: Controller) -> Arc<ControllerCell> {
+        let cell = Arc::new(ControllerCell {
+            ctl: Mutex::new(None),
+            armed: AtomicBool::new(false),
+            wake: GuardCondition::new(),
+            error: Mutex::new(None),
+        });
+        // The hook holds the cell (a cycle through the controller's readers,
+        // broken when the federation is dropped and the controller taken out).
+        let for_hook = Arc::clone(&cell);
+        c.set_data_hook(move || for_hook.on_data());
+        *cell.ctl.lock() = Some(c);
+        cell
+    }
+
+    /// Runs on the DDS delivery thread; `true` when the data was handled.
+    fn on_data(&self) -> bool {
+        if !self.armed.load(Ordering::Acquire) {
+            return false;
+        }
+        let Some(mut g) = self.ctl.try_lock() else {
+            return false;
+        };
+        let Some(c) = g.as_mut() else { return false };
+        if !self.armed.load(Ordering::Acquire) {
+            return false;
+        }
+        let look = match c.poll() {
+            Ok(p) => p.wake_at.is_some() || c.state() != FedState::Running,
+            Err(e) => {
+                *self.error.lock() = Some(e);
+                true
+            }
+        };
+        drop(g);
+        if look {
+            self.wake.set(true);
+        }
+        true
+    }
+
+    fn get(&self) -> impl std::ops::DerefMut<Target = Controller> + '_ {
+        MutexGuard::map(self.ctl.lock(), |c| {
+            c.as_mut()
+                .expect("the controller is taken out only when the federation is dropped")
+        })
+    }
+}
+
+impl Drop for Federation {
+    fn drop(&mut self) {
+        self.controller.armed.store(false, Ordering::Release);
+        // Dropped here, on the owner's thread, never on a delivery thread.
+        let c = self.controller.ctl.lock().take();
+        drop(c);
+    }
+}
+
 impl Federation {
     /// Builds the federation: the controller and every member's driver.
     /// Threaded members start at once and wait for the controller.
@@ -160,7 +240,10 @@ impl Federation {
     ) -> Result<Self, FederationError> {
         let order: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
         cfg.controller.expected = order.clone();
-        let controller = Controller::new(bus.participant("controller"), cfg.controller.clone())?;
+        let controller = ControllerCell::new(Controller::new(
+            bus.participant("controller"),
+            cfg.controller.clone(),
+        )?);
         let mut inline = Vec::new();
         let mut threads = Vec::new();
         for m in members {
@@ -201,7 +284,10 @@ impl Federation {
         expected: Vec<String>,
     ) -> Result<Self, FederationError> {
         cfg.controller.expected = expected.clone();
-        let controller = Controller::new(bus.participant("controller"), cfg.controller.clone())?;
+        let controller = ControllerCell::new(Controller::new(
+            bus.participant("controller"),
+            cfg.controller.clone(),
+        )?);
         Ok(Federation {
             bus,
             cfg,
@@ -216,9 +302,10 @@ impl Federation {
     pub fn bus(&self) -> &Bus {
         &self.bus
     }
-    /// The controller (state, time, grant log, diagnosis).
-    pub fn controller(&self) -> &Controller {
-        &self.controller
+    /// The controller (state, time, grant log, diagnosis). Holds its lock:
+    /// drop the guard before [`Federation::run`] or waiting for anything.
+    pub fn controller(&self) -> impl Deref<Target = Controller> + '_ {
+        self.controller.get()
     }
     /// A command sender for this federation.
     pub fn commands(&self, from: &str) -> Result<CommandSender, FederationError> {
@@ -235,11 +322,26 @@ impl Federation {
         &mut self,
         observer: &mut dyn FnMut(RunEvent<'_>),
     ) -> Result<RunSummary, FederationError> {
+        let cell = Arc::clone(&self.controller);
+        cell.armed.store(true, Ordering::Release);
+        let r = self.run_loop(observer);
+        let g = cell.ctl.lock();
+        cell.armed.store(false, Ordering::Release);
+        drop(g);
+        r
+    }
+
+    fn run_loop(
+        &mut self,
+        observer: &mut dyn FnMut(RunEvent<'_>),
+    ) -> Result<RunSummary, FederationError> {
         let start = Instant::now();
+        let cell = Arc::clone(&self.controller);
         let mut ws = WaitSet::new();
-        for c in self.controller.conditions() {
+        for c in cell.get().conditions() {
             ws.attach(c);
         }
+        ws.attach(cell.wake.condition());
         for d in &self.inline {
             for c in d.conditions() {
                 ws.attach(c);
@@ -251,7 +353,11 @@ impl Federation {
         let mut stall_reported = false;
         let mut iter = 0u64;
         loop {
-            let cp = self.controller.poll()?;
+            cell.wake.set(false);
+            if let Some(e) = cell.error.lock().take() {
+                return Err(e);
+            }
+            let cp = cell.get().poll()?;
             let mut progressed = cp.progressed;
             for (k, d) in self.inline.iter_mut().enumerate() {
                 if done[k] {
@@ -283,7 +389,7 @@ impl Federation {
                     }
                 }
             }
-            let ended = self.controller.state() == FedState::Ended;
+            let ended = cell.get().state() == FedState::Ended;
             if ended && done.iter().all(|&x| x) {
                 break;
             }
@@ -291,17 +397,26 @@ impl Federation {
             if iter % 256 == 0 || !progressed {
                 if last_report.elapsed() >= self.cfg.progress_every {
                     last_report = Instant::now();
+                    let (state, time, rounds) = {
+                        let c = cell.get();
+                        (c.state(), c.time(), c.rounds())
+                    };
                     observer(RunEvent::Progress {
-                        state: self.controller.state(),
-                        time: self.controller.time(),
+                        state,
+                        time,
                         end: self.cfg.controller.end,
-                        rounds: self.controller.rounds(),
+                        rounds,
                     });
                 }
-                let stalled = self.controller.since_progress() >= self.cfg.stall_warning;
-                if stalled && !stall_reported && self.controller.state() != FedState::Frozen {
+                let (since, state) = {
+                    let c = cell.get();
+                    (c.since_progress(), c.state())
+                };
+                let stalled = since >= self.cfg.stall_warning;
+                if stalled && !stall_reported && state != FedState::Frozen {
                     stall_reported = true;
-                    observer(RunEvent::Stall(&self.controller.diagnose()));
+                    let report = cell.get().diagnose();
+                    observer(RunEvent::Stall(&report));
                 } else if !stalled {
                     stall_reported = false;
                 }
@@ -332,13 +447,14 @@ impl Federation {
             }
         }
         steps.sort_by_key(|(n, _)| self.order.iter().position(|o| o == n));
+        let c = cell.get();
         Ok(RunSummary {
-            state: self.controller.state(),
-            time: self.controller.time(),
-            rounds: self.controller.rounds(),
+            state: c.state(),
+            time: c.time(),
+            rounds: c.rounds(),
             wall: start.elapsed(),
             steps,
-            max_lag: self.controller.max_lag(),
+            max_lag: c.max_lag(),
             failures,
         })
     }

@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use twin_bus::{dds::DomainObserver, Participant, Reader, ReaderQos, Writer, WriterQos};
+use twin_bus::{dds::DomainObserver, Participant, Reader, ReaderQos, Writer};
 
 use crate::{proto::*, FederationError};
 
@@ -28,13 +28,6 @@ fn timeout() -> Duration {
         .ok()
         .and_then(|v| v.parse().ok())
         .map_or(Duration::from_secs(10), Duration::from_millis)
-}
-
-fn request_writer() -> WriterQos {
-    WriterQos::default()
-        .reliable_blocking(Duration::from_secs(5))
-        .transient_local()
-        .keep_last(1)
 }
 
 fn request_reader() -> ReaderQos {
@@ -63,7 +56,7 @@ impl SyncBarrier {
             return Ok(None);
         }
         Ok(Some(SyncBarrier {
-            requests: p.writer(&p.topic(SYNC_TOPIC)?, request_writer())?,
+            requests: p.writer(&p.topic(SYNC_TOPIC)?, sync_request_writer())?,
             reports: p.reader(&p.topic(SYNCED_TOPIC)?, protocol_reader())?,
             observer: p.observe_domain()?,
             controller: p.name().to_owned(),

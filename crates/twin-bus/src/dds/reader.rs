@@ -91,6 +91,7 @@ impl<T: TopicType> DdsReader<T> {
             last_deadline: Mutex::new(None),
             last_data: AtomicU64::new(0),
             epoch: Instant::now(),
+            hook: RwLock::new(None),
         });
         let entity = create(topic, q, &cb)?;
         let sh = Arc::new(Shared {
@@ -111,6 +112,10 @@ impl<T: TopicType> DdsReader<T> {
             }
         }
         Ok(DdsReader { sh })
+    }
+
+    pub(crate) fn set_data_hook(&self, hook: super::topic::DataHook) {
+        *self.sh.cb.hook.write() = Some(hook);
     }
 
     pub(crate) fn take_into(&self, out: &mut Vec<Sample<T>>, max: usize) -> usize {

@@ -12,7 +12,7 @@ use std::{
     time::Instant,
 };
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, RwLock};
 use rustc_hash::FxHashMap;
 use twin_core::SimTime;
 
@@ -188,6 +188,23 @@ thread_local! {
     static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Runs `f` with this thread's encode buffer, taken out of the thread-local
+/// for the duration: a write to a reader in the same process is delivered
+/// inside `ffi::write_cdr`, and a hook or listener there may write again on
+/// this thread (the federation's reports and grants do); that nested write
+/// then gets a fresh buffer instead of a `RefCell` borrow panic.
+fn with_buf<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    let mut b = BUF.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    let r = f(&mut b);
+    BUF.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.capacity() < b.capacity() {
+            *c = b;
+        }
+    });
+    r
+}
+
 impl<T: TopicType> DdsWriter<T> {
     pub(crate) fn new(
         topic: &Arc<DdsTopic<T>>,
@@ -229,18 +246,17 @@ impl<T: TopicType> DdsWriter<T> {
                 topic: self.topic.name.clone(),
             });
         }
-        let res = BUF.with(|b| {
-            let mut b = b.borrow_mut();
+        let res = with_buf(|b| {
             let trailer = cdr::Trailer {
                 sim_ns: t.map(SimTime::as_nanos),
                 seq: self.seq.load(Ordering::Relaxed) + 1,
             };
-            match cdr::encode(&value, Some(trailer), &mut b) {
+            match cdr::encode(&value, Some(trailer), b) {
                 Err(e) => Err(Some(e.0)),
                 Ok(()) => match ffi::write_cdr(
                     &self.entity,
                     self.topic.topic_entity(),
-                    &b,
+                    b,
                     ffi::WriteKind::Data,
                 ) {
                     Ok(()) => {
@@ -270,10 +286,9 @@ impl<T: TopicType> DdsWriter<T> {
     }
 
     fn key_op(&self, key: &T::Key, kind: ffi::WriteKind) -> bool {
-        BUF.with(|b| {
-            let mut b = b.borrow_mut();
-            cdr::encode_key(key, &mut b).is_ok()
-                && ffi::write_cdr(&self.entity, self.topic.topic_entity(), &b, kind).is_ok()
+        with_buf(|b| {
+            cdr::encode_key(key, b).is_ok()
+                && ffi::write_cdr(&self.entity, self.topic.topic_entity(), b, kind).is_ok()
         })
     }
 
@@ -384,6 +399,9 @@ impl<K> Default for Book<K> {
     }
 }
 
+/// Runs on the delivery thread when data arrives; `true`: handled, wake no one.
+pub(crate) type DataHook = Arc<dyn Fn() -> bool + Send + Sync>;
+
 pub(super) struct ReaderCallbacks<T: TopicType> {
     pub(super) notify: Notify,
     pub(super) names: Arc<Mutex<HashMap<ParticipantId, String>>>,
@@ -397,6 +415,8 @@ pub(super) struct ReaderCallbacks<T: TopicType> {
     /// watchdog's evidence that the owner still writes).
     pub(super) last_data: std::sync::atomic::AtomicU64,
     pub(super) epoch: Instant,
+    /// See `Reader::set_data_hook`.
+    pub(super) hook: RwLock<Option<DataHook>>,
 }
 
 impl<T: TopicType> ReaderCallbacks<T> {
@@ -527,7 +547,15 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
                     return;
                 }
                 drop(l);
-                self.notify.wake(None);
+                let hook = self.hook.read().clone();
+                // A panic must not unwind into Cyclone's C code: it counts
+                // as "not handled" and the waiters are woken.
+                let handled = hook.is_some_and(|h| {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h())).unwrap_or(false)
+                });
+                if !handled {
+                    self.notify.wake(None);
+                }
                 return;
             }
             ffi::RawStatus::Matched { current } => {

@@ -318,3 +318,52 @@ fn types_without_key_fields_are_refused_with_a_reason() {
         .to_string();
     assert!(e.contains("KEY_FIELDS"), "{e}");
 }
+
+#[test]
+fn data_hook_runs_on_arrival_and_handled_data_wakes_no_waiter() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let bus = bus(17);
+    let p = bus.participant("hook");
+    let t = p.topic::<Vehicle>("twin/test/hook").unwrap();
+    let r = Arc::new(
+        p.reader(&t, ReaderQos::default().reliable().keep_all())
+            .unwrap(),
+    );
+    let w = p
+        .writer(&t, WriterQos::default().reliable().keep_all())
+        .unwrap();
+    wait_matched(&r, 1);
+    let taken = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let (r2, taken2) = (Arc::downgrade(&r), Arc::clone(&taken));
+    // Handles even-numbered arrivals itself, leaves the others to waiters.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let calls2 = Arc::clone(&calls);
+    assert!(r.set_data_hook(move || {
+        if calls2.fetch_add(1, Ordering::Relaxed) % 2 == 1 {
+            return false;
+        }
+        let Some(r) = r2.upgrade() else { return false };
+        taken2.lock().extend(r.take_data());
+        true
+    }));
+    w.write(v("a", 1.0)).unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    while taken.lock().is_empty() && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(*taken.lock(), vec![v("a", 1.0)], "the hook took the sample");
+    // Handled: a waiter is not woken (and finds nothing).
+    assert!(r.take_timeout(Duration::from_millis(200)).is_err());
+    // Not handled (the hook said false): the waiter is woken and takes it.
+    w.write(v("b", 2.0)).unwrap();
+    let got = r.take_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(got[0].value, Some(v("b", 2.0)));
+    assert_eq!(calls.load(Ordering::Relaxed), 2);
+    // The in-memory bus has no delivery thread: nothing is installed.
+    let m = Bus::in_memory().participant("m");
+    let mt = m.topic::<Vehicle>("x").unwrap();
+    assert!(!m
+        .reader(&mt, ReaderQos::default())
+        .unwrap()
+        .set_data_hook(|| true));
+}
