@@ -242,6 +242,20 @@ pub struct SyntheticSpec {
     /// ([`crate::sensors::centre_groups`]), i.e. regions SEEG can localise.
     #[serde(default)]
     pub ez_own_centre: bool,
+    /// Given SEEG contacts (e.g. tvb-data's `seeg_588.txt`, read with
+    /// [`crate::sensors::read_sensor_file`]) instead of generated shafts; then
+    /// `n_shafts`, `contacts_per_shaft` and `ez_coverage` are unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensors: Option<GivenSensors>,
+}
+
+/// SEEG contacts given from a file, with the file's name for error messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GivenSensors {
+    /// The sensor file.
+    pub file: String,
+    /// The contacts it holds.
+    pub contacts: Contacts,
 }
 
 impl Default for SyntheticSpec {
@@ -264,6 +278,7 @@ impl Default for SyntheticSpec {
             beta: 3.0,
             model: ModelParams::default(),
             ez_own_centre: false,
+            sensors: None,
         }
     }
 }
@@ -300,6 +315,9 @@ pub fn synthesize(conn: &Connectome, spec: &SyntheticSpec) -> Result<Synthetic, 
                 spec.n_ez, spec.n_pz
             ),
         });
+    }
+    if let Some(g) = &spec.sensors {
+        check_inside(&g.file, &g.contacts, conn.centres())?;
     }
     let mut rng = Rng::new(spec.seed, 0x7E9);
     let net = Network::new(n, conn.weights());
@@ -343,31 +361,10 @@ pub fn synthesize(conn: &Connectome, spec: &SyntheticSpec) -> Result<Synthetic, 
         .collect();
     let mut ez_sorted: Vec<usize> = (0..n).filter(|&i| x0[i] > X0_CRITICAL).collect();
     ez_sorted.sort();
-    // Shafts: aimed at a share of the EZ, the PZ and random other regions.
-    let mut targets: Vec<usize> = Vec::new();
-    let n_cov = ((spec.ez_coverage * ez.len() as f64).round() as usize).min(spec.n_shafts);
-    targets.extend(ez.iter().take(n_cov));
-    for &p in &pz_cand {
-        if targets.len() < spec.n_shafts.min(n_cov + spec.n_shafts / 3) {
-            targets.push(p);
-        }
-    }
-    let mut guard = 0;
-    while targets.len() < spec.n_shafts && guard < 10 * n {
-        guard += 1;
-        let r = rng.below(n);
-        let skip = targets.contains(&r) || (ez.contains(&r) && !targets.contains(&r));
-        if !skip {
-            targets.push(r);
-        }
-    }
-    let contacts = shafts_through(
-        conn.centres(),
-        &targets,
-        spec.contacts_per_shaft,
-        3.5,
-        &mut rng,
-    );
+    let contacts = match &spec.sensors {
+        Some(g) => g.contacts.clone(),
+        None => generated_shafts(conn, spec, &ez, &pz_cand, &mut rng),
+    };
     let gain = inverse_square_gain(&contacts, conn.centres());
     let noisy = simulate(
         &spec.model,
@@ -406,6 +403,35 @@ pub fn synthesize(conn: &Connectome, spec: &SyntheticSpec) -> Result<Synthetic, 
         },
         source_x: noisy.x,
     })
+}
+
+/// Shafts aimed at a share of the EZ, the PZ candidates and random other regions.
+fn generated_shafts(
+    conn: &Connectome,
+    spec: &SyntheticSpec,
+    ez: &[usize],
+    pz_cand: &[usize],
+    rng: &mut Rng,
+) -> Contacts {
+    let n = conn.n_regions();
+    let mut targets: Vec<usize> = Vec::new();
+    let n_cov = ((spec.ez_coverage * ez.len() as f64).round() as usize).min(spec.n_shafts);
+    targets.extend(ez.iter().take(n_cov));
+    for &p in pz_cand {
+        if targets.len() < spec.n_shafts.min(n_cov + spec.n_shafts / 3) {
+            targets.push(p);
+        }
+    }
+    let mut guard = 0;
+    while targets.len() < spec.n_shafts && guard < 10 * n {
+        guard += 1;
+        let r = rng.below(n);
+        let skip = targets.contains(&r) || (ez.contains(&r) && !targets.contains(&r));
+        if !skip {
+            targets.push(r);
+        }
+    }
+    shafts_through(conn.centres(), &targets, spec.contacts_per_shaft, 3.5, rng)
 }
 
 /// Samples the SEEG from the simulated `x` (see the module docs).
