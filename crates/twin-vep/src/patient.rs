@@ -247,6 +247,11 @@ pub struct SyntheticSpec {
     /// `n_shafts`, `contacts_per_shaft` and `ez_coverage` are unused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensors: Option<GivenSensors>,
+    /// With given sensors: draw the EZ only among regions whose centre has a
+    /// contact within this distance \[mm\] (as a clinical implantation targets
+    /// the hypothesised EZ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ez_within_mm: Option<f64>,
 }
 
 /// SEEG contacts given from a file, with the file's name for error messages.
@@ -279,6 +284,7 @@ impl Default for SyntheticSpec {
             model: ModelParams::default(),
             ez_own_centre: false,
             sensors: None,
+            ez_within_mm: None,
         }
     }
 }
@@ -323,8 +329,16 @@ pub fn synthesize(conn: &Connectome, spec: &SyntheticSpec) -> Result<Synthetic, 
     let net = Network::new(n, conn.weights());
     // EZ: random regions with at least one connection (and, if asked, a centre of their own).
     let groups = centre_groups(conn.centres());
-    let eligible =
-        |r: usize| net.deg[r] > 0.0 && (!spec.ez_own_centre || has_own_centre(&groups, r));
+    let near = |r: usize| match (&spec.sensors, spec.ez_within_mm) {
+        (Some(g), Some(mm)) => g.contacts.positions.iter().any(|p| {
+            let c = conn.centres()[r];
+            (0..3).map(|k| (p[k] - c[k]).powi(2)).sum::<f64>() <= mm * mm
+        }),
+        _ => true,
+    };
+    let eligible = |r: usize| {
+        net.deg[r] > 0.0 && (!spec.ez_own_centre || has_own_centre(&groups, r)) && near(r)
+    };
     if (0..n).filter(|&r| eligible(r)).count() < spec.n_ez {
         return Err(VepError::Invalid {
             what: "synthetic patient".into(),

@@ -57,6 +57,9 @@ pub struct Condition {
     /// instead of generated shafts (then `shafts` and `ez_coverage` are unused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensors: Option<String>,
+    /// With `sensors`: the EZ only among regions with a contact within this many mm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ez_within_mm: Option<f64>,
 }
 
 /// Where a study finds its data: connectomes by size, sensor files by name.
@@ -159,6 +162,7 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
         ez_own_centre: false,
         seed_base: 0,
         sensors: None,
+        ez_within_mm: None,
     };
     let mut v = vec![
         c("76, low noise", 76, 0.5, 8, 1.0, 6),
@@ -182,6 +186,18 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
         Condition {
             sensors: Some("seeg_39.txt.bz2".into()),
             ..c("76, tvb-data seeg_39", 76, 1.0, 0, 0.0, 6)
+        },
+        Condition {
+            sensors: Some("seeg_588.txt".into()),
+            ez_within_mm: Some(5.0),
+            ..c(
+                "76, seeg_588, EZ within 5 mm of a contact",
+                76,
+                1.0,
+                0,
+                0.0,
+                6,
+            )
         },
     ];
     for (i, c) in v.iter_mut().enumerate() {
@@ -208,6 +224,7 @@ pub fn patient_spec(cond: &Condition, p: usize, sensors: Option<GivenSensors>) -
         },
         ez_own_centre: cond.ez_own_centre,
         sensors,
+        ez_within_mm: cond.ez_within_mm,
         ..d
     }
 }

@@ -131,3 +131,49 @@ fn a_bad_sensor_file_names_the_file_and_line() {
     let e = read_sensor_file(&tmp.path().join("absent.txt")).unwrap_err();
     assert!(e.to_string().contains("absent.txt"), "{e}");
 }
+
+#[test]
+fn an_ez_within_reach_of_the_contacts_is_drawn_only_near_them() {
+    let c76 = Connectome::from_path(tvb("connectivity_76.zip")).unwrap();
+    let g = given("seeg_588.txt");
+    let dist = |r: usize| {
+        g.contacts
+            .positions
+            .iter()
+            .map(|p| {
+                (0..3)
+                    .map(|k| (p[k] - c76.centres()[r][k]).powi(2))
+                    .sum::<f64>()
+            })
+            .fold(f64::INFINITY, f64::min)
+            .sqrt()
+    };
+    // Even seeg_588's 588 contacts leave many regions far from every contact.
+    assert!((0..76).filter(|&r| dist(r) > 5.0).count() > 20);
+    for seed in 1..6 {
+        let spec = SyntheticSpec {
+            seed,
+            n_ez: 2,
+            duration_s: 1.0,
+            sensors: Some(g.clone()),
+            ez_within_mm: Some(5.0),
+            ..Default::default()
+        };
+        let syn = synthesize(&c76, &spec).unwrap();
+        assert!(
+            syn.truth.ez.iter().all(|&r| dist(r) <= 5.0),
+            "seed {seed}: {:?}",
+            syn.truth.ez
+        );
+    }
+    // seeg_39 (one hemisphere) reaches too few regions for a 2-region EZ: said clearly.
+    let spec = SyntheticSpec {
+        n_ez: 2,
+        duration_s: 1.0,
+        sensors: Some(given("seeg_39.txt.bz2")),
+        ez_within_mm: Some(5.0),
+        ..Default::default()
+    };
+    let e = synthesize(&c76, &spec).unwrap_err().to_string();
+    assert!(e.contains("fewer than 2 regions are eligible"), "{e}");
+}
