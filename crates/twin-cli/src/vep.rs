@@ -20,10 +20,13 @@ use twin_vep::{
     hmc::{HmcSettings, Sampler},
     io::{read_json, read_matrix_csv, read_matrix_npy, write_json, write_matrix_npy},
     model::{ProcessNoise, Stimulus},
-    patient::{default_truth_dir, load_truth, synthesize, toy_connectome, Patient, SyntheticSpec},
+    patient::{
+        default_truth_dir, load_truth, synthesize, toy_connectome, GivenSensors, Patient,
+        SyntheticSpec,
+    },
     predict::{candidates, evaluate, rank, Intervention, Outcome},
     report::{render, ReportInput},
-    sensors::contacts_from_names,
+    sensors::{contacts_from_names, read_sensor_file},
     study,
 };
 
@@ -102,6 +105,10 @@ pub(crate) struct PatientArgs {
     /// Fraction of the EZ that shafts target (sparse coverage below 1).
     #[arg(long, default_value_t = 1.0)]
     ez_coverage: f64,
+    /// SEEG contacts from a TVB sensor file (`name x y z` in mm, plain or
+    /// `.bz2`, e.g. tvb-data's `seeg_588.txt`) instead of generated shafts.
+    #[arg(long, conflicts_with_all = ["shafts", "contacts", "ez_coverage"])]
+    sensors: Option<PathBuf>,
     /// Recording length [s].
     #[arg(long, default_value_t = 30.0)]
     duration_s: f64,
@@ -285,6 +292,13 @@ fn patient(a: PatientArgs) -> Result<()> {
         process_noise: ProcessNoise {
             sigma_x: d.process_noise.sigma_x * a.noise,
             sigma_z: d.process_noise.sigma_z * a.noise,
+        },
+        sensors: match &a.sensors {
+            Some(f) => Some(GivenSensors {
+                file: f.display().to_string(),
+                contacts: read_sensor_file(f)?,
+            }),
+            None => None,
         },
         ..d
     };
@@ -531,18 +545,14 @@ fn run_study(a: StudyArgs) -> Result<()> {
             bail!("--only {:?} matches no condition", a.only);
         }
     }
-    let tvb = a.tvb_data.clone();
-    let conn = move |n: usize| -> Result<Connectome, twin_vep::VepError> {
-        Ok(Connectome::from_path(
-            tvb.join(format!("connectivity_{n}.zip")),
-        )?)
-    };
     let t0 = std::time::Instant::now();
-    let (sum, cases) = study::run(&conds, &conn, &work, &mut |c| {
-        println!(
-            "{:<24} seed {:>5}: true EZ {:?}, fitted EZ {:?} ({:.1} s)",
-            c.condition, c.seed, c.ez_true, c.ez_fit, c.seconds
-        );
+    let (sum, cases) = study::StudyData::with_folder(&a.tvb_data, |data| {
+        study::run(&conds, data, &work, &mut |c| {
+            println!(
+                "{:<24} seed {:>5}: true EZ {:?}, fitted EZ {:?} ({:.1} s)",
+                c.condition, c.seed, c.ez_true, c.ez_fit, c.seconds
+            );
+        })
     })?;
     std::fs::create_dir_all(&a.out)?;
     write_json(

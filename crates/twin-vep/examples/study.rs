@@ -9,8 +9,7 @@
 
 use std::path::PathBuf;
 
-use twin_brain::Connectome;
-use twin_vep::{io::write_json, study, VepError};
+use twin_vep::{io::write_json, study};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tvb = PathBuf::from("crates/twin-brain/tests/data/tvb-data");
@@ -36,17 +35,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let tmp = std::env::temp_dir().join(format!("twin-vep-study-{}", std::process::id()));
     let work_dir = work.clone().unwrap_or_else(|| tmp.clone());
-    let conn = move |n: usize| -> Result<Connectome, VepError> {
-        Ok(Connectome::from_path(
-            tvb.join(format!("connectivity_{n}.zip")),
-        )?)
-    };
     let t0 = std::time::Instant::now();
-    let (sum, cases) = study::run(&conds, &conn, &work_dir, &mut |c| {
-        println!(
-            "{:<24} seed {:>5}: true EZ {:?}, fitted EZ {:?} ({:.1} s)",
-            c.condition, c.seed, c.ez_true, c.ez_fit, c.seconds
-        );
+    let (sum, cases) = study::StudyData::with_folder(&tvb, |data| {
+        study::run(&conds, data, &work_dir, &mut |c| {
+            println!(
+                "{:<24} seed {:>5}: true EZ {:?}, fitted EZ {:?} ({:.1} s)",
+                c.condition, c.seed, c.ez_true, c.ez_fit, c.seconds
+            );
+        })
     })?;
     std::fs::create_dir_all(&out)?;
     write_json(

@@ -69,7 +69,7 @@ pub enum VepError {
         /// What the parser reported.
         reason: String,
     },
-    /// A CSV file is malformed.
+    /// A CSV or sensor text file is malformed.
     #[error("{file}: line {line}: {reason}")]
     Csv {
         /// The file.

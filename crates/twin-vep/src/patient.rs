@@ -242,6 +242,25 @@ pub struct SyntheticSpec {
     /// ([`crate::sensors::centre_groups`]), i.e. regions SEEG can localise.
     #[serde(default)]
     pub ez_own_centre: bool,
+    /// Given SEEG contacts (e.g. tvb-data's `seeg_588.txt`, read with
+    /// [`crate::sensors::read_sensor_file`]) instead of generated shafts; then
+    /// `n_shafts`, `contacts_per_shaft` and `ez_coverage` are unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensors: Option<GivenSensors>,
+    /// With given sensors: draw the EZ only among regions whose centre has a
+    /// contact within this distance \[mm\] (as a clinical implantation targets
+    /// the hypothesised EZ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ez_within_mm: Option<f64>,
+}
+
+/// SEEG contacts given from a file, with the file's name for error messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GivenSensors {
+    /// The sensor file.
+    pub file: String,
+    /// The contacts it holds.
+    pub contacts: Contacts,
 }
 
 impl Default for SyntheticSpec {
@@ -264,6 +283,8 @@ impl Default for SyntheticSpec {
             beta: 3.0,
             model: ModelParams::default(),
             ez_own_centre: false,
+            sensors: None,
+            ez_within_mm: None,
         }
     }
 }
@@ -301,12 +322,23 @@ pub fn synthesize(conn: &Connectome, spec: &SyntheticSpec) -> Result<Synthetic, 
             ),
         });
     }
+    if let Some(g) = &spec.sensors {
+        check_inside(&g.file, &g.contacts, conn.centres())?;
+    }
     let mut rng = Rng::new(spec.seed, 0x7E9);
     let net = Network::new(n, conn.weights());
     // EZ: random regions with at least one connection (and, if asked, a centre of their own).
     let groups = centre_groups(conn.centres());
-    let eligible =
-        |r: usize| net.deg[r] > 0.0 && (!spec.ez_own_centre || has_own_centre(&groups, r));
+    let near = |r: usize| match (&spec.sensors, spec.ez_within_mm) {
+        (Some(g), Some(mm)) => g.contacts.positions.iter().any(|p| {
+            let c = conn.centres()[r];
+            (0..3).map(|k| (p[k] - c[k]).powi(2)).sum::<f64>() <= mm * mm
+        }),
+        _ => true,
+    };
+    let eligible = |r: usize| {
+        net.deg[r] > 0.0 && (!spec.ez_own_centre || has_own_centre(&groups, r)) && near(r)
+    };
     if (0..n).filter(|&r| eligible(r)).count() < spec.n_ez {
         return Err(VepError::Invalid {
             what: "synthetic patient".into(),
@@ -343,31 +375,10 @@ pub fn synthesize(conn: &Connectome, spec: &SyntheticSpec) -> Result<Synthetic, 
         .collect();
     let mut ez_sorted: Vec<usize> = (0..n).filter(|&i| x0[i] > X0_CRITICAL).collect();
     ez_sorted.sort();
-    // Shafts: aimed at a share of the EZ, the PZ and random other regions.
-    let mut targets: Vec<usize> = Vec::new();
-    let n_cov = ((spec.ez_coverage * ez.len() as f64).round() as usize).min(spec.n_shafts);
-    targets.extend(ez.iter().take(n_cov));
-    for &p in &pz_cand {
-        if targets.len() < spec.n_shafts.min(n_cov + spec.n_shafts / 3) {
-            targets.push(p);
-        }
-    }
-    let mut guard = 0;
-    while targets.len() < spec.n_shafts && guard < 10 * n {
-        guard += 1;
-        let r = rng.below(n);
-        let skip = targets.contains(&r) || (ez.contains(&r) && !targets.contains(&r));
-        if !skip {
-            targets.push(r);
-        }
-    }
-    let contacts = shafts_through(
-        conn.centres(),
-        &targets,
-        spec.contacts_per_shaft,
-        3.5,
-        &mut rng,
-    );
+    let contacts = match &spec.sensors {
+        Some(g) => g.contacts.clone(),
+        None => generated_shafts(conn, spec, &ez, &pz_cand, &mut rng),
+    };
     let gain = inverse_square_gain(&contacts, conn.centres());
     let noisy = simulate(
         &spec.model,
@@ -406,6 +417,35 @@ pub fn synthesize(conn: &Connectome, spec: &SyntheticSpec) -> Result<Synthetic, 
         },
         source_x: noisy.x,
     })
+}
+
+/// Shafts aimed at a share of the EZ, the PZ candidates and random other regions.
+fn generated_shafts(
+    conn: &Connectome,
+    spec: &SyntheticSpec,
+    ez: &[usize],
+    pz_cand: &[usize],
+    rng: &mut Rng,
+) -> Contacts {
+    let n = conn.n_regions();
+    let mut targets: Vec<usize> = Vec::new();
+    let n_cov = ((spec.ez_coverage * ez.len() as f64).round() as usize).min(spec.n_shafts);
+    targets.extend(ez.iter().take(n_cov));
+    for &p in pz_cand {
+        if targets.len() < spec.n_shafts.min(n_cov + spec.n_shafts / 3) {
+            targets.push(p);
+        }
+    }
+    let mut guard = 0;
+    while targets.len() < spec.n_shafts && guard < 10 * n {
+        guard += 1;
+        let r = rng.below(n);
+        let skip = targets.contains(&r) || (ez.contains(&r) && !targets.contains(&r));
+        if !skip {
+            targets.push(r);
+        }
+    }
+    shafts_through(conn.centres(), &targets, spec.contacts_per_shaft, 3.5, rng)
 }
 
 /// Samples the SEEG from the simulated `x` (see the module docs).

@@ -10,6 +10,9 @@
 //! The head is the ellipsoid around the region centres whose semi-axes are the
 //! largest centre offsets plus [`HEAD_MARGIN_MM`].
 
+use std::io::Read;
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use twin_brain::monitors::{compute_gain, GainModel};
 
@@ -184,6 +187,83 @@ pub fn bipolar_pairs(c: &Contacts) -> Vec<(usize, usize)> {
 /// Name of a bipolar pair, e.g. `A1-A2`.
 pub fn pair_name(c: &Contacts, p: (usize, usize)) -> String {
     format!("{}-{}", c.names[p.0], c.names[p.1])
+}
+
+/// Reads SEEG contacts from a TVB sensor file (`name x y z` per line, positions
+/// in mm in the connectome's frame, e.g. tvb-data's `seeg_588.txt`), plain or
+/// `.bz2`-compressed. Shafts come from the names as in [`contacts_from_names`].
+/// Errors name the file and the 1-based line.
+pub fn read_sensor_file(path: &Path) -> Result<Contacts, VepError> {
+    let file = path.display().to_string();
+    let mut bytes = std::fs::read(path).map_err(|e| crate::error::io(path, e))?;
+    if file.ends_with(".bz2") {
+        let mut out = Vec::new();
+        bzip2::read::BzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .map_err(|e| bad_file(&file, format!("bzip2 decompression failed: {e}")))?;
+        bytes = out;
+    }
+    let text =
+        String::from_utf8(bytes).map_err(|e| bad_file(&file, format!("not UTF-8 text: {e}")))?;
+    let (mut names, mut positions) = (Vec::new(), Vec::new());
+    for (k, line) in text.lines().enumerate() {
+        let toks: Vec<&str> = line.split_whitespace().collect();
+        if toks.is_empty() {
+            continue;
+        }
+        if toks.len() < 4 {
+            return Err(bad_line(
+                &file,
+                k + 1,
+                format!("expected `name x y z`, found {} fields", toks.len()),
+            ));
+        }
+        let mut p = [0.0; 3];
+        for (j, t) in toks[1..4].iter().enumerate() {
+            p[j] = t
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    bad_line(
+                        &file,
+                        k + 1,
+                        format!("coordinate `{t}` is not a finite number"),
+                    )
+                })?;
+        }
+        if names.contains(&toks[0].to_string()) {
+            return Err(bad_line(
+                &file,
+                k + 1,
+                format!("contact `{}` appears twice", toks[0]),
+            ));
+        }
+        names.push(toks[0].to_string());
+        positions.push(p);
+    }
+    if names.is_empty() {
+        return Err(bad_file(&file, "no contacts".into()));
+    }
+    Ok(Contacts {
+        positions,
+        ..contacts_from_names(&names)
+    })
+}
+
+fn bad_file(file: &str, reason: String) -> VepError {
+    VepError::Invalid {
+        what: file.to_string(),
+        reason,
+    }
+}
+
+fn bad_line(file: &str, line: usize, reason: String) -> VepError {
+    VepError::Csv {
+        file: file.to_string(),
+        line,
+        reason,
+    }
 }
 
 /// Contacts from names alone (`A1, A2, B1, …`): the shaft is the name without

@@ -25,8 +25,10 @@ use twin_brain::Connectome;
 
 use crate::fit::{fit_laplace, FitSettings};
 use crate::model::ProcessNoise;
-use crate::patient::{default_truth_dir, load_truth, synthesize, Patient, SyntheticSpec};
-use crate::sensors::{centre_groups, has_own_centre};
+use crate::patient::{
+    default_truth_dir, load_truth, synthesize, GivenSensors, Patient, SyntheticSpec,
+};
+use crate::sensors::{centre_groups, has_own_centre, read_sensor_file};
 use crate::VepError;
 
 /// One study condition.
@@ -51,6 +53,50 @@ pub struct Condition {
     /// [`default_conditions`], so a subset reproduces the full run's patients).
     #[serde(default)]
     pub seed_base: u64,
+    /// A sensor file of tvb-data (e.g. `seeg_588.txt`) used for every patient
+    /// instead of generated shafts (then `shafts` and `ez_coverage` are unused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensors: Option<String>,
+    /// With `sensors`: the EZ only among regions with a contact within this many mm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ez_within_mm: Option<f64>,
+}
+
+/// Where a study finds its data: connectomes by size, sensor files by name.
+pub struct StudyData<'a> {
+    /// Loads the n-region connectome.
+    pub connectome: &'a dyn Fn(usize) -> Result<Connectome, VepError>,
+    /// Loads a named sensor file.
+    pub sensors: &'a dyn Fn(&str) -> Result<GivenSensors, VepError>,
+}
+
+impl std::fmt::Debug for StudyData<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StudyData")
+    }
+}
+
+impl StudyData<'_> {
+    /// Data from a folder holding tvb-data's files (`connectivity_N.zip`,
+    /// `seeg_588.txt`, `seeg_39.txt.bz2`; `scripts/fetch-tvb-data`), handed to `f`.
+    pub fn with_folder<T>(dir: &Path, f: impl FnOnce(&StudyData) -> T) -> T {
+        let conn = |n: usize| -> Result<Connectome, VepError> {
+            Ok(Connectome::from_path(
+                dir.join(format!("connectivity_{n}.zip")),
+            )?)
+        };
+        let sensors = |name: &str| -> Result<GivenSensors, VepError> {
+            let path = dir.join(name);
+            Ok(GivenSensors {
+                file: path.display().to_string(),
+                contacts: read_sensor_file(&path)?,
+            })
+        };
+        f(&StudyData {
+            connectome: &conn,
+            sensors: &sensors,
+        })
+    }
 }
 
 /// Result of one patient.
@@ -115,6 +161,8 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
         patients: (patients * scale).max(1),
         ez_own_centre: false,
         seed_base: 0,
+        sensors: None,
+        ez_within_mm: None,
     };
     let mut v = vec![
         c("76, low noise", 76, 0.5, 8, 1.0, 6),
@@ -129,6 +177,28 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
             ez_own_centre: true,
             ..c("192, EZ at own centres", 192, 1.0, 10, 1.0, 8)
         },
+        c("76, sparse sensors, high noise", 76, 2.0, 4, 0.5, 6),
+        c("76, sparse sensors, very high noise", 76, 4.0, 4, 0.5, 6),
+        Condition {
+            sensors: Some("seeg_588.txt".into()),
+            ..c("76, tvb-data seeg_588", 76, 1.0, 0, 0.0, 6)
+        },
+        Condition {
+            sensors: Some("seeg_39.txt.bz2".into()),
+            ..c("76, tvb-data seeg_39", 76, 1.0, 0, 0.0, 6)
+        },
+        Condition {
+            sensors: Some("seeg_588.txt".into()),
+            ez_within_mm: Some(5.0),
+            ..c(
+                "76, seeg_588, EZ within 5 mm of a contact",
+                76,
+                1.0,
+                0,
+                0.0,
+                6,
+            )
+        },
     ];
     for (i, c) in v.iter_mut().enumerate() {
         c.seed_base = 1000 * i as u64;
@@ -136,39 +206,48 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
     v
 }
 
-/// Runs the study; `connectome(n)` loads the n-region connectome.
+/// The synthetic patient `p` (0-based) of a condition: seed `seed_base + p + 1`,
+/// EZ of `1 + p % 3` regions, `2 + p % 3` PZ candidates, K = 1.5 + 0.3 (p % 4).
+pub fn patient_spec(cond: &Condition, p: usize, sensors: Option<GivenSensors>) -> SyntheticSpec {
+    let d = SyntheticSpec::default();
+    SyntheticSpec {
+        seed: cond.seed_base + p as u64 + 1,
+        n_ez: 1 + p % 3,
+        n_pz: 2 + p % 3,
+        k: 1.5 + (p % 4) as f64 * 0.3,
+        n_shafts: cond.shafts,
+        ez_coverage: cond.ez_coverage,
+        measurement_noise: d.measurement_noise * cond.noise,
+        process_noise: ProcessNoise {
+            sigma_x: d.process_noise.sigma_x * cond.noise,
+            sigma_z: d.process_noise.sigma_z * cond.noise,
+        },
+        ez_own_centre: cond.ez_own_centre,
+        sensors,
+        ez_within_mm: cond.ez_within_mm,
+        ..d
+    }
+}
+
+/// Runs the study on `data`.
 pub fn run(
     conditions: &[Condition],
-    connectome: &dyn Fn(usize) -> Result<Connectome, VepError>,
+    data: &StudyData,
     work: &Path,
     progress: &mut dyn FnMut(&CaseResult),
 ) -> Result<(Vec<ConditionSummary>, Vec<CaseResult>), VepError> {
     let mut cases = Vec::new();
     let mut summaries = Vec::new();
     for cond in conditions {
-        let conn = connectome(cond.regions)?;
+        let conn = (data.connectome)(cond.regions)?;
+        let sensors = cond.sensors.as_deref().map(data.sensors).transpose()?;
         let groups = centre_groups(conn.centres());
         let (mut tp, mut npred, mut ntrue, mut exact, mut secs) = (0, 0, 0, 0, 0.0);
         let (mut n_obs, mut tp_obs) = (0, 0);
         let (mut g_tp_fit, mut g_fit, mut g_tp_true, mut g_true) = (0, 0, 0, 0);
         for p in 0..cond.patients {
-            let seed = cond.seed_base + p as u64 + 1;
-            let d = SyntheticSpec::default();
-            let spec = SyntheticSpec {
-                seed,
-                n_ez: 1 + p % 3,
-                n_pz: 2 + p % 3,
-                k: 1.5 + (p % 4) as f64 * 0.3,
-                n_shafts: cond.shafts,
-                ez_coverage: cond.ez_coverage,
-                measurement_noise: d.measurement_noise * cond.noise,
-                process_noise: ProcessNoise {
-                    sigma_x: d.process_noise.sigma_x * cond.noise,
-                    sigma_z: d.process_noise.sigma_z * cond.noise,
-                },
-                ez_own_centre: cond.ez_own_centre,
-                ..d
-            };
+            let spec = patient_spec(cond, p, sensors.clone());
+            let seed = spec.seed;
             let dir = work.join(format!("s{seed}"));
             let syn = synthesize(&conn, &spec)?;
             syn.write(&dir, &default_truth_dir(&dir))?;
@@ -255,7 +334,7 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 /// A Markdown table of the summaries.
 pub fn markdown(s: &[ConditionSummary]) -> String {
-    let mut out = String::from("| condition | regions | noise × | shafts | EZ coverage | patients | precision | recall | exact | EZ observable | recall (observable) | group P / R | mean fit [s] |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut out = String::from("| condition | regions | noise × | shafts (or sensor file) | EZ coverage | patients | precision | recall | exact | EZ observable | recall (observable) | group P / R | mean fit [s] |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for c in s {
         let k = &c.condition;
         out.push_str(&format!(
@@ -263,8 +342,14 @@ pub fn markdown(s: &[ConditionSummary]) -> String {
             k.name,
             k.regions,
             k.noise,
-            k.shafts,
-            k.ez_coverage,
+            match &k.sensors {
+                Some(f) => format!("`{f}`"),
+                None => k.shafts.to_string(),
+            },
+            match &k.sensors {
+                Some(_) => "–".to_string(),
+                None => k.ez_coverage.to_string(),
+            },
             k.patients,
             c.precision,
             c.recall,
