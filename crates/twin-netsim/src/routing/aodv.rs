@@ -5,9 +5,11 @@
 //! destination and by intermediate nodes with fresh enough routes, with
 //! gratuitous RREP (§6.6), forward and reverse route set-up with precursor
 //! lists (§6.2, §6.7), route lifetimes and deletion (§6.11), HELLO
-//! messages for neighbour connectivity (§6.9), link-layer feedback, and
-//! RERR propagation to precursors (§6.11). Not implemented: RREP-ACK,
-//! local repair, rate limits.
+//! messages for neighbour connectivity (§6.9), link-layer feedback,
+//! RERR propagation to precursors (§6.11), RREQ and RERR rate limits (§10)
+//! and, optionally, RREP-ACK (§6.7). Not implemented: local repair and the
+//! blacklist of unidirectional links (ns-3 never arms its RREP-ACK timer
+//! either).
 //!
 //! Each node's routing table entry is a small state machine
 //! ([`RouteState`]): `Valid` → (timeout, RERR, link break) → `Invalid` →
@@ -27,6 +29,15 @@
 //! | `delete_period` | 5 × max(ACTIVE_ROUTE_TIMEOUT, HELLO_INTERVAL) = 15 s | DELETE_PERIOD |
 //! | `buffer_size`, `buffer_timeout` | 64, 30 s | ns-3 `MaxQueueLen`, `MaxQueueTime` |
 //! | `broadcast_jitter` | 10 ms | ns-3 jitter of RREQ/RERR/HELLO |
+//! | `rreq_rate_limit`, `rerr_rate_limit` | 10/s | RREQ_RATELIMIT, RERR_RATELIMIT |
+//!
+//! The HELLO timer (§6.9) fires every HELLO_INTERVAL `I`. With
+//! `hello_after_last_rreq` (ns-3) a node that broadcast an RREQ at `t_r`
+//! since the last expiry skips its HELLO and re-arms at `t_r + I`, so the
+//! gap between a node's consecutive RREQ/HELLO broadcasts is at most `I`
+//! (plus the 0–10 ms send jitter); otherwise the timer runs with period
+//! `I ± 5 %` and a HELLO is sent when nothing was broadcast in the last
+//! `I`, which leaves gaps of up to `2 I` after a broadcast.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -55,6 +66,8 @@ pub enum Timer {
     Hello,
     /// No RREP for the discovery of this destination in time.
     RreqTimeout(u32),
+    /// An RREQ held back by the rate limit may now be sent.
+    RreqSend(u32),
 }
 
 /// State of a routing table entry.
@@ -107,6 +120,12 @@ pub struct AodvCounters {
     pub link_breaks: u64,
     /// Discoveries abandoned after all retries.
     pub discoveries_failed: u64,
+    /// RREP-ACKs sent.
+    pub rrep_ack_sent: u64,
+    /// RREQs delayed to the next second by the rate limit.
+    pub rreq_deferred: u64,
+    /// RERRs not sent because of the rate limit.
+    pub rerr_suppressed: u64,
 }
 
 /// An ongoing route discovery.
@@ -153,6 +172,11 @@ pub struct Aodv {
     neighbors: BTreeMap<u32, u64>,
     /// Time of our last broadcast (HELLOs are skipped after one).
     last_bcast: u64,
+    /// Time of the last RREQ broadcast since the HELLO timer last expired.
+    rreq_since_hello: Option<u64>,
+    /// Rate-limit windows: (second, messages sent in it) for RREQ and RERR.
+    rreq_window: (u64, u32),
+    rerr_window: (u64, u32),
     /// Jitter stream.
     rng: Rng,
     /// Message counters.
@@ -186,14 +210,32 @@ impl Aodv {
             buffer: VecDeque::new(),
             neighbors: BTreeMap::new(),
             last_bcast: 0,
+            rreq_since_hello: None,
+            rreq_window: (0, 0),
+            rerr_window: (0, 0),
             rng,
             counters: AodvCounters::default(),
         }
     }
 
     pub(crate) fn start(&mut self, cx: &mut NetCx<'_>) {
-        // First HELLO at a random point of the first interval.
-        let first = self.rng.below(self.p.hello_interval.as_nanos().max(1));
+        // First HELLO at a random point of the start window (whole jitter
+        // steps if broadcasts are stepped, as ns-3's integer milliseconds).
+        let window = self
+            .p
+            .hello_start
+            .unwrap_or(self.p.hello_interval)
+            .as_nanos()
+            .max(1);
+        let step = self
+            .p
+            .broadcast_jitter_step
+            .map_or(0, SimDuration::as_nanos);
+        let first = if step > 0 && self.p.hello_start.is_some() {
+            step * self.rng.below(window / step + 1)
+        } else {
+            self.rng.below(window)
+        };
         cx.timer_in(first, NetTimer::Aodv(Timer::Hello));
     }
 
@@ -330,9 +372,39 @@ impl Aodv {
         self.buffer.push_back((pkt, now));
     }
 
-    /// Originates an RREQ for `dst` with `ttl` (§6.3) and arms its timer.
+    /// Counts a message against a per-second rate limit; false if the
+    /// window's budget is spent (`limit` 0: unlimited).
+    fn rate_ok(window: &mut (u64, u32), now: u64, limit: u32) -> bool {
+        let second = now / 1_000_000_000;
+        if window.0 != second {
+            *window = (second, 0);
+        }
+        if limit > 0 && window.1 >= limit {
+            return false;
+        }
+        window.1 += 1;
+        true
+    }
+
+    /// Originates an RREQ for `dst` with `ttl` (§6.3) and arms its timer;
+    /// over the rate limit it waits for the next second (as ns-3, 100 µs in).
     fn send_rreq(&mut self, cx: &mut NetCx<'_>, dst: u32, ttl: u8, retries: u32) {
         let now = cx.ns();
+        if !Self::rate_ok(&mut self.rreq_window, now, self.p.rreq_rate_limit) {
+            self.counters.rreq_deferred += 1;
+            let next = (now / 1_000_000_000 + 1) * 1_000_000_000 + 100_000;
+            let timer = cx.timer_in(next - now, NetTimer::Aodv(Timer::RreqSend(dst)));
+            self.discovery.insert(
+                dst,
+                Discovery {
+                    ttl,
+                    retries,
+                    timer,
+                },
+            );
+            return;
+        }
+        self.rreq_since_hello = Some(now);
         self.seq = self.seq.wrapping_add(1);
         self.rreq_id = self.rreq_id.wrapping_add(1);
         let (dst_seq, unknown_seq) = self
@@ -480,6 +552,7 @@ impl Aodv {
                 self.touch_neighbor(from, now, self.art, None);
                 self.recv_rerr(cx, &list, from);
             }
+            AodvMsg::RrepAck => self.touch_neighbor(from, now, self.art, None),
         }
     }
 
@@ -519,6 +592,7 @@ impl Aodv {
         if pkt.dst == self.me {
             self.refresh(pkt.src.0, now);
             self.refresh(from.0, now);
+            self.keep_neighbor(from.0, now);
             cx.deliver(pkt);
             return;
         }
@@ -534,36 +608,81 @@ impl Aodv {
             self.refresh(pkt.src.0, now);
             self.refresh(from.0, now);
             self.refresh(next.0, now);
+            self.keep_neighbor(from.0, now);
+            self.keep_neighbor(next.0, now);
             pkt.ttl -= 1;
             pkt.hops += 1;
             cx.send(pkt, next);
             return;
         }
-        // §6.11 (ii): no route for a packet in transit.
+        // §6.11 (ii): no route for a packet in transit. The RERR goes
+        // toward the packet's source if we have a route there (ns-3), else
+        // it is broadcast.
         let seq = self.routes.get(&dst).map_or(0, |r| r.seq);
-        self.counters.rerr_sent += 1;
-        self.broadcast(cx, 1, AodvMsg::Rerr(vec![(NodeId(dst), seq)].into()));
+        let src = pkt.src.0;
         cx.drop_pkt(pkt, NetDrop::NoRoute);
+        if !Self::rate_ok(&mut self.rerr_window, now, self.p.rerr_rate_limit) {
+            self.counters.rerr_suppressed += 1;
+            return;
+        }
+        self.counters.rerr_sent += 1;
+        let msg = AodvMsg::Rerr(vec![(NodeId(dst), seq)].into());
+        match self.valid_route(src, now).map(|r| r.next_hop) {
+            Some(toward_src) => {
+                let pkt = self.control(cx, toward_src, 1, msg);
+                cx.send(pkt, toward_src);
+            }
+            None => self.broadcast(cx, 1, msg),
+        }
     }
 
     pub(crate) fn timer(&mut self, cx: &mut NetCx<'_>, t: Timer) {
         match t {
             Timer::RreqTimeout(dst) => self.rreq_timeout(cx, dst),
+            Timer::RreqSend(dst) => {
+                if let Some(d) = self.discovery.remove(&dst) {
+                    self.send_rreq(cx, dst, d.ttl, d.retries);
+                }
+            }
             Timer::Hello => {
                 let now = cx.ns();
                 let interval = self.p.hello_interval.as_nanos();
-                if self.p.hello && now.saturating_sub(self.last_bcast) >= interval {
-                    let msg = AodvMsg::Hello { seq: self.seq };
-                    self.counters.hello_sent += 1;
-                    self.broadcast(cx, 1, msg);
-                }
+                let next = if self.p.hello_after_last_rreq {
+                    // ns-3: skip after an RREQ, re-arm one interval after it.
+                    match self.rreq_since_hello.take() {
+                        Some(t) => interval.saturating_sub(now - t).max(1),
+                        None => {
+                            self.send_hello(cx);
+                            interval
+                        }
+                    }
+                } else {
+                    if now.saturating_sub(self.last_bcast) >= interval {
+                        self.send_hello(cx);
+                    }
+                    interval - interval / 20 + self.rng.below(interval / 10 + 1)
+                };
                 self.housekeeping(cx);
-                let jitter = self.rng.below(interval / 10 + 1);
-                cx.timer_in(
-                    interval - interval / 20 + jitter,
-                    NetTimer::Aodv(Timer::Hello),
-                );
+                cx.timer_in(next, NetTimer::Aodv(Timer::Hello));
             }
+        }
+    }
+
+    /// Broadcasts a HELLO (if enabled).
+    fn send_hello(&mut self, cx: &mut NetCx<'_>) {
+        if self.p.hello {
+            let msg = AodvMsg::Hello { seq: self.seq };
+            self.counters.hello_sent += 1;
+            self.broadcast(cx, 1, msg);
+        }
+    }
+
+    /// With `data_refreshes_neighbors`, a data packet to or from `n` keeps
+    /// it in the neighbour table for at least `active_route_timeout`.
+    fn keep_neighbor(&mut self, n: u32, now: u64) {
+        if self.p.data_refreshes_neighbors && n != self.me.0 {
+            let e = self.neighbors.entry(n).or_insert(0);
+            *e = (*e).max(now + self.art);
         }
     }
 

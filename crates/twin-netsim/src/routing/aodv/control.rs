@@ -65,6 +65,7 @@ impl Aodv {
                 dst_seq: self.seq,
                 origin: r.origin,
                 lifetime_ms: (self.my_route_timeout / 1_000_000) as u32,
+                ack_required: false,
             };
             self.counters.rrep_generated += 1;
             let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
@@ -96,6 +97,9 @@ impl Aodv {
                 dst_seq: route.seq,
                 origin: r.origin,
                 lifetime_ms: (route.expires.saturating_sub(now) / 1_000_000) as u32,
+                // §6.7: the link toward a neighbouring destination may be
+                // unidirectional; ns-3 asks for an acknowledgement then.
+                ack_required: self.p.rrep_ack && route.hops == 1,
             };
             let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
             cx.send(pkt, rev_next);
@@ -107,6 +111,7 @@ impl Aodv {
                     dst_seq: r.origin_seq,
                     origin: r.dst,
                     lifetime_ms: (rev_expires.saturating_sub(now) / 1_000_000) as u32,
+                    ack_required: false,
                 };
                 let pkt = self.control(cx, r.dst, self.p.net_diameter, AodvMsg::Rrep(grat));
                 cx.send(pkt, route.next_hop);
@@ -131,6 +136,7 @@ impl Aodv {
             let mut pkt = self.control(cx, BROADCAST, ttl - 1, AodvMsg::Rreq(fwd));
             pkt.src = r.origin;
             self.last_bcast = now;
+            self.rreq_since_hello = Some(now);
             self.counters.rreq_forwarded += 1;
             let step = self
                 .p
@@ -165,6 +171,11 @@ impl Aodv {
             fwd.state = RouteState::Valid;
             fwd.expires = now + lifetime;
         }
+        if r.ack_required {
+            self.counters.rrep_ack_sent += 1;
+            let ack = self.control(cx, from, 1, AodvMsg::RrepAck);
+            cx.send(ack, from);
+        }
         if r.origin == self.me {
             if let Some(d) = self.discovery.remove(&r.dst.0) {
                 cx.sched.cancel(d.timer);
@@ -182,6 +193,7 @@ impl Aodv {
         self.add_precursor(r.origin.0, from);
         let out = Rrep {
             hop_count: hops,
+            ack_required: false,
             ..r
         };
         self.counters.rrep_forwarded += 1;
@@ -224,6 +236,10 @@ impl Aodv {
         }
         precursors.sort_unstable();
         precursors.dedup();
+        if !Self::rate_ok(&mut self.rerr_window, cx.ns(), self.p.rerr_rate_limit) {
+            self.counters.rerr_suppressed += 1;
+            return;
+        }
         self.counters.rerr_sent += 1;
         let msg = AodvMsg::Rerr(lost.into());
         if precursors.len() == 1 {

@@ -152,3 +152,73 @@ fn jitter_step_quantises_broadcast_delays() {
     // Whole milliseconds 0..=10, all of them drawn.
     assert_eq!(seen, (0..=10).collect());
 }
+
+#[test]
+fn rrep_ack_answers_an_intermediate_reply_for_a_neighbour() {
+    // n3 knows n4 from its HELLOs, so it answers n0's RREQ for n4 itself
+    // (hop count 1): with `rrep_ack` it sets the A flag and n2 acknowledges.
+    let run = |ack: bool| {
+        let extra = format!(
+            "{}\n[routing.aodv]\nrrep_ack = {ack}\n",
+            flow(0, 4, 4.0, "2s", "4s")
+        );
+        let mut sim = run_to(&line("aodv", 5, 200.0, "4s", &extra), 4.0);
+        assert!(sim.routes()[0].complete);
+        let acks: Vec<u64> = (0..5)
+            .map(|n| sim.aodv(id(n)).unwrap().counters().rrep_ack_sent)
+            .collect();
+        (acks, sim.aodv(id(3)).unwrap().counters().rrep_generated)
+    };
+    let (acks, n3_replies) = run(true);
+    assert!(n3_replies >= 1, "n3 did not answer for its neighbour");
+    assert!(acks[2] >= 1, "{acks:?}");
+    assert_eq!(acks.iter().sum::<u64>(), acks[2], "only n2 gets such RREPs");
+    let (acks, _) = run(false);
+    assert_eq!(acks, vec![0; 5]);
+}
+
+#[test]
+fn rreq_rate_limit_defers_requests_to_the_next_second() {
+    // n0 looks for 12 nodes it cannot hear, all at t = 1 s.
+    let mut extra = String::new();
+    for d in 1..13 {
+        extra += &flow(0, d, 1.0, "1s", "1.5s");
+    }
+    let originated = |limit: u32| {
+        let x = format!("{extra}\n[routing.aodv]\nrreq_rate_limit = {limit}\n");
+        let sim = run_to(&line("aodv", 13, 10_000.0, "3s", &x), 1.99);
+        sim.aodv(id(0)).unwrap().counters()
+    };
+    let c = originated(10);
+    assert_eq!(c.rreq_originated, 10, "{c:?}");
+    assert!(c.rreq_deferred >= 2, "{c:?}");
+    let c = originated(0);
+    assert!(c.rreq_originated > 12, "TTL 1 and TTL 3 rings: {c:?}");
+    assert_eq!(c.rreq_deferred, 0);
+}
+
+#[test]
+fn ns3_hello_timer_rearms_one_interval_after_an_rreq() {
+    // HELLOs at t0 in [0, 100 ms], then every second; n0's RREQ at 1.5 s
+    // (n1 answers from its HELLO route to n2) replaces the HELLO due at
+    // t0 + 2 s, and the next one follows at 2.5 s.
+    let extra = format!(
+        "{}\n[routing.aodv]\nhello_start = \"100ms\"\nhello_after_last_rreq = true\nbroadcast_jitter_step = \"1ms\"\n",
+        flow(0, 2, 4.0, "1.5s", "3s")
+    );
+    let sc = line("aodv", 3, 200.0, "3s", &extra);
+    let hellos = |t: f64| {
+        let sim = run_to(&sc, t);
+        let c = sim.aodv(id(0)).unwrap().counters();
+        assert_eq!(c.rreq_originated, 1, "{c:?}");
+        c.hello_sent
+    };
+    assert_eq!(hellos(2.45), 2);
+    assert_eq!(hellos(2.55), 3);
+    // Without traffic: exactly one HELLO per second, no drift.
+    let quiet = "\n[routing.aodv]\nhello_start = \"100ms\"\nhello_after_last_rreq = true\n";
+    let sim = run_to(&line("aodv", 3, 200.0, "6s", quiet), 5.2);
+    for n in 0..3 {
+        assert_eq!(sim.aodv(id(n)).unwrap().counters().hello_sent, 6);
+    }
+}
