@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <sys/resource.h>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -50,7 +51,8 @@ struct Counters
     uint64_t ctrlBroadcast = 0;
     uint64_t rreqOriginated = 0; // AODV RREQs with hop count 0
     uint64_t rreqToOther = 0;    // ... of them for a node that is no flow's sink
-    uint64_t aodvHello = 0;      // AODV RREPs with destination == originator (HELLO)
+    uint64_t aodvHello = 0;
+    std::map<int, uint64_t> loopback; // packets sent to the loopback: 0 data, else AODV type      // AODV RREPs with destination == originator (HELLO)
     std::map<int, uint64_t> droppedMpdu; // WifiMacDropReason -> count (data frames only)
     uint64_t olsrHello = 0;
     uint64_t olsrTcOriginated = 0;
@@ -69,7 +71,7 @@ AppTx(Ptr<const Packet>)
 
 // Every packet sent by an IP layer (originated or forwarded).
 void
-IpTx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t)
+IpTx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t iface)
 {
     Ptr<Packet> c = p->Copy();
     Ipv4Header ip;
@@ -80,6 +82,19 @@ IpTx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t)
     }
     UdpHeader udp;
     c->RemoveHeader(udp);
+    if (iface == 0)
+    {
+        // Interface 0 is the loopback: AODV's RouteOutput sends packets
+        // without a valid route there until its route discovery ends.
+        // Not a transmission; counted apart by kind (data or AODV type).
+        uint8_t type = 0;
+        if (udp.GetDestinationPort() == g_ctrlPort && c->GetSize() > 0)
+        {
+            c->CopyData(&type, 1);
+        }
+        ++g.loopback[udp.GetDestinationPort() == g_ctrlPort ? type : 0];
+        return;
+    }
     if (udp.GetDestinationPort() == g_ctrlPort)
     {
         ++g.ctrlPkts;
@@ -411,6 +426,13 @@ main(int argc, char* argv[])
         mpdu << (first ? "" : ",") << "\"" << r << "\":" << n;
         first = false;
     }
+    std::ostringstream loop;
+    first = true;
+    for (auto& [t, n] : g.loopback)
+    {
+        loop << (first ? "" : ",") << "\"" << t << "\":" << n;
+        first = false;
+    }
     std::ostringstream types;
     first = true;
     for (auto& [t, n] : g.ctrlByType)
@@ -418,7 +440,9 @@ main(int argc, char* argv[])
         types << (first ? "" : ",") << "\"" << t << "\":" << n;
         first = false;
     }
-    std::cout << "RESULT {\"sim\":\"ns-3.44\",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    std::cout << "RESULT {\"sim\":\"ns-3.44\",\"peak_rss_mb\":" << ru.ru_maxrss / 1024.0 << ",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
               << ",\"trace\":\"" << trace << "\",\"seed\":" << seed << ",\"run\":" << run << ",\"events\":" << events
               << ",\"cpu_s\":" << cpu << ",\"offered_pkts\":" << uint64_t(offered + 0.5)
               << ",\"app_tx_pkts\":" << g.appTx << ",\"tx_pkts\":" << tx << ",\"rx_pkts\":" << rx
@@ -436,6 +460,7 @@ main(int argc, char* argv[])
               << ",\"control_broadcast\":" << g.ctrlBroadcast << ",\"control_by_type\":{"
               << types.str() << "},\"rreq_originated\":" << g.rreqOriginated
               << ",\"aodv_hello\":" << g.aodvHello << ",\"rreq_originated_not_sink\":" << g.rreqToOther
+              << ",\"loopback_by_type\":{" << loop.str() << "}"
               << ",\"olsr_hello\":" << g.olsrHello << ",\"olsr_tc_originated\":" << g.olsrTcOriginated
               << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
               << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}}"

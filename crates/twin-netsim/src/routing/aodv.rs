@@ -126,6 +126,8 @@ pub struct AodvCounters {
     pub rreq_deferred: u64,
     /// RERRs not sent because of the rate limit.
     pub rerr_suppressed: u64,
+    /// Control messages held for a route to their next hop.
+    pub control_held: u64,
 }
 
 /// An ongoing route discovery.
@@ -166,8 +168,10 @@ pub struct Aodv {
     seen: BTreeMap<(u32, u32), u64>,
     /// Route discoveries in progress, by destination.
     discovery: BTreeMap<u32, Discovery>,
-    /// Packets waiting for a route, with their arrival time.
-    buffer: VecDeque<(Packet, u64)>,
+    /// Packets waiting for a route: (packet, arrival time, the destination
+    /// whose route it waits for: its own for data, the next hop for
+    /// control messages held by `control_needs_route`).
+    buffer: VecDeque<(Packet, u64, u32)>,
     /// HELLO neighbours and when they expire.
     neighbors: BTreeMap<u32, u64>,
     /// Time of our last broadcast (HELLOs are skipped after one).
@@ -337,7 +341,13 @@ impl Aodv {
             return;
         }
         let dst = pkt.dst.0;
-        self.buffer_packet(cx, pkt);
+        self.buffer_packet(cx, pkt, dst);
+        self.discover(cx, dst);
+    }
+
+    /// Starts a route discovery for `dst` unless one is running (§6.3; the
+    /// ring starts at the last known hop count + TTL_INCREMENT).
+    fn discover(&mut self, cx: &mut NetCx<'_>, dst: u32) {
         if !self.discovery.contains_key(&dst) {
             let ttl = match self.routes.get(&dst) {
                 Some(r) => r
@@ -350,26 +360,44 @@ impl Aodv {
         }
     }
 
-    /// Queues a packet for a route; expired and overflowing ones are dropped.
-    pub(crate) fn buffered(&self) -> impl Iterator<Item = &Packet> {
-        self.buffer.iter().map(|(p, _)| p)
+    /// Unicasts an AODV message to neighbour `next`. With
+    /// `control_needs_route` (ns-3, whose AODV messages are UDP datagrams
+    /// routed by AODV itself) a neighbour without a valid route entry is
+    /// first looked for with an RREQ, the message waiting in the buffer.
+    pub(super) fn send_control(&mut self, cx: &mut NetCx<'_>, pkt: Packet, next: NodeId) {
+        let now = cx.ns();
+        if !self.p.control_needs_route {
+            cx.send(pkt, next);
+        } else if let Some(r) = self.valid_route(next.0, now) {
+            let hop = r.next_hop;
+            cx.send(pkt, hop);
+        } else {
+            self.counters.control_held += 1;
+            self.buffer_packet(cx, pkt, next.0);
+            self.discover(cx, next.0);
+        }
     }
 
-    fn buffer_packet(&mut self, cx: &mut NetCx<'_>, pkt: Packet) {
+    /// Queues a packet for a route; expired and overflowing ones are dropped.
+    pub(crate) fn buffered(&self) -> impl Iterator<Item = &Packet> {
+        self.buffer.iter().map(|(p, _, _)| p)
+    }
+
+    fn buffer_packet(&mut self, cx: &mut NetCx<'_>, pkt: Packet, wait_for: u32) {
         let now = cx.ns();
         let timeout = self.p.buffer_timeout.as_nanos();
-        while let Some((_, since)) = self.buffer.front() {
+        while let Some((_, since, _)) = self.buffer.front() {
             if now.saturating_sub(*since) <= timeout {
                 break;
             }
-            let (old, _) = self.buffer.pop_front().expect("front exists");
+            let (old, _, _) = self.buffer.pop_front().expect("front exists");
             cx.drop_pkt(old, NetDrop::BufferTimeout);
         }
         if self.buffer.len() >= self.p.buffer_size as usize {
-            let (old, _) = self.buffer.pop_front().expect("buffer is full");
+            let (old, _, _) = self.buffer.pop_front().expect("buffer is full");
             cx.drop_pkt(old, NetDrop::BufferFull);
         }
-        self.buffer.push_back((pkt, now));
+        self.buffer.push_back((pkt, now, wait_for));
     }
 
     /// Counts a message against a per-second rate limit; false if the
@@ -471,9 +499,9 @@ impl Aodv {
             self.counters.discoveries_failed += 1;
             // Give up: drop everything waiting for this destination.
             let (drop, keep): (Vec<_>, Vec<_>) =
-                self.buffer.drain(..).partition(|(p, _)| p.dst.0 == dst);
+                self.buffer.drain(..).partition(|(_, _, w)| *w == dst);
             self.buffer = keep.into();
-            for (p, _) in drop {
+            for (p, _, _) in drop {
                 cx.drop_pkt(p, NetDrop::NoRoute);
             }
             return;
@@ -489,9 +517,9 @@ impl Aodv {
         };
         let timeout = self.p.buffer_timeout.as_nanos();
         let mut keep = VecDeque::with_capacity(self.buffer.len());
-        for (p, since) in self.buffer.drain(..) {
-            if p.dst.0 != dst {
-                keep.push_back((p, since));
+        for (p, since, w) in self.buffer.drain(..) {
+            if w != dst {
+                keep.push_back((p, since, w));
             } else if now.saturating_sub(since) > timeout {
                 cx.drop_pkt(p, NetDrop::BufferTimeout);
             } else {
@@ -630,7 +658,7 @@ impl Aodv {
         match self.valid_route(src, now).map(|r| r.next_hop) {
             Some(toward_src) => {
                 let pkt = self.control(cx, toward_src, 1, msg);
-                cx.send(pkt, toward_src);
+                self.send_control(cx, pkt, toward_src);
             }
             None => self.broadcast(cx, 1, msg),
         }

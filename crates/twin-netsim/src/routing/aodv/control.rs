@@ -69,7 +69,7 @@ impl Aodv {
             };
             self.counters.rrep_generated += 1;
             let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
-            cx.send(pkt, rev_next);
+            self.send_control(cx, pkt, rev_next);
             return;
         }
         if self.p.drop_rreq_via_sender
@@ -102,7 +102,7 @@ impl Aodv {
                 ack_required: self.p.rrep_ack && route.hops == 1,
             };
             let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
-            cx.send(pkt, rev_next);
+            self.send_control(cx, pkt, rev_next);
             if r.gratuitous {
                 // §6.6.3: tell the destination about the originator.
                 let grat = Rrep {
@@ -114,7 +114,7 @@ impl Aodv {
                     ack_required: false,
                 };
                 let pkt = self.control(cx, r.dst, self.p.net_diameter, AodvMsg::Rrep(grat));
-                cx.send(pkt, route.next_hop);
+                self.send_control(cx, pkt, route.next_hop);
             }
             return;
         }
@@ -174,7 +174,7 @@ impl Aodv {
         if r.ack_required {
             self.counters.rrep_ack_sent += 1;
             let ack = self.control(cx, from, 1, AodvMsg::RrepAck);
-            cx.send(ack, from);
+            self.send_control(cx, ack, from);
         }
         if r.origin == self.me {
             if let Some(d) = self.discovery.remove(&r.dst.0) {
@@ -198,7 +198,7 @@ impl Aodv {
         };
         self.counters.rrep_forwarded += 1;
         let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(out));
-        cx.send(pkt, toward_origin);
+        self.send_control(cx, pkt, toward_origin);
     }
 
     /// §6.11 (iii): a neighbour reports unreachable destinations.
@@ -236,6 +236,13 @@ impl Aodv {
         }
         precursors.sort_unstable();
         precursors.dedup();
+        if precursors.len() == 1
+            && self.p.control_needs_route
+            && self.valid_route(precursors[0].0, cx.ns()).is_none()
+        {
+            // ns-3 unicasts a one-precursor RERR only over a valid route.
+            return;
+        }
         if !Self::rate_ok(&mut self.rerr_window, cx.ns(), self.p.rerr_rate_limit) {
             self.counters.rerr_suppressed += 1;
             return;
@@ -243,8 +250,9 @@ impl Aodv {
         self.counters.rerr_sent += 1;
         let msg = AodvMsg::Rerr(lost.into());
         if precursors.len() == 1 {
-            let pkt = self.control(cx, precursors[0], 1, msg);
-            cx.send(pkt, precursors[0]);
+            let to = precursors[0];
+            let pkt = self.control(cx, to, 1, msg);
+            cx.send(pkt, to);
         } else {
             self.broadcast(cx, 1, msg);
         }

@@ -78,6 +78,11 @@ pub struct AodvParams {
     /// hop in the neighbour table for `active_route_timeout` (ns-3), so
     /// neighbours on active routes are not lost with a HELLO or two.
     pub data_refreshes_neighbors: bool,
+    /// Unicast AODV messages need a valid route entry for their next hop;
+    /// without one the message waits in the buffer while an RREQ looks
+    /// for that neighbour (ns-3 sends AODV messages as UDP datagrams that
+    /// AODV itself routes; not in RFC 3561).
+    pub control_needs_route: bool,
 }
 
 impl Default for AodvParams {
@@ -110,6 +115,7 @@ impl Default for AodvParams {
             rreq_rate_limit: 10,
             rerr_rate_limit: 10,
             data_refreshes_neighbors: false,
+            control_needs_route: false,
         }
     }
 }

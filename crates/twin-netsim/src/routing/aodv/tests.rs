@@ -222,3 +222,42 @@ fn ns3_hello_timer_rearms_one_interval_after_an_rreq() {
         assert_eq!(sim.aodv(id(n)).unwrap().counters().hello_sent, 6);
     }
 }
+
+#[test]
+fn control_to_a_neighbour_without_route_waits_for_a_discovery_like_ns3() {
+    let run = |needs_route: bool| {
+        let mut out = Vec::new();
+        let mut sched = twin_des::Scheduler::with_capacity(8);
+        let mut uid = 0;
+        let mut pos = |_| crate::Position::local(0.0, 0.0, 0.0);
+        let mut cx = NetCx {
+            now: SimTime::ZERO,
+            me: id(0),
+            sched: &mut sched,
+            out: &mut out,
+            uid: &mut uid,
+            positions: &mut pos,
+        };
+        let p = AodvParams {
+            control_needs_route: needs_route,
+            ..AodvParams::default()
+        };
+        let rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
+        let mut a = Aodv::new(id(0), &p, rng);
+        let ack = a.control(&mut cx, id(5), 1, AodvMsg::RrepAck);
+        a.send_control(&mut cx, ack, id(5));
+        let sent_now = out.iter().any(
+            |o| matches!(o, crate::routing::NetOut::Send { next_hop, .. } if *next_hop == id(5)),
+        );
+        (sent_now, a.counters(), a.buffered().count())
+    };
+    let (sent, c, buffered) = run(false);
+    assert!(sent && c.rreq_originated == 0 && buffered == 0, "{c:?}");
+    let (sent, c, buffered) = run(true);
+    assert!(!sent, "no route to n5 yet");
+    assert_eq!(
+        (c.control_held, c.rreq_originated, buffered),
+        (1, 1, 1),
+        "{c:?}"
+    );
+}
