@@ -531,6 +531,33 @@ impl Aodv {
 
     /// Creates or refreshes the one-hop route to a neighbour we heard.
     fn touch_neighbor(&mut self, from: NodeId, now: u64, lifetime: u64, seq: Option<u32>) {
+        if seq.is_none() && self.p.only_hello_revalidates_neighbors {
+            match self.routes.get_mut(&from.0) {
+                // ns-3 (`UpdateRouteToNeighbor`): an entry with a valid
+                // sequence number and one hop is left exactly as it is,
+                // valid or not; any other entry is replaced by a fresh
+                // one-hop route without sequence number.
+                Some(r) if r.valid_seq && r.hops == 1 => return,
+                Some(r) => {
+                    let expires = if r.state == RouteState::Valid {
+                        r.expires.max(now + lifetime)
+                    } else {
+                        now + lifetime
+                    };
+                    *r = Route {
+                        next_hop: from,
+                        hops: 1,
+                        seq: 0,
+                        valid_seq: false,
+                        state: RouteState::Valid,
+                        expires,
+                        precursors: std::mem::take(&mut r.precursors),
+                    };
+                    return;
+                }
+                None => {}
+            }
+        }
         let r = self.routes.entry(from.0).or_insert(Route {
             next_hop: from,
             hops: 1,

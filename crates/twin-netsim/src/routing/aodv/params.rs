@@ -83,6 +83,13 @@ pub struct AodvParams {
     /// for that neighbour (ns-3 sends AODV messages as UDP datagrams that
     /// AODV itself routes; not in RFC 3561).
     pub control_needs_route: bool,
+    /// An RREQ, RREP, RERR or RREP-ACK from a neighbour whose entry has a
+    /// valid sequence number and one hop leaves that entry untouched, so
+    /// an entry invalidated by a link break stays invalid until the
+    /// neighbour's next HELLO (ns-3's `UpdateRouteToNeighbor`; RFC 3561
+    /// §6.2 refreshes it). With `control_needs_route`, replies to such a
+    /// neighbour then start a route discovery for it.
+    pub only_hello_revalidates_neighbors: bool,
 }
 
 impl Default for AodvParams {
@@ -116,6 +123,7 @@ impl Default for AodvParams {
             rerr_rate_limit: 10,
             data_refreshes_neighbors: false,
             control_needs_route: false,
+            only_hello_revalidates_neighbors: false,
         }
     }
 }

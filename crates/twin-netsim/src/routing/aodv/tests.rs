@@ -261,3 +261,49 @@ fn control_to_a_neighbour_without_route_waits_for_a_discovery_like_ns3() {
         "{c:?}"
     );
 }
+
+#[test]
+fn only_hello_revalidates_a_broken_neighbour_entry_when_configured_like_ns3() {
+    let run = |ns3: bool| {
+        let mut out = Vec::new();
+        let mut sched = twin_des::Scheduler::with_capacity(8);
+        let mut uid = 0;
+        let mut pos = |_| crate::Position::local(0.0, 0.0, 0.0);
+        let mut cx = NetCx {
+            now: SimTime::ZERO,
+            me: id(0),
+            sched: &mut sched,
+            out: &mut out,
+            uid: &mut uid,
+            positions: &mut pos,
+        };
+        let p = AodvParams {
+            only_hello_revalidates_neighbors: ns3,
+            ..AodvParams::default()
+        };
+        let rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
+        let mut a = Aodv::new(id(0), &p, rng);
+        let from = |a: &Aodv, cx: &mut NetCx<'_>, msg| Packet {
+            uid: cx.next_uid(),
+            src: id(5),
+            dst: a.me,
+            ttl: 1,
+            hops: 0,
+            bytes: 30,
+            created: SimTime::ZERO,
+            body: Body::Aodv(msg),
+        };
+        let hello = from(&a, &mut cx, AodvMsg::Hello { seq: 3 });
+        a.receive(&mut cx, hello, id(5));
+        a.link_break(&mut cx, id(5));
+        assert_eq!(a.routes()[&5].state, RouteState::Invalid);
+        let ack = from(&a, &mut cx, AodvMsg::RrepAck);
+        a.receive(&mut cx, ack, id(5));
+        let after_ack = a.routes()[&5].state;
+        let hello = from(&a, &mut cx, AodvMsg::Hello { seq: 4 });
+        a.receive(&mut cx, hello, id(5));
+        (after_ack, a.routes()[&5].state)
+    };
+    assert_eq!(run(false), (RouteState::Valid, RouteState::Valid));
+    assert_eq!(run(true), (RouteState::Invalid, RouteState::Valid));
+}
