@@ -128,6 +128,9 @@ pub struct AodvCounters {
     pub rerr_suppressed: u64,
     /// Control messages held for a route to their next hop.
     pub control_held: u64,
+    /// Link breaks reported by the MAC (the rest of `link_breaks` are
+    /// neighbours whose table entry expired).
+    pub link_breaks_mac: u64,
 }
 
 /// An ongoing route discovery.
@@ -637,6 +640,7 @@ impl Aodv {
 
     /// The MAC could not deliver `pkt` to `next_hop`.
     pub(crate) fn link_failed(&mut self, cx: &mut NetCx<'_>, pkt: Packet, next_hop: NodeId) {
+        self.counters.link_breaks_mac += 1;
         self.link_break(cx, next_hop);
         cx.drop_pkt(pkt, NetDrop::LinkBreak);
     }

@@ -48,6 +48,8 @@ fn rerr_after_link_breaks() {
     sim.step_until(secs(9.0)).unwrap();
     let n1 = sim.aodv(id(1)).unwrap();
     assert!(n1.counters().link_breaks >= 1, "{:?}", n1.counters());
+    // n1 forwards 4 packets/s to n2: the MAC notices before n2's HELLOs expire.
+    assert!(n1.counters().link_breaks_mac >= 1, "{:?}", n1.counters());
     assert!(n1.counters().rerr_sent >= 1, "{:?}", n1.counters());
     assert_ne!(
         n1.routes().get(&4).map(|r| r.state),
