@@ -34,6 +34,42 @@ METRICS = [
 ]
 
 
+# Control packets by message type (sent at the IP layer, every hop counted):
+# (label, ns-3 extractor, Twin extractor); a None extractor = not counted.
+AODV_TYPES = [
+    ("RREQ", lambda r: r["control_by_type"].get("1", 0),
+     lambda r: r["aodv"]["rreq_originated"] + r["aodv"]["rreq_forwarded"]),
+    ("RREQ originated", lambda r: r.get("rreq_originated"), lambda r: r["aodv"]["rreq_originated"]),
+    ("RREP", lambda r: r["control_by_type"].get("2", 0) - r["aodv_hello"] if "aodv_hello" in r else None,
+     lambda r: r["aodv"]["rrep_generated"] + r["aodv"]["rrep_forwarded"]),
+    ("HELLO", lambda r: r.get("aodv_hello"), lambda r: r["aodv"]["hello_sent"]),
+    ("RERR", lambda r: r["control_by_type"].get("3", 0), lambda r: r["aodv"]["rerr_sent"]),
+    ("RREP-ACK", lambda r: r["control_by_type"].get("4", 0), lambda r: r["aodv"].get("rrep_ack_sent")),
+]
+OLSR_TYPES = [
+    ("HELLO", lambda r: r.get("olsr_hello"), lambda r: r["olsr"]["hello_sent"]),
+    ("TC originated", lambda r: r.get("olsr_tc_originated"), lambda r: r["olsr"]["tc_originated"]),
+    ("TC forwarded", lambda r: r.get("olsr_tc_forwarded"), lambda r: r["olsr"]["tc_forwarded"]),
+    ("packets", lambda r: r["control_pkts"], lambda r: r["control_pkts"]),
+]
+
+
+def type_table(ns3, twin, groups):
+    """Mean control messages per run by type, both simulators."""
+    md = ["| routing | N | message | ns-3 runs | ns-3 mean | Twin mean | Twin / ns-3 |", "|---|---|---|---|---|---|---|"]
+    for proto, n in groups:
+        a = [r for r in ns3 if r["protocol"].upper() == proto and r["nodes"] == n]
+        b = [r for r in twin if r["protocol"].upper() == proto and r["nodes"] == n]
+        for label, fa, fb in (AODV_TYPES if proto == "AODV" else OLSR_TYPES):
+            va = [v for v in map(fa, a) if v is not None]
+            vb = [v for v in map(fb, b) if v is not None]
+            if not va or not vb:
+                continue
+            ma, mb = statistics.fmean(va), statistics.fmean(vb)
+            md.append(f"| {proto} | {n} | {label} | {len(va)} | {ma:,.0f} | {mb:,.0f} | {mb / ma if ma else float('nan'):.2f} |")
+    return md
+
+
 def load(path):
     rows = []
     for line in path.read_text().splitlines():
@@ -125,6 +161,7 @@ def main():
                   f"| {row['pdr']['welch_p']:.2f} "
                   f"| {100 * row['delay_rel_diff']:+.0f} % | {'yes' if row['delay_ok'] else 'no'} "
                   f"| {row['delay_mean']['welch_p']:.2f} |")
+    md += ["", *type_table(ns3, twin, groups)]
     (RES / "summary.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     return 0

@@ -24,7 +24,9 @@
 #include "ns3/wifi-mpdu.h"
 #include "ns3/yans-wifi-helper.h"
 
+#include <algorithm>
 #include <ctime>
+#include <sys/resource.h>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -48,6 +50,9 @@ struct Counters
     std::map<int, uint64_t> ctrlByType; // first payload byte (AODV: 1 RREQ, 2 RREP/HELLO, 3 RERR)
     uint64_t ctrlBroadcast = 0;
     uint64_t rreqOriginated = 0; // AODV RREQs with hop count 0
+    uint64_t rreqToOther = 0;    // ... of them for a node that is no flow's sink
+    uint64_t aodvHello = 0;
+    std::map<int, uint64_t> loopback; // packets sent to the loopback: 0 data, else AODV type      // AODV RREPs with destination == originator (HELLO)
     std::map<int, uint64_t> droppedMpdu; // WifiMacDropReason -> count (data frames only)
     uint64_t olsrHello = 0;
     uint64_t olsrTcOriginated = 0;
@@ -56,6 +61,7 @@ struct Counters
 } g;
 
 uint16_t g_ctrlPort = 654;
+uint32_t g_nFlows = 10;
 
 void
 AppTx(Ptr<const Packet>)
@@ -65,7 +71,7 @@ AppTx(Ptr<const Packet>)
 
 // Every packet sent by an IP layer (originated or forwarded).
 void
-IpTx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t)
+IpTx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t iface)
 {
     Ptr<Packet> c = p->Copy();
     Ipv4Header ip;
@@ -76,6 +82,19 @@ IpTx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t)
     }
     UdpHeader udp;
     c->RemoveHeader(udp);
+    if (iface == 0)
+    {
+        // Interface 0 is the loopback: AODV's RouteOutput sends packets
+        // without a valid route there until its route discovery ends.
+        // Not a transmission; counted apart by kind (data or AODV type).
+        uint8_t type = 0;
+        if (udp.GetDestinationPort() == g_ctrlPort && c->GetSize() > 0)
+        {
+            c->CopyData(&type, 1);
+        }
+        ++g.loopback[udp.GetDestinationPort() == g_ctrlPort ? type : 0];
+        return;
+    }
     if (udp.GetDestinationPort() == g_ctrlPort)
     {
         ++g.ctrlPkts;
@@ -86,11 +105,21 @@ IpTx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t)
             c->CopyData(&type, 1);
         }
         ++g.ctrlByType[type];
-        uint8_t head[4] = {0, 0, 0, 0};
-        if (type == 1 && c->GetSize() >= 4)
+        uint8_t head[12] = {0};
+        if (type == 1 && c->GetSize() >= 12)
         {
-            c->CopyData(head, 4);
+            // type, flags, reserved, hop count, id (4), destination (4)
+            c->CopyData(head, 12);
             g.rreqOriginated += head[3] == 0;
+            // sinks are nodes 0 .. nFlows-1 = 10.1.0.1 .. 10.1.0.nFlows
+            g.rreqToOther += head[3] == 0 && !(head[10] == 0 && head[11] >= 1 && head[11] <= g_nFlows);
+        }
+        uint8_t rrep[16];
+        if (type == 2 && c->GetSize() >= 16)
+        {
+            // type, flags, prefix, hop count, dst (4), dst seq (4), origin (4)
+            c->CopyData(rrep, 16);
+            g.aodvHello += std::equal(rrep + 4, rrep + 8, rrep + 12);
         }
         if (ip.GetDestination().IsBroadcast() || ip.GetDestination().IsSubnetDirectedBroadcast(Ipv4Mask("255.255.0.0")))
         {
@@ -203,6 +232,7 @@ main(int argc, char* argv[])
     RngSeedManager::SetSeed(seed);
     RngSeedManager::SetRun(run);
     g_ctrlPort = protocol == "OLSR" ? 698 : 654;
+    g_nFlows = nFlows;
 
     const std::string mode = "DsssRate11Mbps";
     Config::SetDefault("ns3::OnOffApplication::PacketSize", UintegerValue(pktSize));
@@ -396,6 +426,13 @@ main(int argc, char* argv[])
         mpdu << (first ? "" : ",") << "\"" << r << "\":" << n;
         first = false;
     }
+    std::ostringstream loop;
+    first = true;
+    for (auto& [t, n] : g.loopback)
+    {
+        loop << (first ? "" : ",") << "\"" << t << "\":" << n;
+        first = false;
+    }
     std::ostringstream types;
     first = true;
     for (auto& [t, n] : g.ctrlByType)
@@ -403,7 +440,9 @@ main(int argc, char* argv[])
         types << (first ? "" : ",") << "\"" << t << "\":" << n;
         first = false;
     }
-    std::cout << "RESULT {\"sim\":\"ns-3.44\",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    std::cout << "RESULT {\"sim\":\"ns-3.44\",\"peak_rss_mb\":" << ru.ru_maxrss / 1024.0 << ",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
               << ",\"trace\":\"" << trace << "\",\"seed\":" << seed << ",\"run\":" << run << ",\"events\":" << events
               << ",\"cpu_s\":" << cpu << ",\"offered_pkts\":" << uint64_t(offered + 0.5)
               << ",\"app_tx_pkts\":" << g.appTx << ",\"tx_pkts\":" << tx << ",\"rx_pkts\":" << rx
@@ -420,6 +459,8 @@ main(int argc, char* argv[])
               << ",\"delay_bins\":[" << bins.str() << "]"
               << ",\"control_broadcast\":" << g.ctrlBroadcast << ",\"control_by_type\":{"
               << types.str() << "},\"rreq_originated\":" << g.rreqOriginated
+              << ",\"aodv_hello\":" << g.aodvHello << ",\"rreq_originated_not_sink\":" << g.rreqToOther
+              << ",\"loopback_by_type\":{" << loop.str() << "}"
               << ",\"olsr_hello\":" << g.olsrHello << ",\"olsr_tc_originated\":" << g.olsrTcOriginated
               << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
               << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}}"

@@ -269,7 +269,7 @@ fn encode_aodv(m: &AodvMsg, from: NodeId, out: &mut Vec<u8>) {
             out.extend_from_slice(&r.origin_seq.to_be_bytes());
         }
         AodvMsg::Rrep(r) => {
-            out.extend_from_slice(&[2, 0, 0, r.hop_count]);
+            out.extend_from_slice(&[2, u8::from(r.ack_required) << 6, 0, r.hop_count]);
             out.extend_from_slice(&ip_of(r.dst));
             out.extend_from_slice(&r.dst_seq.to_be_bytes());
             out.extend_from_slice(&ip_of(r.origin));
@@ -284,6 +284,7 @@ fn encode_aodv(m: &AodvMsg, from: NodeId, out: &mut Vec<u8>) {
             out.extend_from_slice(&[0; 4]);
             out.extend_from_slice(&2000u32.to_be_bytes());
         }
+        AodvMsg::RrepAck => out.extend_from_slice(&[4, 0]),
         AodvMsg::Rerr(list) => {
             out.extend_from_slice(&[3, 0, 0, list.len().min(255) as u8]);
             for (d, s) in list.iter() {

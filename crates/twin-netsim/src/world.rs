@@ -94,6 +94,7 @@ fn aodv_tag(t: crate::routing::aodv::Timer) -> u64 {
     match t {
         crate::routing::aodv::Timer::Hello => 0,
         crate::routing::aodv::Timer::RreqTimeout(d) => 1 + u64::from(d),
+        crate::routing::aodv::Timer::RreqSend(d) => 1 << 33 | u64::from(d),
     }
 }
 

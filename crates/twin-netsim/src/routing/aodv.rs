@@ -5,9 +5,11 @@
 //! destination and by intermediate nodes with fresh enough routes, with
 //! gratuitous RREP (§6.6), forward and reverse route set-up with precursor
 //! lists (§6.2, §6.7), route lifetimes and deletion (§6.11), HELLO
-//! messages for neighbour connectivity (§6.9), link-layer feedback, and
-//! RERR propagation to precursors (§6.11). Not implemented: RREP-ACK,
-//! local repair, rate limits.
+//! messages for neighbour connectivity (§6.9), link-layer feedback,
+//! RERR propagation to precursors (§6.11), RREQ and RERR rate limits (§10)
+//! and, optionally, RREP-ACK (§6.7). Not implemented: local repair and the
+//! blacklist of unidirectional links (ns-3 never arms its RREP-ACK timer
+//! either).
 //!
 //! Each node's routing table entry is a small state machine
 //! ([`RouteState`]): `Valid` → (timeout, RERR, link break) → `Invalid` →
@@ -27,6 +29,15 @@
 //! | `delete_period` | 5 × max(ACTIVE_ROUTE_TIMEOUT, HELLO_INTERVAL) = 15 s | DELETE_PERIOD |
 //! | `buffer_size`, `buffer_timeout` | 64, 30 s | ns-3 `MaxQueueLen`, `MaxQueueTime` |
 //! | `broadcast_jitter` | 10 ms | ns-3 jitter of RREQ/RERR/HELLO |
+//! | `rreq_rate_limit`, `rerr_rate_limit` | 10/s | RREQ_RATELIMIT, RERR_RATELIMIT |
+//!
+//! The HELLO timer (§6.9) fires every HELLO_INTERVAL `I`. With
+//! `hello_after_last_rreq` (ns-3) a node that broadcast an RREQ at `t_r`
+//! since the last expiry skips its HELLO and re-arms at `t_r + I`, so the
+//! gap between a node's consecutive RREQ/HELLO broadcasts is at most `I`
+//! (plus the 0–10 ms send jitter); otherwise the timer runs with period
+//! `I ± 5 %` and a HELLO is sent when nothing was broadcast in the last
+//! `I`, which leaves gaps of up to `2 I` after a broadcast.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -55,6 +66,8 @@ pub enum Timer {
     Hello,
     /// No RREP for the discovery of this destination in time.
     RreqTimeout(u32),
+    /// An RREQ held back by the rate limit may now be sent.
+    RreqSend(u32),
 }
 
 /// State of a routing table entry.
@@ -107,6 +120,17 @@ pub struct AodvCounters {
     pub link_breaks: u64,
     /// Discoveries abandoned after all retries.
     pub discoveries_failed: u64,
+    /// RREP-ACKs sent.
+    pub rrep_ack_sent: u64,
+    /// RREQs delayed to the next second by the rate limit.
+    pub rreq_deferred: u64,
+    /// RERRs not sent because of the rate limit.
+    pub rerr_suppressed: u64,
+    /// Control messages held for a route to their next hop.
+    pub control_held: u64,
+    /// Link breaks reported by the MAC (the rest of `link_breaks` are
+    /// neighbours whose table entry expired).
+    pub link_breaks_mac: u64,
 }
 
 /// An ongoing route discovery.
@@ -147,12 +171,19 @@ pub struct Aodv {
     seen: BTreeMap<(u32, u32), u64>,
     /// Route discoveries in progress, by destination.
     discovery: BTreeMap<u32, Discovery>,
-    /// Packets waiting for a route, with their arrival time.
-    buffer: VecDeque<(Packet, u64)>,
+    /// Packets waiting for a route: (packet, arrival time, the destination
+    /// whose route it waits for: its own for data, the next hop for
+    /// control messages held by `control_needs_route`).
+    buffer: VecDeque<(Packet, u64, u32)>,
     /// HELLO neighbours and when they expire.
     neighbors: BTreeMap<u32, u64>,
     /// Time of our last broadcast (HELLOs are skipped after one).
     last_bcast: u64,
+    /// Time of the last RREQ broadcast since the HELLO timer last expired.
+    rreq_since_hello: Option<u64>,
+    /// Rate-limit windows: (second, messages sent in it) for RREQ and RERR.
+    rreq_window: (u64, u32),
+    rerr_window: (u64, u32),
     /// Jitter stream.
     rng: Rng,
     /// Message counters.
@@ -186,14 +217,32 @@ impl Aodv {
             buffer: VecDeque::new(),
             neighbors: BTreeMap::new(),
             last_bcast: 0,
+            rreq_since_hello: None,
+            rreq_window: (0, 0),
+            rerr_window: (0, 0),
             rng,
             counters: AodvCounters::default(),
         }
     }
 
     pub(crate) fn start(&mut self, cx: &mut NetCx<'_>) {
-        // First HELLO at a random point of the first interval.
-        let first = self.rng.below(self.p.hello_interval.as_nanos().max(1));
+        // First HELLO at a random point of the start window (whole jitter
+        // steps if broadcasts are stepped, as ns-3's integer milliseconds).
+        let window = self
+            .p
+            .hello_start
+            .unwrap_or(self.p.hello_interval)
+            .as_nanos()
+            .max(1);
+        let step = self
+            .p
+            .broadcast_jitter_step
+            .map_or(0, SimDuration::as_nanos);
+        let first = if step > 0 && self.p.hello_start.is_some() {
+            step * self.rng.below(window / step + 1)
+        } else {
+            self.rng.below(window)
+        };
         cx.timer_in(first, NetTimer::Aodv(Timer::Hello));
     }
 
@@ -295,7 +344,13 @@ impl Aodv {
             return;
         }
         let dst = pkt.dst.0;
-        self.buffer_packet(cx, pkt);
+        self.buffer_packet(cx, pkt, dst);
+        self.discover(cx, dst);
+    }
+
+    /// Starts a route discovery for `dst` unless one is running (§6.3; the
+    /// ring starts at the last known hop count + TTL_INCREMENT).
+    fn discover(&mut self, cx: &mut NetCx<'_>, dst: u32) {
         if !self.discovery.contains_key(&dst) {
             let ttl = match self.routes.get(&dst) {
                 Some(r) => r
@@ -308,31 +363,79 @@ impl Aodv {
         }
     }
 
-    /// Queues a packet for a route; expired and overflowing ones are dropped.
-    pub(crate) fn buffered(&self) -> impl Iterator<Item = &Packet> {
-        self.buffer.iter().map(|(p, _)| p)
+    /// Unicasts an AODV message to neighbour `next`. With
+    /// `control_needs_route` (ns-3, whose AODV messages are UDP datagrams
+    /// routed by AODV itself) a neighbour without a valid route entry is
+    /// first looked for with an RREQ, the message waiting in the buffer.
+    pub(super) fn send_control(&mut self, cx: &mut NetCx<'_>, pkt: Packet, next: NodeId) {
+        let now = cx.ns();
+        if !self.p.control_needs_route {
+            cx.send(pkt, next);
+        } else if let Some(r) = self.valid_route(next.0, now) {
+            let hop = r.next_hop;
+            cx.send(pkt, hop);
+        } else {
+            self.counters.control_held += 1;
+            self.buffer_packet(cx, pkt, next.0);
+            self.discover(cx, next.0);
+        }
     }
 
-    fn buffer_packet(&mut self, cx: &mut NetCx<'_>, pkt: Packet) {
+    /// Queues a packet for a route; expired and overflowing ones are dropped.
+    pub(crate) fn buffered(&self) -> impl Iterator<Item = &Packet> {
+        self.buffer.iter().map(|(p, _, _)| p)
+    }
+
+    fn buffer_packet(&mut self, cx: &mut NetCx<'_>, pkt: Packet, wait_for: u32) {
         let now = cx.ns();
         let timeout = self.p.buffer_timeout.as_nanos();
-        while let Some((_, since)) = self.buffer.front() {
+        while let Some((_, since, _)) = self.buffer.front() {
             if now.saturating_sub(*since) <= timeout {
                 break;
             }
-            let (old, _) = self.buffer.pop_front().expect("front exists");
+            let (old, _, _) = self.buffer.pop_front().expect("front exists");
             cx.drop_pkt(old, NetDrop::BufferTimeout);
         }
         if self.buffer.len() >= self.p.buffer_size as usize {
-            let (old, _) = self.buffer.pop_front().expect("buffer is full");
+            let (old, _, _) = self.buffer.pop_front().expect("buffer is full");
             cx.drop_pkt(old, NetDrop::BufferFull);
         }
-        self.buffer.push_back((pkt, now));
+        self.buffer.push_back((pkt, now, wait_for));
     }
 
-    /// Originates an RREQ for `dst` with `ttl` (§6.3) and arms its timer.
+    /// Counts a message against a per-second rate limit; false if the
+    /// window's budget is spent (`limit` 0: unlimited).
+    fn rate_ok(window: &mut (u64, u32), now: u64, limit: u32) -> bool {
+        let second = now / 1_000_000_000;
+        if window.0 != second {
+            *window = (second, 0);
+        }
+        if limit > 0 && window.1 >= limit {
+            return false;
+        }
+        window.1 += 1;
+        true
+    }
+
+    /// Originates an RREQ for `dst` with `ttl` (§6.3) and arms its timer;
+    /// over the rate limit it waits for the next second (as ns-3, 100 µs in).
     fn send_rreq(&mut self, cx: &mut NetCx<'_>, dst: u32, ttl: u8, retries: u32) {
         let now = cx.ns();
+        if !Self::rate_ok(&mut self.rreq_window, now, self.p.rreq_rate_limit) {
+            self.counters.rreq_deferred += 1;
+            let next = (now / 1_000_000_000 + 1) * 1_000_000_000 + 100_000;
+            let timer = cx.timer_in(next - now, NetTimer::Aodv(Timer::RreqSend(dst)));
+            self.discovery.insert(
+                dst,
+                Discovery {
+                    ttl,
+                    retries,
+                    timer,
+                },
+            );
+            return;
+        }
+        self.rreq_since_hello = Some(now);
         self.seq = self.seq.wrapping_add(1);
         self.rreq_id = self.rreq_id.wrapping_add(1);
         let (dst_seq, unknown_seq) = self
@@ -399,9 +502,9 @@ impl Aodv {
             self.counters.discoveries_failed += 1;
             // Give up: drop everything waiting for this destination.
             let (drop, keep): (Vec<_>, Vec<_>) =
-                self.buffer.drain(..).partition(|(p, _)| p.dst.0 == dst);
+                self.buffer.drain(..).partition(|(_, _, w)| *w == dst);
             self.buffer = keep.into();
-            for (p, _) in drop {
+            for (p, _, _) in drop {
                 cx.drop_pkt(p, NetDrop::NoRoute);
             }
             return;
@@ -417,9 +520,9 @@ impl Aodv {
         };
         let timeout = self.p.buffer_timeout.as_nanos();
         let mut keep = VecDeque::with_capacity(self.buffer.len());
-        for (p, since) in self.buffer.drain(..) {
-            if p.dst.0 != dst {
-                keep.push_back((p, since));
+        for (p, since, w) in self.buffer.drain(..) {
+            if w != dst {
+                keep.push_back((p, since, w));
             } else if now.saturating_sub(since) > timeout {
                 cx.drop_pkt(p, NetDrop::BufferTimeout);
             } else {
@@ -431,6 +534,33 @@ impl Aodv {
 
     /// Creates or refreshes the one-hop route to a neighbour we heard.
     fn touch_neighbor(&mut self, from: NodeId, now: u64, lifetime: u64, seq: Option<u32>) {
+        if seq.is_none() && self.p.only_hello_revalidates_neighbors {
+            match self.routes.get_mut(&from.0) {
+                // ns-3 (`UpdateRouteToNeighbor`): an entry with a valid
+                // sequence number and one hop is left exactly as it is,
+                // valid or not; any other entry is replaced by a fresh
+                // one-hop route without sequence number.
+                Some(r) if r.valid_seq && r.hops == 1 => return,
+                Some(r) => {
+                    let expires = if r.state == RouteState::Valid {
+                        r.expires.max(now + lifetime)
+                    } else {
+                        now + lifetime
+                    };
+                    *r = Route {
+                        next_hop: from,
+                        hops: 1,
+                        seq: 0,
+                        valid_seq: false,
+                        state: RouteState::Valid,
+                        expires,
+                        precursors: std::mem::take(&mut r.precursors),
+                    };
+                    return;
+                }
+                None => {}
+            }
+        }
         let r = self.routes.entry(from.0).or_insert(Route {
             next_hop: from,
             hops: 1,
@@ -480,6 +610,7 @@ impl Aodv {
                 self.touch_neighbor(from, now, self.art, None);
                 self.recv_rerr(cx, &list, from);
             }
+            AodvMsg::RrepAck => self.touch_neighbor(from, now, self.art, None),
         }
     }
 
@@ -509,6 +640,7 @@ impl Aodv {
 
     /// The MAC could not deliver `pkt` to `next_hop`.
     pub(crate) fn link_failed(&mut self, cx: &mut NetCx<'_>, pkt: Packet, next_hop: NodeId) {
+        self.counters.link_breaks_mac += 1;
         self.link_break(cx, next_hop);
         cx.drop_pkt(pkt, NetDrop::LinkBreak);
     }
@@ -519,6 +651,7 @@ impl Aodv {
         if pkt.dst == self.me {
             self.refresh(pkt.src.0, now);
             self.refresh(from.0, now);
+            self.keep_neighbor(from.0, now);
             cx.deliver(pkt);
             return;
         }
@@ -534,36 +667,81 @@ impl Aodv {
             self.refresh(pkt.src.0, now);
             self.refresh(from.0, now);
             self.refresh(next.0, now);
+            self.keep_neighbor(from.0, now);
+            self.keep_neighbor(next.0, now);
             pkt.ttl -= 1;
             pkt.hops += 1;
             cx.send(pkt, next);
             return;
         }
-        // §6.11 (ii): no route for a packet in transit.
+        // §6.11 (ii): no route for a packet in transit. The RERR goes
+        // toward the packet's source if we have a route there (ns-3), else
+        // it is broadcast.
         let seq = self.routes.get(&dst).map_or(0, |r| r.seq);
-        self.counters.rerr_sent += 1;
-        self.broadcast(cx, 1, AodvMsg::Rerr(vec![(NodeId(dst), seq)].into()));
+        let src = pkt.src.0;
         cx.drop_pkt(pkt, NetDrop::NoRoute);
+        if !Self::rate_ok(&mut self.rerr_window, now, self.p.rerr_rate_limit) {
+            self.counters.rerr_suppressed += 1;
+            return;
+        }
+        self.counters.rerr_sent += 1;
+        let msg = AodvMsg::Rerr(vec![(NodeId(dst), seq)].into());
+        match self.valid_route(src, now).map(|r| r.next_hop) {
+            Some(toward_src) => {
+                let pkt = self.control(cx, toward_src, 1, msg);
+                self.send_control(cx, pkt, toward_src);
+            }
+            None => self.broadcast(cx, 1, msg),
+        }
     }
 
     pub(crate) fn timer(&mut self, cx: &mut NetCx<'_>, t: Timer) {
         match t {
             Timer::RreqTimeout(dst) => self.rreq_timeout(cx, dst),
+            Timer::RreqSend(dst) => {
+                if let Some(d) = self.discovery.remove(&dst) {
+                    self.send_rreq(cx, dst, d.ttl, d.retries);
+                }
+            }
             Timer::Hello => {
                 let now = cx.ns();
                 let interval = self.p.hello_interval.as_nanos();
-                if self.p.hello && now.saturating_sub(self.last_bcast) >= interval {
-                    let msg = AodvMsg::Hello { seq: self.seq };
-                    self.counters.hello_sent += 1;
-                    self.broadcast(cx, 1, msg);
-                }
+                let next = if self.p.hello_after_last_rreq {
+                    // ns-3: skip after an RREQ, re-arm one interval after it.
+                    match self.rreq_since_hello.take() {
+                        Some(t) => interval.saturating_sub(now - t).max(1),
+                        None => {
+                            self.send_hello(cx);
+                            interval
+                        }
+                    }
+                } else {
+                    if now.saturating_sub(self.last_bcast) >= interval {
+                        self.send_hello(cx);
+                    }
+                    interval - interval / 20 + self.rng.below(interval / 10 + 1)
+                };
                 self.housekeeping(cx);
-                let jitter = self.rng.below(interval / 10 + 1);
-                cx.timer_in(
-                    interval - interval / 20 + jitter,
-                    NetTimer::Aodv(Timer::Hello),
-                );
+                cx.timer_in(next, NetTimer::Aodv(Timer::Hello));
             }
+        }
+    }
+
+    /// Broadcasts a HELLO (if enabled).
+    fn send_hello(&mut self, cx: &mut NetCx<'_>) {
+        if self.p.hello {
+            let msg = AodvMsg::Hello { seq: self.seq };
+            self.counters.hello_sent += 1;
+            self.broadcast(cx, 1, msg);
+        }
+    }
+
+    /// With `data_refreshes_neighbors`, a data packet to or from `n` keeps
+    /// it in the neighbour table for at least `active_route_timeout`.
+    fn keep_neighbor(&mut self, n: u32, now: u64) {
+        if self.p.data_refreshes_neighbors && n != self.me.0 {
+            let e = self.neighbors.entry(n).or_insert(0);
+            *e = (*e).max(now + self.art);
         }
     }
 

@@ -65,10 +65,11 @@ impl Aodv {
                 dst_seq: self.seq,
                 origin: r.origin,
                 lifetime_ms: (self.my_route_timeout / 1_000_000) as u32,
+                ack_required: false,
             };
             self.counters.rrep_generated += 1;
             let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
-            cx.send(pkt, rev_next);
+            self.send_control(cx, pkt, rev_next);
             return;
         }
         if self.p.drop_rreq_via_sender
@@ -96,9 +97,12 @@ impl Aodv {
                 dst_seq: route.seq,
                 origin: r.origin,
                 lifetime_ms: (route.expires.saturating_sub(now) / 1_000_000) as u32,
+                // §6.7: the link toward a neighbouring destination may be
+                // unidirectional; ns-3 asks for an acknowledgement then.
+                ack_required: self.p.rrep_ack && route.hops == 1,
             };
             let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
-            cx.send(pkt, rev_next);
+            self.send_control(cx, pkt, rev_next);
             if r.gratuitous {
                 // §6.6.3: tell the destination about the originator.
                 let grat = Rrep {
@@ -107,9 +111,10 @@ impl Aodv {
                     dst_seq: r.origin_seq,
                     origin: r.dst,
                     lifetime_ms: (rev_expires.saturating_sub(now) / 1_000_000) as u32,
+                    ack_required: false,
                 };
                 let pkt = self.control(cx, r.dst, self.p.net_diameter, AodvMsg::Rrep(grat));
-                cx.send(pkt, route.next_hop);
+                self.send_control(cx, pkt, route.next_hop);
             }
             return;
         }
@@ -131,6 +136,7 @@ impl Aodv {
             let mut pkt = self.control(cx, BROADCAST, ttl - 1, AodvMsg::Rreq(fwd));
             pkt.src = r.origin;
             self.last_bcast = now;
+            self.rreq_since_hello = Some(now);
             self.counters.rreq_forwarded += 1;
             let step = self
                 .p
@@ -165,6 +171,11 @@ impl Aodv {
             fwd.state = RouteState::Valid;
             fwd.expires = now + lifetime;
         }
+        if r.ack_required {
+            self.counters.rrep_ack_sent += 1;
+            let ack = self.control(cx, from, 1, AodvMsg::RrepAck);
+            self.send_control(cx, ack, from);
+        }
         if r.origin == self.me {
             if let Some(d) = self.discovery.remove(&r.dst.0) {
                 cx.sched.cancel(d.timer);
@@ -182,11 +193,12 @@ impl Aodv {
         self.add_precursor(r.origin.0, from);
         let out = Rrep {
             hop_count: hops,
+            ack_required: false,
             ..r
         };
         self.counters.rrep_forwarded += 1;
         let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(out));
-        cx.send(pkt, toward_origin);
+        self.send_control(cx, pkt, toward_origin);
     }
 
     /// §6.11 (iii): a neighbour reports unreachable destinations.
@@ -224,11 +236,23 @@ impl Aodv {
         }
         precursors.sort_unstable();
         precursors.dedup();
+        if precursors.len() == 1
+            && self.p.control_needs_route
+            && self.valid_route(precursors[0].0, cx.ns()).is_none()
+        {
+            // ns-3 unicasts a one-precursor RERR only over a valid route.
+            return;
+        }
+        if !Self::rate_ok(&mut self.rerr_window, cx.ns(), self.p.rerr_rate_limit) {
+            self.counters.rerr_suppressed += 1;
+            return;
+        }
         self.counters.rerr_sent += 1;
         let msg = AodvMsg::Rerr(lost.into());
         if precursors.len() == 1 {
-            let pkt = self.control(cx, precursors[0], 1, msg);
-            cx.send(pkt, precursors[0]);
+            let to = precursors[0];
+            let pkt = self.control(cx, to, 1, msg);
+            cx.send(pkt, to);
         } else {
             self.broadcast(cx, 1, msg);
         }

@@ -40,6 +40,8 @@ pub struct Rrep {
     pub origin: NodeId,
     /// Route lifetime \[ms\].
     pub lifetime_ms: u32,
+    /// A flag: the receiver must answer with an RREP-ACK.
+    pub ack_required: bool,
 }
 
 /// AODV messages.
@@ -51,6 +53,8 @@ pub enum AodvMsg {
     Rrep(Rrep),
     /// Route error: unreachable destinations with their sequence numbers.
     Rerr(Arc<[(NodeId, u32)]>),
+    /// Acknowledges an RREP with the A flag (§5.4).
+    RrepAck,
     /// HELLO (an RREP about the sender with TTL 1, §6.9).
     Hello {
         /// The sender's sequence number.
@@ -66,6 +70,7 @@ impl AodvMsg {
             AodvMsg::Rreq(_) => 23,
             AodvMsg::Rrep(_) | AodvMsg::Hello { .. } => 19,
             AodvMsg::Rerr(l) => 3 + 8 * l.len() as u32,
+            AodvMsg::RrepAck => 1,
         }
     }
 }

@@ -54,6 +54,42 @@ pub struct AodvParams {
     /// link failure (RFC 3561 §6.11; ns-3 does not, so intermediate nodes
     /// with the old number may still answer).
     pub increment_seq_on_break: bool,
+    /// Window in which the first HELLO is sent; default one
+    /// `hello_interval` (ns-3: 100 ms, so all nodes start together).
+    pub hello_start: Option<SimDuration>,
+    /// HELLO timer rule. `false`: every `hello_interval` (±5 %) send a HELLO
+    /// unless any broadcast left in the last interval (RFC 3561 §6.9 as
+    /// written). `true` (ns-3): skip the HELLO only if an RREQ was
+    /// broadcast since the last expiry, and then re-arm the timer one
+    /// interval after that RREQ, so HELLOs are never more than one interval
+    /// apart from the node's last RREQ/HELLO.
+    pub hello_after_last_rreq: bool,
+    /// Set the A flag on an RREP an intermediate node sends for a
+    /// destination one hop away; the receiver answers with an RREP-ACK
+    /// (§5.4, §6.7; ns-3 does this).
+    pub rrep_ack: bool,
+    /// RREQs a node may originate per second, extra ones wait for the next
+    /// second (RREQ_RATELIMIT, §10); 0 = no limit.
+    pub rreq_rate_limit: u32,
+    /// RERRs a node may send per second, extra ones are dropped
+    /// (RERR_RATELIMIT, §10); 0 = no limit.
+    pub rerr_rate_limit: u32,
+    /// Forwarding or receiving a data packet keeps the previous and next
+    /// hop in the neighbour table for `active_route_timeout` (ns-3), so
+    /// neighbours on active routes are not lost with a HELLO or two.
+    pub data_refreshes_neighbors: bool,
+    /// Unicast AODV messages need a valid route entry for their next hop;
+    /// without one the message waits in the buffer while an RREQ looks
+    /// for that neighbour (ns-3 sends AODV messages as UDP datagrams that
+    /// AODV itself routes; not in RFC 3561).
+    pub control_needs_route: bool,
+    /// An RREQ, RREP, RERR or RREP-ACK from a neighbour whose entry has a
+    /// valid sequence number and one hop leaves that entry untouched, so
+    /// an entry invalidated by a link break stays invalid until the
+    /// neighbour's next HELLO (ns-3's `UpdateRouteToNeighbor`; RFC 3561
+    /// §6.2 refreshes it). With `control_needs_route`, replies to such a
+    /// neighbour then start a route discovery for it.
+    pub only_hello_revalidates_neighbors: bool,
 }
 
 impl Default for AodvParams {
@@ -80,6 +116,14 @@ impl Default for AodvParams {
             broadcast_jitter_step: None,
             drop_rreq_via_sender: false,
             increment_seq_on_break: true,
+            hello_start: None,
+            hello_after_last_rreq: false,
+            rrep_ack: false,
+            rreq_rate_limit: 10,
+            rerr_rate_limit: 10,
+            data_refreshes_neighbors: false,
+            control_needs_route: false,
+            only_hello_revalidates_neighbors: false,
         }
     }
 }

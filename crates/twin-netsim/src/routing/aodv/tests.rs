@@ -48,6 +48,8 @@ fn rerr_after_link_breaks() {
     sim.step_until(secs(9.0)).unwrap();
     let n1 = sim.aodv(id(1)).unwrap();
     assert!(n1.counters().link_breaks >= 1, "{:?}", n1.counters());
+    // n1 forwards 4 packets/s to n2: the MAC notices before n2's HELLOs expire.
+    assert!(n1.counters().link_breaks_mac >= 1, "{:?}", n1.counters());
     assert!(n1.counters().rerr_sent >= 1, "{:?}", n1.counters());
     assert_ne!(
         n1.routes().get(&4).map(|r| r.state),
@@ -151,4 +153,159 @@ fn jitter_step_quantises_broadcast_delays() {
     }
     // Whole milliseconds 0..=10, all of them drawn.
     assert_eq!(seen, (0..=10).collect());
+}
+
+#[test]
+fn rrep_ack_answers_an_intermediate_reply_for_a_neighbour() {
+    // n3 knows n4 from its HELLOs, so it answers n0's RREQ for n4 itself
+    // (hop count 1): with `rrep_ack` it sets the A flag and n2 acknowledges.
+    let run = |ack: bool| {
+        let extra = format!(
+            "{}\n[routing.aodv]\nrrep_ack = {ack}\n",
+            flow(0, 4, 4.0, "2s", "4s")
+        );
+        let mut sim = run_to(&line("aodv", 5, 200.0, "4s", &extra), 4.0);
+        assert!(sim.routes()[0].complete);
+        let acks: Vec<u64> = (0..5)
+            .map(|n| sim.aodv(id(n)).unwrap().counters().rrep_ack_sent)
+            .collect();
+        (acks, sim.aodv(id(3)).unwrap().counters().rrep_generated)
+    };
+    let (acks, n3_replies) = run(true);
+    assert!(n3_replies >= 1, "n3 did not answer for its neighbour");
+    assert!(acks[2] >= 1, "{acks:?}");
+    assert_eq!(acks.iter().sum::<u64>(), acks[2], "only n2 gets such RREPs");
+    let (acks, _) = run(false);
+    assert_eq!(acks, vec![0; 5]);
+}
+
+#[test]
+fn rreq_rate_limit_defers_requests_to_the_next_second() {
+    // n0 looks for 12 nodes it cannot hear, all at t = 1 s.
+    let mut extra = String::new();
+    for d in 1..13 {
+        extra += &flow(0, d, 1.0, "1s", "1.5s");
+    }
+    let originated = |limit: u32| {
+        let x = format!("{extra}\n[routing.aodv]\nrreq_rate_limit = {limit}\n");
+        let sim = run_to(&line("aodv", 13, 10_000.0, "3s", &x), 1.99);
+        sim.aodv(id(0)).unwrap().counters()
+    };
+    let c = originated(10);
+    assert_eq!(c.rreq_originated, 10, "{c:?}");
+    assert!(c.rreq_deferred >= 2, "{c:?}");
+    let c = originated(0);
+    assert!(c.rreq_originated > 12, "TTL 1 and TTL 3 rings: {c:?}");
+    assert_eq!(c.rreq_deferred, 0);
+}
+
+#[test]
+fn ns3_hello_timer_rearms_one_interval_after_an_rreq() {
+    // HELLOs at t0 in [0, 100 ms], then every second; n0's RREQ at 1.5 s
+    // (n1 answers from its HELLO route to n2) replaces the HELLO due at
+    // t0 + 2 s, and the next one follows at 2.5 s.
+    let extra = format!(
+        "{}\n[routing.aodv]\nhello_start = \"100ms\"\nhello_after_last_rreq = true\nbroadcast_jitter_step = \"1ms\"\n",
+        flow(0, 2, 4.0, "1.5s", "3s")
+    );
+    let sc = line("aodv", 3, 200.0, "3s", &extra);
+    let hellos = |t: f64| {
+        let sim = run_to(&sc, t);
+        let c = sim.aodv(id(0)).unwrap().counters();
+        assert_eq!(c.rreq_originated, 1, "{c:?}");
+        c.hello_sent
+    };
+    assert_eq!(hellos(2.45), 2);
+    assert_eq!(hellos(2.55), 3);
+    // Without traffic: exactly one HELLO per second, no drift.
+    let quiet = "\n[routing.aodv]\nhello_start = \"100ms\"\nhello_after_last_rreq = true\n";
+    let sim = run_to(&line("aodv", 3, 200.0, "6s", quiet), 5.2);
+    for n in 0..3 {
+        assert_eq!(sim.aodv(id(n)).unwrap().counters().hello_sent, 6);
+    }
+}
+
+#[test]
+fn control_to_a_neighbour_without_route_waits_for_a_discovery_like_ns3() {
+    let run = |needs_route: bool| {
+        let mut out = Vec::new();
+        let mut sched = twin_des::Scheduler::with_capacity(8);
+        let mut uid = 0;
+        let mut pos = |_| crate::Position::local(0.0, 0.0, 0.0);
+        let mut cx = NetCx {
+            now: SimTime::ZERO,
+            me: id(0),
+            sched: &mut sched,
+            out: &mut out,
+            uid: &mut uid,
+            positions: &mut pos,
+        };
+        let p = AodvParams {
+            control_needs_route: needs_route,
+            ..AodvParams::default()
+        };
+        let rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
+        let mut a = Aodv::new(id(0), &p, rng);
+        let ack = a.control(&mut cx, id(5), 1, AodvMsg::RrepAck);
+        a.send_control(&mut cx, ack, id(5));
+        let sent_now = out.iter().any(
+            |o| matches!(o, crate::routing::NetOut::Send { next_hop, .. } if *next_hop == id(5)),
+        );
+        (sent_now, a.counters(), a.buffered().count())
+    };
+    let (sent, c, buffered) = run(false);
+    assert!(sent && c.rreq_originated == 0 && buffered == 0, "{c:?}");
+    let (sent, c, buffered) = run(true);
+    assert!(!sent, "no route to n5 yet");
+    assert_eq!(
+        (c.control_held, c.rreq_originated, buffered),
+        (1, 1, 1),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn only_hello_revalidates_a_broken_neighbour_entry_when_configured_like_ns3() {
+    let run = |ns3: bool| {
+        let mut out = Vec::new();
+        let mut sched = twin_des::Scheduler::with_capacity(8);
+        let mut uid = 0;
+        let mut pos = |_| crate::Position::local(0.0, 0.0, 0.0);
+        let mut cx = NetCx {
+            now: SimTime::ZERO,
+            me: id(0),
+            sched: &mut sched,
+            out: &mut out,
+            uid: &mut uid,
+            positions: &mut pos,
+        };
+        let p = AodvParams {
+            only_hello_revalidates_neighbors: ns3,
+            ..AodvParams::default()
+        };
+        let rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
+        let mut a = Aodv::new(id(0), &p, rng);
+        let from = |a: &Aodv, cx: &mut NetCx<'_>, msg| Packet {
+            uid: cx.next_uid(),
+            src: id(5),
+            dst: a.me,
+            ttl: 1,
+            hops: 0,
+            bytes: 30,
+            created: SimTime::ZERO,
+            body: Body::Aodv(msg),
+        };
+        let hello = from(&a, &mut cx, AodvMsg::Hello { seq: 3 });
+        a.receive(&mut cx, hello, id(5));
+        a.link_break(&mut cx, id(5));
+        assert_eq!(a.routes()[&5].state, RouteState::Invalid);
+        let ack = from(&a, &mut cx, AodvMsg::RrepAck);
+        a.receive(&mut cx, ack, id(5));
+        let after_ack = a.routes()[&5].state;
+        let hello = from(&a, &mut cx, AodvMsg::Hello { seq: 4 });
+        a.receive(&mut cx, hello, id(5));
+        (after_ack, a.routes()[&5].state)
+    };
+    assert_eq!(run(false), (RouteState::Valid, RouteState::Valid));
+    assert_eq!(run(true), (RouteState::Invalid, RouteState::Valid));
 }
