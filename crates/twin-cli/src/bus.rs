@@ -80,7 +80,7 @@ mod imp {
     use anyhow::{anyhow, bail, Context, Result};
     use serde_json::{json, Value};
     use twin_bus::{dds::idl_of, Bus, Participant, Reader, ReaderQos, TopicType, WriterQos};
-    use twin_federates::{brain, demo, net};
+    use twin_federates::{brain, brain_stim, demo, eeg, net};
     use twin_federation::proto;
 
     use super::BusCmd;
@@ -208,6 +208,9 @@ mod imp {
             k::<brain::BrainSample>(&format!("{}tavg", brain::MONITOR_PREFIX), durable_last()),
             k::<brain::BrainRegions>(brain::REGIONS_TOPIC, durable_last()),
             k::<brain::BrainStimulus>(brain::STIMULUS_TOPIC, brain::stimulus_writer_qos()),
+            k::<brain_stim::ScheduledStimulus>(brain_stim::SCHEDULED_TOPIC, durable_last()),
+            k::<brain::BrainChannels>(brain::SEEG_TOPIC, durable_last()),
+            k::<brain::BrainChannels>(eeg::EEG_TOPIC, durable_last()),
         ]
     }
 

@@ -91,6 +91,7 @@ pub struct BrainChannels {
 
 impl TopicType for BrainChannels {
     const TYPE_NAME: &'static str = "twin::brain::Channels";
+    const KEY_FIELDS: &'static [&'static str] = &["monitor"];
     type Key = String;
     fn key(&self) -> String {
         self.monitor.clone()

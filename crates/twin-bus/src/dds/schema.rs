@@ -155,16 +155,19 @@ impl Schema {
         }
         match t {
             NamedTy::Struct(fields) => {
-                out.push_str(&format!("\n@final struct {short} {{\n"));
+                let mut tds = Vec::new();
+                let mut body = String::new();
                 for (f, ty) in fields {
                     let key = if name == self.top && self.keys.contains(f) {
                         "@key "
                     } else {
                         ""
                     };
-                    out.push_str(&format!("  {key}{};\n", ty.idl_decl(f)));
+                    let decl = ty.idl_decl_td(f, &format!("{short}_{f}"), &mut tds);
+                    body.push_str(&format!("  {key}{decl};\n"));
                 }
-                out.push_str("};\n");
+                push_typedefs(out, &tds);
+                out.push_str(&format!("\n@final struct {short} {{\n{body}}};\n"));
             }
             NamedTy::Union { cases, variants } => {
                 out.push_str(&format!(
@@ -173,10 +176,19 @@ impl Schema {
 @final union {short} switch (unsigned long) {{
 "
                 ));
+                let mut tds = Vec::new();
                 for (d, n, ty) in cases {
-                    out.push_str(&format!("  case {d}: {};\n", ty.idl_decl(n)));
+                    let decl = ty.idl_decl_td(n, &format!("{short}_{n}"), &mut tds);
+                    out.push_str(&format!("  case {d}: {decl};\n"));
                 }
                 out.push_str("};\n");
+                if !tds.is_empty() {
+                    // Typedefs must precede the union that uses them.
+                    let at = out.rfind("\n// variants").unwrap_or(out.len());
+                    let mut head = String::new();
+                    push_typedefs(&mut head, &tds);
+                    out.insert_str(at, &head);
+                }
             }
             NamedTy::Enum(vs) => {
                 out.push_str(&format!("\nenum {short} {{ {} }};\n", vs.join(", ")));
@@ -185,6 +197,13 @@ impl Schema {
         for _ in &mods {
             out.push_str("};\n");
         }
+    }
+}
+
+/// Writes `typedef` lines (inside the current module).
+fn push_typedefs(out: &mut String, tds: &[String]) {
+    for t in tds {
+        out.push_str(&format!("\n{t}"));
     }
 }
 
@@ -242,10 +261,43 @@ impl Ty {
         }
     }
 
-    fn idl_decl(&self, field: &str) -> String {
+    /// The declaration of `field`. IDL cannot write a sequence of arrays
+    /// inline, so such an element type becomes a typedef named after
+    /// `hint`, pushed to `tds`; nested arrays keep every dimension.
+    fn idl_decl_td(&self, field: &str, hint: &str, tds: &mut Vec<String>) -> String {
+        let (base, dims) = self.array_dims();
+        let dims: String = dims.iter().map(|n| format!("[{n}]")).collect();
+        format!("{} {field}{dims}", base.idl_type_td(hint, tds))
+    }
+
+    /// The element type under nested arrays and their sizes, outermost first.
+    fn array_dims(&self) -> (&Ty, Vec<u32>) {
+        let mut t = self;
+        let mut dims = Vec::new();
+        while let Ty::Arr(e, n) = t {
+            dims.push(*n);
+            t = e;
+        }
+        (t, dims)
+    }
+
+    fn idl_type_td(&self, hint: &str, tds: &mut Vec<String>) -> String {
         match self {
-            Ty::Arr(_, n) => format!("{} {field}[{n}]", self.idl_type()),
-            _ => format!("{} {field}", self.idl_type()),
+            Ty::Seq(t, bound) => {
+                let inner = if matches!(**t, Ty::Arr(..)) {
+                    let name = format!("{hint}_elem");
+                    let decl = t.idl_decl_td(&name, &format!("{hint}_e"), tds);
+                    tds.push(format!("typedef {decl};"));
+                    name
+                } else {
+                    t.idl_type_td(&format!("{hint}_e"), tds)
+                };
+                match bound {
+                    None => format!("sequence<{inner}>"),
+                    Some(b) => format!("sequence<{inner}, {b}>"),
+                }
+            }
+            _ => self.idl_type(),
         }
     }
 }
@@ -493,6 +545,27 @@ mod tests {
         const TYPE_NAME: &'static str = "t::Status";
         type Key = ();
         fn key(&self) {}
+    }
+
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct Points {
+        pos: Vec<[f64; 3]>,
+        grid: [[u32; 2]; 4],
+    }
+    impl TopicType for Points {
+        const TYPE_NAME: &'static str = "t::Points";
+        type Key = ();
+        fn key(&self) {}
+    }
+
+    #[test]
+    fn sequences_of_arrays_get_a_typedef_and_nested_arrays_keep_every_dimension() {
+        let idl = Schema::of::<Points>().unwrap().idl();
+        let td = idl.find("typedef double Points_pos_elem[3];").expect(&idl);
+        let st = idl.find("@final struct Points").expect(&idl);
+        assert!(td < st, "the typedef must precede its use: {idl}");
+        assert!(idl.contains("sequence<Points_pos_elem> pos;"), "{idl}");
+        assert!(idl.contains("unsigned long grid[4][2];"), "{idl}");
     }
 
     #[test]
