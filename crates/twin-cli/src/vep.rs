@@ -19,7 +19,7 @@ use twin_vep::{
     fit::{fit_hmc, fit_laplace, problem, FitResult, FitSettings},
     hmc::{HmcSettings, Sampler},
     io::{read_json, read_matrix_csv, read_matrix_npy, write_json, write_matrix_npy},
-    model::{ProcessNoise, Stimulus},
+    model::Stimulus,
     patient::{
         default_truth_dir, load_truth, synthesize, toy_connectome, GivenSensors, Patient,
         SyntheticSpec,
@@ -278,7 +278,6 @@ fn load_connectome(spec: &str) -> Result<Connectome> {
 
 fn patient(a: PatientArgs) -> Result<()> {
     let conn = load_connectome(&a.connectome)?;
-    let d = SyntheticSpec::default();
     let spec = SyntheticSpec {
         seed: a.seed,
         n_ez: a.n_ez,
@@ -288,11 +287,6 @@ fn patient(a: PatientArgs) -> Result<()> {
         contacts_per_shaft: a.contacts,
         ez_coverage: a.ez_coverage,
         duration_s: a.duration_s,
-        measurement_noise: d.measurement_noise * a.noise,
-        process_noise: ProcessNoise {
-            sigma_x: d.process_noise.sigma_x * a.noise,
-            sigma_z: d.process_noise.sigma_z * a.noise,
-        },
         sensors: match &a.sensors {
             Some(f) => Some(GivenSensors {
                 file: f.display().to_string(),
@@ -300,8 +294,9 @@ fn patient(a: PatientArgs) -> Result<()> {
             }),
             None => None,
         },
-        ..d
-    };
+        ..SyntheticSpec::default()
+    }
+    .noise_scaled(a.noise);
     let syn = synthesize(&conn, &spec)?;
     let truth = a.truth_out.unwrap_or_else(|| default_truth_dir(&a.out));
     syn.write(&a.out, &truth)?;

@@ -96,6 +96,11 @@ async fn json_call(
     )
 }
 
+/// `POST path` with a JSON `body`.
+async fn post(app: &Router, path: &str, body: &str) -> (StatusCode, Value) {
+    json_call(app, "POST", path, Some(body)).await
+}
+
 /// The JSON payloads of an SSE body, with `[DONE]` as a string.
 fn sse_events(text: &str) -> Vec<Value> {
     text.split("\n\n")
@@ -115,7 +120,7 @@ const CHAT: &str = r#"{"model":"mock","messages":[{"role":"user","content":"say 
 #[tokio::test]
 async fn chat_completion_has_openai_shape_and_usage() {
     let f = fixture(MockConfig::default());
-    let (s, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(CHAT)).await;
+    let (s, v) = post(&f.app, "/v1/chat/completions", CHAT).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["object"], "chat.completion");
     assert_eq!(v["choices"][0]["message"]["content"], "Hello, world!");
@@ -170,7 +175,7 @@ async fn stream_without_include_usage_has_no_usage_chunk() {
 async fn completions_stream_and_stop_sequences() {
     let f = fixture(MockConfig::default());
     let body = r#"{"model":"mock","prompt":"Once upon","stop":[" wor"]}"#;
-    let (s, v) = json_call(&f.app, "POST", "/v1/completions", Some(body)).await;
+    let (s, v) = post(&f.app, "/v1/completions", body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["object"], "text_completion");
     assert_eq!(v["choices"][0]["text"], "Hello,");
@@ -192,7 +197,7 @@ async fn completions_stream_and_stop_sequences() {
 async fn embeddings_have_openai_shape_and_check_input() {
     let f = fixture(MockConfig::default());
     let body = r#"{"model": "mock", "input": ["red apple pie", "apple pie red", "tax law"]}"#;
-    let (s, v) = json_call(&f.app, "POST", "/v1/embeddings", Some(body)).await;
+    let (s, v) = post(&f.app, "/v1/embeddings", body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["object"], "list");
     assert_eq!(v["model"], "mock");
@@ -210,18 +215,12 @@ async fn embeddings_have_openai_shape_and_check_input() {
         (dot(&vecs[0], &vecs[1]) - 1.0).abs() < 1e-6,
         "same words, same vector"
     );
-    let (s, v) = json_call(
-        &f.app,
-        "POST",
-        "/v1/embeddings",
-        Some(r#"{"input": "one"}"#),
-    )
-    .await;
+    let (s, v) = post(&f.app, "/v1/embeddings", r#"{"input": "one"}"#).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["data"].as_array().unwrap().len(), 1);
     // base64: the same vector as little-endian f32 bytes (8 dimensions × 4 bytes).
     let body = r#"{"input": "red apple pie", "encoding_format": "base64"}"#;
-    let (s, v) = json_call(&f.app, "POST", "/v1/embeddings", Some(body)).await;
+    let (s, v) = post(&f.app, "/v1/embeddings", body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::STANDARD
@@ -244,18 +243,17 @@ async fn embeddings_have_openai_shape_and_check_input() {
         ),
         (r#"{"input": 5}"#, "input"),
     ] {
-        let (s, v) = json_call(&f.app, "POST", "/v1/embeddings", Some(body)).await;
+        let (s, v) = post(&f.app, "/v1/embeddings", body).await;
         assert!(s.is_client_error(), "{body}: {s} {v}");
         assert!(
             v["error"]["message"].as_str().unwrap().contains(param) || v["error"]["param"] == param,
             "{body}: {v}"
         );
     }
-    let (s, _) = json_call(
+    let (s, _) = post(
         &f.app,
-        "POST",
         "/v1/embeddings",
-        Some(r#"{"model": "nope", "input": "x"}"#),
+        r#"{"model": "nope", "input": "x"}"#,
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -274,11 +272,11 @@ async fn model_lists_have_openai_and_ollama_shapes() {
     assert_eq!(v["models"][0]["details"]["format"], "gguf");
     let (_, v) = json_call(&f.app, "GET", "/api/ps", None).await;
     assert_eq!(v["models"][0]["model"], "mock");
-    let (s, v) = json_call(&f.app, "POST", "/api/show", Some(r#"{"model":"mock"}"#)).await;
+    let (s, v) = post(&f.app, "/api/show", r#"{"model":"mock"}"#).await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["template"].as_str().unwrap().contains("im_start"));
     assert_eq!(v["model_info"]["general.architecture"], "mock");
-    let (s, v) = json_call(&f.app, "POST", "/api/show", Some(r#"{"model":"other"}"#)).await;
+    let (s, v) = post(&f.app, "/api/show", r#"{"model":"other"}"#).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     let (_, v) = json_call(&f.app, "GET", "/api/version", None).await;
     assert!(v["version"].is_string());
@@ -314,23 +312,23 @@ async fn ollama_chat_streams_ndjson_and_ends_with_counts() {
 async fn ollama_generate_without_streaming() {
     let f = fixture(MockConfig::default());
     let body = r#"{"model":"mock","prompt":"Why?","stream":false,"system":"be nice"}"#;
-    let (s, v) = json_call(&f.app, "POST", "/api/generate", Some(body)).await;
+    let (s, v) = post(&f.app, "/api/generate", body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["response"], "Hello, world!");
     assert_eq!(v["done"], true);
     assert_eq!(v["done_reason"], "stop");
     let body = r#"{"model":"mock","prompt":"raw text","raw":true,"stream":false}"#;
-    let (_, v) = json_call(&f.app, "POST", "/api/generate", Some(body)).await;
+    let (_, v) = post(&f.app, "/api/generate", body).await;
     assert_eq!(v["prompt_eval_count"], 2);
 }
 
 #[tokio::test]
 async fn plain_generate_returns_response() {
     let f = fixture(MockConfig::default());
-    let (s, v) = json_call(&f.app, "POST", "/generate", Some(r#"{"input_text":"hi"}"#)).await;
+    let (s, v) = post(&f.app, "/generate", r#"{"input_text":"hi"}"#).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v, json!({ "response": "Hello, world!" }));
-    let (s, v) = json_call(&f.app, "POST", "/generate", Some(r#"{"text":"hi"}"#)).await;
+    let (s, v) = post(&f.app, "/generate", r#"{"text":"hi"}"#).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         v["error"]["message"]
@@ -356,18 +354,18 @@ fn r1_mock() -> MockConfig {
 #[tokio::test]
 async fn r1_reasoning_is_split_without_streaming() {
     let f = fixture(r1_mock());
-    let (_, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(CHAT)).await;
+    let (_, v) = post(&f.app, "/v1/chat/completions", CHAT).await;
     let m = &v["choices"][0]["message"];
     assert_eq!(m["reasoning_content"], "Six times seven.");
     assert_eq!(m["content"], "42");
     let body = r#"{"messages":[{"role":"user","content":"q"}],"reasoning_format":"none"}"#;
-    let (_, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(body)).await;
+    let (_, v) = post(&f.app, "/v1/chat/completions", body).await;
     assert_eq!(
         v["choices"][0]["message"]["content"],
         "Six times seven.</think>\n\n42"
     );
     let body = r#"{"messages":[{"role":"user","content":"q"}],"stream":false}"#;
-    let (_, v) = json_call(&f.app, "POST", "/api/chat", Some(body)).await;
+    let (_, v) = post(&f.app, "/api/chat", body).await;
     assert_eq!(v["message"]["thinking"], "Six times seven.");
     assert_eq!(v["message"]["content"], "42");
 }
@@ -412,13 +410,7 @@ async fn earlier_reasoning_is_dropped_from_history() {
         { "role": "assistant", "content": format!("<think>{long_chain}</think>A1") },
         { "role": "user", "content": "q2" },
     ]});
-    let (_, v) = json_call(
-        &f.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&body.to_string()),
-    )
-    .await;
+    let (_, v) = post(&f.app, "/v1/chat/completions", &body.to_string()).await;
     // Without stripping the prompt would have over 500 words.
     assert!(v["usage"]["prompt_tokens"].as_u64().unwrap() < 10, "{v}");
 }
@@ -523,7 +515,7 @@ async fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
         (s, v["error"]["type"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found_error"))
     );
-    let (s, _) = json_call(&f.app, "POST", "/v1/chat/completions", Some(CHAT)).await;
+    let (s, _) = post(&f.app, "/v1/chat/completions", CHAT).await;
     assert_eq!(s, StatusCode::OK, "still serving after errors");
     let (_, _, metrics) = call(&f.app, "GET", "/metrics", None).await;
     assert!(
@@ -594,11 +586,10 @@ async fn client_disconnect_cancels_the_generation() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // The slot is free again: a new request completes.
-    let (s, _) = json_call(
+    let (s, _) = post(
         &f.app,
-        "POST",
         "/v1/chat/completions",
-        Some(r#"{"messages":[{"role":"user","content":"x"}],"max_tokens":2}"#),
+        r#"{"messages":[{"role":"user","content":"x"}],"max_tokens":2}"#,
     )
     .await;
     assert_eq!(s, StatusCode::OK);
@@ -650,8 +641,8 @@ async fn thirty_two_concurrent_streams_over_four_slots_all_complete() {
 #[tokio::test]
 async fn one_json_log_line_per_request() {
     let f = fixture(MockConfig::default());
-    json_call(&f.app, "POST", "/v1/chat/completions", Some(CHAT)).await;
-    json_call(&f.app, "POST", "/v1/chat/completions", Some("{")).await;
+    post(&f.app, "/v1/chat/completions", CHAT).await;
+    post(&f.app, "/v1/chat/completions", "{").await;
     let log = f.log.lock().unwrap().clone();
     assert_eq!(log.len(), 2, "{log:?}");
     let ok: Value = serde_json::from_str(&log[0]).unwrap();
@@ -670,7 +661,7 @@ async fn api_keys_are_enforced_when_configured() {
         ..ServerConfig::default()
     };
     let f = fixture_with(MockConfig::default(), config);
-    let (s, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(CHAT)).await;
+    let (s, v) = post(&f.app, "/v1/chat/completions", CHAT).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(v["error"]["code"], "invalid_api_key");
     let req = Request::post("/v1/models")
@@ -743,7 +734,7 @@ async fn health_and_metrics_report_load() {
     let (s, v) = json_call(&f.app, "GET", "/health", None).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("ok")));
     assert_eq!(v["slots"], 2);
-    json_call(&f.app, "POST", "/v1/chat/completions", Some(CHAT)).await;
+    post(&f.app, "/v1/chat/completions", CHAT).await;
     let (_, h, m) = call(&f.app, "GET", "/metrics", None).await;
     assert!(h["content-type"]
         .to_str()

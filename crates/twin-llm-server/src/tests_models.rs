@@ -94,20 +94,14 @@ async fn requests_load_their_model_and_switch_between_models() {
     let (app, registry, loads) = models_app(None);
     let ask =
         |m: &str| format!(r#"{{"model":"{m}","messages":[{{"role":"user","content":"who?"}}]}}"#);
-    let (s, v) = json_call(&app, "POST", "/v1/chat/completions", Some(&ask("beta"))).await;
+    let (s, v) = post(&app, "/v1/chat/completions", &ask("beta")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["model"], "beta");
     assert_eq!(v["choices"][0]["message"]["content"], "I am beta");
     assert_eq!(resident(&registry), ["beta"]);
-    let (_, v) = json_call(&app, "POST", "/v1/chat/completions", Some(&ask("alpha"))).await;
+    let (_, v) = post(&app, "/v1/chat/completions", &ask("alpha")).await;
     assert_eq!(v["choices"][0]["message"]["content"], "I am alpha");
-    let (_, v) = json_call(
-        &app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&ask("beta:latest")),
-    )
-    .await;
+    let (_, v) = post(&app, "/v1/chat/completions", &ask("beta:latest")).await;
     assert_eq!(v["choices"][0]["message"]["content"], "I am beta");
     assert_eq!(
         loads.load(Ordering::SeqCst),
@@ -123,7 +117,7 @@ async fn requests_load_their_model_and_switch_between_models() {
         .collect();
     assert_eq!(names, ["alpha", "beta"]);
     assert_eq!(v["models"][0]["size"], 100);
-    let (s, v) = json_call(&app, "POST", "/v1/chat/completions", Some(&ask("delta"))).await;
+    let (s, v) = post(&app, "/v1/chat/completions", &ask("delta")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(
         v["error"]["message"],
@@ -135,16 +129,15 @@ async fn requests_load_their_model_and_switch_between_models() {
 async fn keep_alive_zero_unloads_after_the_request() {
     let (app, registry, _) = models_app(None);
     let body = r#"{"model":"alpha","prompt":"hi","stream":false,"keep_alive":0}"#;
-    let (s, v) = json_call(&app, "POST", "/api/generate", Some(body)).await;
+    let (s, v) = post(&app, "/api/generate", body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["response"], "I am alpha");
     assert!(resident(&registry).is_empty(), "{:?}", resident(&registry));
     // An empty prompt loads; keep_alive 0 with an empty prompt unloads (Ollama).
-    let (_, v) = json_call(
+    let (_, v) = post(
         &app,
-        "POST",
         "/api/generate",
-        Some(r#"{"model":"beta","keep_alive":"-1"}"#),
+        r#"{"model":"beta","keep_alive":"-1"}"#,
     )
     .await;
     assert_eq!(v["done_reason"], "load");
@@ -152,11 +145,10 @@ async fn keep_alive_zero_unloads_after_the_request() {
     let (_, v) = json_call(&app, "GET", "/api/ps", None).await;
     let expires = v["models"][0]["expires_at"].as_str().unwrap();
     assert!(expires > "2100", "forever shows far ahead: {expires}");
-    let (_, v) = json_call(
+    let (_, v) = post(
         &app,
-        "POST",
         "/api/chat",
-        Some(r#"{"model":"beta","messages":[],"keep_alive":0}"#),
+        r#"{"model":"beta","messages":[],"keep_alive":0}"#,
     )
     .await;
     assert_eq!(v["done_reason"], "unload");
@@ -167,7 +159,7 @@ async fn keep_alive_zero_unloads_after_the_request() {
 async fn idle_models_expire_after_a_short_keep_alive() {
     let (app, registry, _) = models_app(None);
     let body = r#"{"model":"alpha","messages":[{"role":"user","content":"hi"}],"stream":false,"keep_alive":"300ms"}"#;
-    let (s, _) = json_call(&app, "POST", "/api/chat", Some(body)).await;
+    let (s, _) = post(&app, "/api/chat", body).await;
     assert_eq!(s, StatusCode::OK);
     let (_, v) = json_call(&app, "GET", "/api/ps", None).await;
     assert_eq!(v["models"][0]["name"], "alpha");
@@ -184,7 +176,7 @@ async fn idle_models_expire_after_a_short_keep_alive() {
 async fn a_bad_keep_alive_is_a_field_error() {
     let (app, _, loads) = models_app(None);
     let body = r#"{"model":"alpha","prompt":"hi","keep_alive":"soon"}"#;
-    let (s, v) = json_call(&app, "POST", "/api/generate", Some(body)).await;
+    let (s, v) = post(&app, "/api/generate", body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"]["param"], "keep_alive");
     assert_eq!(loads.load(Ordering::SeqCst), 0);
@@ -194,9 +186,9 @@ async fn a_bad_keep_alive_is_a_field_error() {
 async fn the_budget_evicts_idle_models_and_refuses_when_all_are_busy() {
     let (app, registry, _) = models_app(Some(150));
     let gen = |m: &str| format!(r#"{{"model":"{m}","prompt":"hi","stream":false}}"#);
-    let (s, _) = json_call(&app, "POST", "/api/generate", Some(&gen("alpha"))).await;
+    let (s, _) = post(&app, "/api/generate", &gen("alpha")).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = json_call(&app, "POST", "/api/generate", Some(&gen("beta"))).await;
+    let (s, v) = post(&app, "/api/generate", &gen("beta")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(resident(&registry), ["beta"], "alpha was evicted for beta");
     // A request in flight holds beta: alpha cannot be loaded now.
@@ -211,7 +203,7 @@ async fn the_budget_evicts_idle_models_and_refuses_when_all_are_busy() {
         "{v}"
     );
     drop(held);
-    let (s, _) = json_call(&app, "POST", "/api/generate", Some(&gen("alpha"))).await;
+    let (s, _) = post(&app, "/api/generate", &gen("alpha")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(resident(&registry), ["alpha"]);
 }
@@ -219,20 +211,18 @@ async fn the_budget_evicts_idle_models_and_refuses_when_all_are_busy() {
 #[tokio::test]
 async fn a_model_over_the_budget_or_failing_to_load_is_a_clear_error() {
     let (app, registry, _) = models_app(Some(50));
-    let (s, v) = json_call(
+    let (s, v) = post(
         &app,
-        "POST",
         "/api/generate",
-        Some(r#"{"model":"alpha","prompt":"hi","stream":false}"#),
+        r#"{"model":"alpha","prompt":"hi","stream":false}"#,
     )
     .await;
     assert_eq!(s, StatusCode::INSUFFICIENT_STORAGE);
     assert_eq!(v["error"]["code"], "model_exceeds_memory_budget");
-    let (s, v) = json_call(
+    let (s, v) = post(
         &app,
-        "POST",
         "/api/generate",
-        Some(r#"{"model":"gamma","prompt":"hi","stream":false}"#),
+        r#"{"model":"gamma","prompt":"hi","stream":false}"#,
     )
     .await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);

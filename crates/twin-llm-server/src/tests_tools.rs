@@ -31,13 +31,7 @@ fn chat_body(extra: Value) -> String {
 #[tokio::test]
 async fn a_call_in_the_reply_becomes_openai_tool_calls() {
     let f = fixture(calling());
-    let (s, v) = json_call(
-        &f.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&chat_body(json!({}))),
-    )
-    .await;
+    let (s, v) = post(&f.app, "/v1/chat/completions", &chat_body(json!({}))).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let c = &v["choices"][0];
     assert_eq!(c["finish_reason"], "tool_calls", "{v}");
@@ -74,7 +68,7 @@ async fn a_forced_call_constrains_sampling_to_the_tool_schema() {
         json!({"type": "function", "function": {"name": "get_weather"}}),
     ] {
         let body = chat_body(json!({ "tool_choice": choice }));
-        let (s, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(&body)).await;
+        let (s, v) = post(&f.app, "/v1/chat/completions", &body).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let Some(twin_llm::Constraint::JsonSchema(schema)) =
             f.engine.last_request().unwrap().params.constraint
@@ -93,13 +87,13 @@ async fn a_forced_call_constrains_sampling_to_the_tool_schema() {
     }
     let body =
         chat_body(json!({ "tool_choice": {"type": "function", "function": {"name": "nope"}} }));
-    let (s, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(&body)).await;
+    let (s, v) = post(&f.app, "/v1/chat/completions", &body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["param"], "tool_choice", "{v}");
     let body = chat_body(
         json!({ "tools": [{"type": "function", "function": {"name": "f", "parameters": 3}}] }),
     );
-    let (s, v) = json_call(&f.app, "POST", "/v1/chat/completions", Some(&body)).await;
+    let (s, v) = post(&f.app, "/v1/chat/completions", &body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["param"], "tools[0].function.parameters", "{v}");
 }
@@ -148,13 +142,7 @@ async fn plain_replies_still_stream_as_text_when_tools_are_offered() {
     // The role chunk's "", then the text piece by piece (not held back to the end).
     assert_eq!(content, ["", "It ", "is ", "sunny."], "{text}");
     assert!(!text.contains("tool_calls"), "{text}");
-    let (_, v) = json_call(
-        &f.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&chat_body(json!({}))),
-    )
-    .await;
+    let (_, v) = post(&f.app, "/v1/chat/completions", &chat_body(json!({}))).await;
     assert_eq!(v["choices"][0]["message"]["content"], "It is sunny.");
     assert_eq!(v["choices"][0]["finish_reason"], "stop");
 }
@@ -171,13 +159,7 @@ async fn calls_and_results_in_the_history_reach_the_prompt() {
         ],
         "tools": serde_json::from_str::<Value>(WEATHER).unwrap(),
     });
-    let (s, v) = json_call(
-        &f.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&body.to_string()),
-    )
-    .await;
+    let (s, v) = post(&f.app, "/v1/chat/completions", &body.to_string()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let p = f.engine.last_request().unwrap().prompt;
     assert!(
@@ -197,7 +179,7 @@ async fn calls_and_results_in_the_history_reach_the_prompt() {
 async fn ollama_chat_returns_tool_calls_streaming_and_not() {
     let f = fixture(calling());
     let body = chat_body(json!({ "stream": false }));
-    let (s, v) = json_call(&f.app, "POST", "/api/chat", Some(&body)).await;
+    let (s, v) = post(&f.app, "/api/chat", &body).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["message"]["content"], "");
     assert_eq!(
@@ -263,13 +245,7 @@ async fn a_tool_aware_template_renders_the_tools_and_the_call_history_itself() {
         "tools": serde_json::from_str::<Value>(WEATHER).unwrap(),
         "tool_choice": "required",
     });
-    let (s, v) = json_call(
-        &f.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&body.to_string()),
-    )
-    .await;
+    let (s, v) = post(&f.app, "/v1/chat/completions", &body.to_string()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["choices"][0]["finish_reason"], "tool_calls", "{v}");
     let req = f.engine.last_request().unwrap();
@@ -309,7 +285,7 @@ async fn ollama_history_reaches_a_tool_aware_template_too() {
         "tools": serde_json::from_str::<Value>(WEATHER).unwrap(),
         "stream": false,
     });
-    let (s, v) = json_call(&f.app, "POST", "/api/chat", Some(&body.to_string())).await;
+    let (s, v) = post(&f.app, "/api/chat", &body.to_string()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(
         v["message"]["tool_calls"][0]["function"]["name"], "get_weather",
@@ -334,13 +310,7 @@ async fn without_template_support_the_history_is_written_as_text() {
         "messages": history(call),
         "tools": serde_json::from_str::<Value>(WEATHER).unwrap(),
     });
-    let (s, _) = json_call(
-        &f.app,
-        "POST",
-        "/v1/chat/completions",
-        Some(&body.to_string()),
-    )
-    .await;
+    let (s, _) = post(&f.app, "/v1/chat/completions", &body.to_string()).await;
     assert_eq!(s, StatusCode::OK);
     let p = f.engine.last_request().unwrap().prompt;
     assert!(

@@ -289,6 +289,16 @@ impl Default for SyntheticSpec {
     }
 }
 
+impl SyntheticSpec {
+    /// The spec with its measurement and process noise multiplied by `factor`.
+    pub fn noise_scaled(mut self, factor: f64) -> Self {
+        self.measurement_noise *= factor;
+        self.process_noise.sigma_x *= factor;
+        self.process_noise.sigma_z *= factor;
+        self
+    }
+}
+
 /// A synthetic patient in memory (write it with [`Synthetic::write`]).
 #[derive(Debug, Clone)]
 pub struct Synthetic {

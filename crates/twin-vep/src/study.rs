@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 use twin_brain::Connectome;
 
 use crate::fit::{fit_laplace, FitSettings};
-use crate::model::ProcessNoise;
 use crate::patient::{
     default_truth_dir, load_truth, synthesize, GivenSensors, Patient, SyntheticSpec,
 };
@@ -209,7 +208,6 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
 /// The synthetic patient `p` (0-based) of a condition: seed `seed_base + p + 1`,
 /// EZ of `1 + p % 3` regions, `2 + p % 3` PZ candidates, K = 1.5 + 0.3 (p % 4).
 pub fn patient_spec(cond: &Condition, p: usize, sensors: Option<GivenSensors>) -> SyntheticSpec {
-    let d = SyntheticSpec::default();
     SyntheticSpec {
         seed: cond.seed_base + p as u64 + 1,
         n_ez: 1 + p % 3,
@@ -217,16 +215,12 @@ pub fn patient_spec(cond: &Condition, p: usize, sensors: Option<GivenSensors>) -
         k: 1.5 + (p % 4) as f64 * 0.3,
         n_shafts: cond.shafts,
         ez_coverage: cond.ez_coverage,
-        measurement_noise: d.measurement_noise * cond.noise,
-        process_noise: ProcessNoise {
-            sigma_x: d.process_noise.sigma_x * cond.noise,
-            sigma_z: d.process_noise.sigma_z * cond.noise,
-        },
         ez_own_centre: cond.ez_own_centre,
         sensors,
         ez_within_mm: cond.ez_within_mm,
-        ..d
+        ..SyntheticSpec::default()
     }
+    .noise_scaled(cond.noise)
 }
 
 /// Runs the study on `data`.
