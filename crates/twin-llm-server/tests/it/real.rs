@@ -260,9 +260,11 @@ async fn json_schema_response_format_validates() {
                        "format": "json", "stream": false, "options": { "num_predict": 32 } });
     let (_, v) = post_json(&addr, "/api/chat", &body).await;
     let c = v["message"]["content"].as_str().unwrap();
-    // A length cut may leave the JSON unfinished; when the model stopped, it must parse.
+    // A length cut may leave the JSON unfinished; when the model stopped, it
+    // must be valid JSON. Checked for syntax only: the grammar allows numbers
+    // such as 1e+1520 that are valid JSON but overflow an f64.
     if v["done_reason"] == "stop" {
-        serde_json::from_str::<Value>(c).unwrap_or_else(|e| panic!("{e}: {c}"));
+        serde_json::from_str::<serde::de::IgnoredAny>(c).unwrap_or_else(|e| panic!("{e}: {c}"));
     }
 }
 
