@@ -176,6 +176,10 @@ fn main() {
             1.25,
         ),
     ];
+    println!(
+        "SIMD clone of the hot loops on this CPU: {}",
+        twin_brain::simd::selected_features()
+    );
     // Optional filter: only the cases whose label contains the argument.
     let only = std::env::args().nth(1).unwrap_or_default();
     for (label, sim, ms, tvb) in cases {

@@ -290,6 +290,7 @@ impl CouplingEngine {
 
     /// Computes the coupling for step `step` (reading `x(step − 1 − d)`) into
     /// `out[k * n + i]` for each coupling term `k`.
+    #[inline(always)]
     pub(crate) fn compute(&mut self, cpl: &Coupling, hist: &History, step: u64, out: &mut [f64]) {
         debug_assert!(step >= 1);
         debug_assert_eq!(hist.horizon(), self.horizon);
@@ -387,7 +388,7 @@ impl CouplingEngine {
     /// For each row `i`: `prod32[e] = w_e · pre(x_i, x_j)` over its edges, summed
     /// like `np.add.reduceat`, then `out[i] = post(sum)`. `x_i` is the target's
     /// stored current value, `x_j` the delayed source value.
-    #[inline]
+    #[inline(always)]
     fn rows32(
         &mut self,
         buf: &[f32],
@@ -399,7 +400,7 @@ impl CouplingEngine {
     }
 
     /// [`rows32`](Self::rows32) for the rows `rows` only.
-    #[inline]
+    #[inline(always)]
     fn rows32_of(
         &mut self,
         rows: impl Iterator<Item = usize>,

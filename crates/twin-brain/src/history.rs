@@ -59,6 +59,11 @@ impl History {
     /// Stores the coupling variables of step `step` (`values[k * n + i]` for cvar `k`),
     /// rounding to `f32`.
     pub fn update(&mut self, step: u64, values: &[f64]) {
+        update_dispatch(self, step, values);
+    }
+
+    #[inline(always)]
+    fn update_inner(&mut self, step: u64, values: &[f64]) {
         let slot = (step % self.horizon as u64) as usize;
         let (n, nc, h, h2) = (self.n, self.n_cvar, self.horizon, 2 * self.horizon);
         for i in 0..n {
@@ -88,6 +93,13 @@ impl History {
     #[inline]
     pub(crate) fn read_base(&self, step: u64) -> usize {
         (step % self.horizon as u64) as usize * self.n_cvar
+    }
+}
+
+crate::simd::kernel! {
+    /// [`History::update`], compiled per CPU feature set ([`crate::simd`]).
+    fn update_dispatch(h: &mut History, step: u64, values: &[f64]) {
+        h.update_inner(step, values)
     }
 }
 

@@ -48,6 +48,7 @@ impl Scheme {
 }
 
 /// Applies hard bounds in place (`x < lo → lo`, then `x > hi → hi`).
+#[inline(always)]
 pub(crate) fn apply_bounds(bounds: &[Bound], x: &mut [f64], n: usize) {
     for b in bounds {
         for v in &mut x[b.sv * n..(b.sv + 1) * n] {
@@ -114,11 +115,12 @@ impl Stepper {
         }
         // Monomorphised for "no stimulus" so that the loops stay branch-free.
         match stim {
-            None => self.step_with(model, x, c, n, bounds, |_| 0.0),
-            Some(s) => self.step_with(model, x, c, n, bounds, |k| s[k]),
+            None => step_dispatch(self, model, x, c, n, bounds, |_| 0.0),
+            Some(s) => step_dispatch(self, model, x, c, n, bounds, |k| s[k]),
         }
     }
 
+    #[inline(always)]
     fn step_with(
         &mut self,
         model: &dyn NeuralMass,
@@ -199,5 +201,21 @@ impl Stepper {
             }
         }
         apply_bounds(bounds, x, n);
+    }
+}
+
+crate::simd::kernel! {
+    /// [`Stepper::step_with`], compiled per CPU feature set ([`crate::simd`]);
+    /// the model's `dfun` dispatches on its own.
+    fn step_dispatch<S: Fn(usize) -> f64>(
+        st: &mut Stepper,
+        model: &dyn NeuralMass,
+        x: &mut [f64],
+        c: &[f64],
+        n: usize,
+        bounds: &[Bound],
+        stim: S,
+    ) {
+        st.step_with(model, x, c, n, bounds, stim)
     }
 }

@@ -71,6 +71,7 @@ pub mod npy;
 pub mod numpy_sum;
 pub mod output;
 pub mod param;
+pub mod simd;
 pub mod simulator;
 pub mod stimulus;
 pub mod sweep;

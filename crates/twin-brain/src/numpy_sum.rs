@@ -81,7 +81,7 @@ pub fn pairwise_sum<T: PwFloat>(a: &[T]) -> T {
 /// [`reduceat_segment`] of the values `f(0), f(1), …, f(n − 1)`, computed on the
 /// fly (no intermediate array for the common case `n ≤ 129`), in exactly
 /// NumPy's order.
-#[inline]
+#[inline(always)]
 pub fn reduceat_with<T: PwFloat>(n: usize, scratch: &mut Vec<T>, f: impl Fn(usize) -> T) -> T {
     match n {
         0 => T::ZERO,

@@ -99,7 +99,8 @@ impl CouplingEngine {
     /// [`Self::compute`]: clean rows from the cached block (computing a new
     /// block starting at `step` when it does not hold `step`), the others now.
     /// Steps must be asked for in increasing order, each once the state of
-    /// `step − 1` is in `hist`.
+    /// `step − 1` is in `hist`. Runs in the widest SIMD clone the CPU supports
+    /// ([`crate::simd`]).
     pub(crate) fn compute_next(
         &mut self,
         cpl: &Coupling,
@@ -107,6 +108,11 @@ impl CouplingEngine {
         step: u64,
         out: &mut [f64],
     ) {
+        compute_next_dispatch(self, cpl, hist, step, out);
+    }
+
+    #[inline(always)]
+    fn compute_next_inner(&mut self, cpl: &Coupling, hist: &History, step: u64, out: &mut [f64]) {
         let Some(b) = self.block_len(cpl) else {
             self.block.len = 0;
             return self.compute(cpl, hist, step, out);
@@ -171,7 +177,7 @@ impl CouplingEngine {
 
     /// Fills the block with the couplings of the clean rows for steps
     /// `step … step + b − 1`.
-    #[inline]
+    #[inline(always)]
     fn block_rows(&mut self, hist: &History, step: u64, b: usize, post: impl Fn(f32) -> f64) {
         let (n, nc) = (self.n, self.n_cvar);
         let buf = &hist.data()[hist.read_base(step - 1)..];
@@ -206,5 +212,18 @@ impl CouplingEngine {
         }
         blk.start = step;
         blk.len = b;
+    }
+}
+
+crate::simd::kernel! {
+    /// [`CouplingEngine::compute_next`], compiled per CPU feature set.
+    fn compute_next_dispatch(
+        e: &mut CouplingEngine,
+        cpl: &Coupling,
+        hist: &History,
+        step: u64,
+        out: &mut [f64],
+    ) {
+        e.compute_next_inner(cpl, hist, step, out)
     }
 }

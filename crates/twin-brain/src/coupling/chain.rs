@@ -45,6 +45,7 @@ impl Chain {
 
     /// Computes the siblings from the lanes `f(q)` of every edge `q ≠ short`
     /// (block time), following [`crate::numpy_sum::reduceat_with`]'s order.
+    #[inline(always)]
     pub(super) fn fill(&mut self, f: impl Fn(usize) -> L) {
         let (m, q) = (self.m, self.short);
         let sibs = &mut self.sibs;
@@ -133,7 +134,7 @@ impl Chain {
     }
 
     /// The row sum in lane `lane` given the short edge's product this step.
-    #[inline]
+    #[inline(always)]
     pub(super) fn replay(&self, lane: usize, short_product: f32) -> f32 {
         let mut acc = short_product;
         for s in &self.sibs {

@@ -150,6 +150,13 @@ impl NeuralMass for Epileptor {
     impl_params!();
 
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        super::dispatch(self, x, c, n, dx)
+    }
+}
+
+impl super::Rhs for Epileptor {
+    #[inline(always)]
+    fn rhs(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         if self.modification {
             self.kernel::<true>(x, c, n, dx);
         } else {
@@ -161,7 +168,7 @@ impl NeuralMass for Epileptor {
 impl Epileptor {
     /// The right-hand side, monomorphised on `modification` so that the common
     /// case is a loop without calls (and vectorises).
-    #[inline]
+    #[inline(always)]
     fn kernel<const MODIFIED: bool>(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         let p = &self.p;
         // Slices of exactly n elements let the compiler drop bounds checks and vectorise.

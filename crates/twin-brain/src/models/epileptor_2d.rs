@@ -101,6 +101,13 @@ impl NeuralMass for Epileptor2D {
     impl_params!();
 
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        super::dispatch(self, x, c, n, dx)
+    }
+}
+
+impl super::Rhs for Epileptor2D {
+    #[inline(always)]
+    fn rhs(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         let p = &self.p;
         let (a, b, cc, d, r, x0) = (p.a.s(), p.b.s(), p.c.s(), p.d.s(), p.r.s(), p.x0.s());
         let (iext, slope, kvf, ks, tt) = (p.Iext.s(), p.slope.s(), p.Kvf.s(), p.Ks.s(), p.tt.s());

@@ -117,6 +117,13 @@ impl NeuralMass for Generic2dOscillator {
     impl_params!();
 
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        super::dispatch(self, x, c, n, dx)
+    }
+}
+
+impl super::Rhs for Generic2dOscillator {
+    #[inline(always)]
+    fn rhs(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         let p = &self.p;
         let (v, w) = (&x[..n], &x[n..2 * n]);
         let c0 = &c[..n];

@@ -115,6 +115,13 @@ impl NeuralMass for JansenRit {
     impl_params!();
 
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        super::dispatch(self, x, c, n, dx)
+    }
+}
+
+impl super::Rhs for JansenRit {
+    #[inline(always)]
+    fn rhs(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         let p = &self.p;
         let (nu, r, v0, a, a1, a2) = (
             p.nu_max.s(),

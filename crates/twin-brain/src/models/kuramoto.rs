@@ -65,7 +65,14 @@ impl NeuralMass for Kuramoto {
     }
     impl_params!();
 
-    fn dfun(&self, _x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+    fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        super::dispatch(self, x, c, n, dx)
+    }
+}
+
+impl super::Rhs for Kuramoto {
+    #[inline(always)]
+    fn rhs(&self, _x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         let omega = self.p.omega.s();
         for i in 0..n {
             // TVB: omega + (c + sin(0 · θ)).

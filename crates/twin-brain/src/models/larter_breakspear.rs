@@ -147,6 +147,13 @@ impl NeuralMass for LarterBreakspear {
     impl_params!();
 
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        super::dispatch(self, x, c, n, dx)
+    }
+}
+
+impl super::Rhs for LarterBreakspear {
+    #[inline(always)]
+    fn rhs(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         let p = &self.p;
         for k in 0..n {
             let g = |q: &crate::param::Param| q.s()[k];

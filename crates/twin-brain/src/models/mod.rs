@@ -102,6 +102,20 @@ pub trait NeuralMass: std::fmt::Debug + Send + Sync {
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]);
 }
 
+/// A model's right-hand side, inlined into [`dispatch`]'s CPU-specific clones
+/// (see [`crate::simd`]); [`NeuralMass::dfun`] calls it through [`dispatch`].
+pub(crate) trait Rhs {
+    /// `dx = f(x, c)`, as [`NeuralMass::dfun`].
+    fn rhs(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]);
+}
+
+crate::simd::kernel! {
+    /// Runs `m.rhs` in the widest SIMD clone the CPU supports.
+    pub(crate) fn dispatch<M: Rhs>(m: &M, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        m.rhs(x, c, n, dx)
+    }
+}
+
 /// Sets a parameter by name (for configuration files and sweeps).
 pub fn set_param(
     model: &mut dyn NeuralMass,

@@ -96,6 +96,13 @@ impl NeuralMass for MontbrioPazoRoxin {
     impl_params!();
 
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        super::dispatch(self, x, c, n, dx)
+    }
+}
+
+impl super::Rhs for MontbrioPazoRoxin {
+    #[inline(always)]
+    fn rhs(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         let p = &self.p;
         let (tau, i_, delta, j, eta) = (p.tau.s(), p.I.s(), p.Delta.s(), p.J.s(), p.eta.s());
         let (cr, cv) = (p.cr.s(), p.cv.s());

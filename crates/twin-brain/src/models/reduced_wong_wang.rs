@@ -99,6 +99,13 @@ impl NeuralMass for ReducedWongWang {
     impl_params!();
 
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        super::dispatch(self, x, c, n, dx)
+    }
+}
+
+impl super::Rhs for ReducedWongWang {
+    #[inline(always)]
+    fn rhs(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         let p = &self.p;
         let (a, b, d, g, ts) = (p.a.s(), p.b.s(), p.d.s(), p.gamma.s(), p.tau_s.s());
         let (w, jn, io) = (p.w.s(), p.J_N.s(), p.I_o.s());
