@@ -111,7 +111,7 @@ impl Stepper {
         rng: Option<&mut NormalStream>,
     ) {
         if let (Some(g), Some(rng)) = (&self.gfun, rng) {
-            rng.fill(&mut self.eta, g, self.dt.sqrt());
+            noise_dispatch(rng, &mut self.eta, g, self.dt.sqrt());
         }
         // Monomorphised for "no stimulus" so that the loops stay branch-free.
         match stim {
@@ -217,5 +217,12 @@ crate::simd::kernel! {
         stim: S,
     ) {
         st.step_with(model, x, c, n, bounds, stim)
+    }
+}
+
+crate::simd::kernel! {
+    /// [`NormalStream::fill`], compiled per CPU feature set ([`crate::simd`]).
+    fn noise_dispatch(rng: &mut NormalStream, eta: &mut [f64], g: &[f64], scale: f64) {
+        rng.fill(eta, g, scale)
     }
 }

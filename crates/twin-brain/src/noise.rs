@@ -170,7 +170,7 @@ pub(crate) enum NormalStream {
 impl NormalStream {
     /// Fills `eta[k] = scale · z_k · g[k]` for fresh normals `z_k`, in TVB's
     /// order (the fast stream skips the entries with `g[k] = 0`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn fill(&mut self, eta: &mut [f64], g: &[f64], scale: f64) {
         match self {
             NormalStream::Numpy(r) => {

@@ -77,7 +77,7 @@ impl FastNormal {
     }
 
     /// A standard normal variate.
-    #[inline]
+    #[inline(always)]
     pub fn normal(&mut self) -> f64 {
         loop {
             let bits = self.next_u64();
