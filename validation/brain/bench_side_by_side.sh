@@ -8,10 +8,10 @@
 # PYTHON: a Python with tvb-library 2.10, tvb-data and numba (default: python3).
 # Builds the speed example first (release). Compare TVB's CPU-s with Twin's
 # CPU columns (least, median), not with its wall time.
-# TWIN_AVX2=1: also build the example with AVX2 enabled (RUSTFLAGS
-# "-C target-feature=+avx2,+fma", own target dir "<target>-avx2"; Rust never
-# contracts to FMA, the TVB references match identically) and time it after
-# the baseline build in every pass.
+# The hot loops pick their SIMD clone (AVX-512, AVX2+FMA or SSE2) at run time;
+# the speed example prints which one. TWIN_EXTRA="BIN ...": also time these
+# speed binaries (e.g. built from an earlier commit) after the current build in
+# every pass, for before/after comparisons in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 py=${1:-python3}
@@ -19,12 +19,9 @@ passes=${2:-3}
 cargo build --release -p twin-brain --example speed >&2
 speed="${CARGO_TARGET_DIR:-target}/release/examples/speed"
 speeds=("$speed")
-if [ "${TWIN_AVX2:-0}" = 1 ]; then
-  avx2_dir="${CARGO_TARGET_DIR:-target}-avx2"
-  RUSTFLAGS="-C target-feature=+avx2,+fma" CARGO_TARGET_DIR="$avx2_dir" \
-    cargo build --release -p twin-brain --example speed >&2
-  speeds+=("$avx2_dir/release/examples/speed")
-fi
+for extra in ${TWIN_EXTRA:-}; do
+  speeds+=("$extra")
+done
 echo "commit $(git rev-parse --short HEAD); $(nproc) CPUs; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 for pass in $(seq "$passes"); do
   echo "=== pass $pass $(date -u +%H:%M:%S) $(uptime)"
