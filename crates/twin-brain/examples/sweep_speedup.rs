@@ -5,6 +5,13 @@
 //! inflates both sides alike; "cores busy" (CPU-s / wall-s of the best
 //! repetition) shows how much of the machine the sweep actually got.
 //!
+//! A *control* follows: 64 jobs of pure arithmetic (one dependent chain of
+//! floating-point operations, no memory traffic), ≈ 10 ms each, through the
+//! same thread pool. The CPU time the same work costs with every thread busy
+//! versus with one ("CPU ratio") is printed for both: if the control shows
+//! the same extra cost as the sweep, it comes from the machine (host SMT
+//! siblings, clock with more cores active), not from the sweep's memory use.
+//!
 //! ```text
 //! cargo run --release -p twin-brain --example sweep_speedup [-- THREADS...]
 //! ```
@@ -12,7 +19,7 @@
 use std::{path::PathBuf, time::Instant};
 
 use twin_brain::{
-    sweep::{available_threads, run_sweep, Axis},
+    sweep::{available_threads, parallel_map, run_sweep, Axis},
     Connectome, SimulationConfig,
 };
 
@@ -91,5 +98,44 @@ fn main() {
             best[0] / best[k]
         );
     }
+    // Control: the same pool on work with no memory traffic.
+    let (cbest, ccpu) = control(&threads);
+    for (k, &t) in threads.iter().enumerate() {
+        println!(
+            "control, threads {t:2}: best {:.3} s wall, {:.2} CPU-s (least), speed-up {:.2}x; \
+             CPU ratio vs {} thread(s): sweep {:.2}, control {:.2}",
+            cbest[k],
+            ccpu[k],
+            cbest[0] / cbest[k],
+            threads[0],
+            cpu[k] / cpu[0],
+            ccpu[k] / ccpu[0]
+        );
+    }
     println!("load average: {}", load.trim());
+}
+
+/// 64 jobs of dependent floating-point arithmetic on `threads` threads, best
+/// wall and least CPU of `REPS` alternating repetitions.
+fn control(threads: &[usize]) -> (Vec<f64>, Vec<f64>) {
+    let job = |k: usize| {
+        let mut x = std::hint::black_box(1.0 + k as f64 * 1e-9);
+        for _ in 0..std::hint::black_box(2_500_000u32) {
+            x = x * 1.000_000_1 + 1e-9;
+        }
+        x
+    };
+    let mut best = vec![f64::INFINITY; threads.len()];
+    let mut cpu = vec![f64::INFINITY; threads.len()];
+    for _ in 0..REPS {
+        for (k, &t) in threads.iter().enumerate() {
+            let (t0, c0) = (Instant::now(), cpu_s());
+            let r = parallel_map(64, t, job);
+            let (wall, used) = (t0.elapsed().as_secs_f64(), cpu_s() - c0);
+            assert!(r.iter().all(|x| x.is_finite()));
+            best[k] = best[k].min(wall);
+            cpu[k] = cpu[k].min(used);
+        }
+    }
+    (best, cpu)
 }
