@@ -52,6 +52,7 @@
 //! * [`stimulus`]: region stimuli (pulse trains, sinusoids, tables × spatial weights).
 //! * [`monitors`]: Raw, SubSample, TemporalAverage, SpatialAverage, Bold, Projection.
 //! * [`sweep`]: parameter sweeps over every core.
+//! * [`simd`]: AVX-512 / AVX2 clones of the hot loops, picked at run time.
 //! * [`output`]: incremental `.npy` + JSON writers for monitor samples.
 //! * [`npy`]: a small `.npy`/`.npz` reader and writer.
 
