@@ -3,7 +3,7 @@
 //! The release build targets baseline x86-64 (SSE2), so that the binaries run
 //! on any x86-64 CPU. The loops that dominate a simulation step (the coupling
 //! gather and row sums, the models' right-hand sides, the integrator's
-//! updates, the history writes) are wrapped in [`kernel!`]: the
+//! updates, the history writes, the noise draws) are wrapped in `kernel!`: the
 //! [`multiversion`] crate compiles each of them again with AVX-512 and with
 //! AVX2 + FMA enabled and picks, at the first call, the widest clone the CPU
 //! supports (one cached atomic load per call afterwards). Everything that the
@@ -57,4 +57,27 @@ pub fn selected_features() -> &'static str {
         }
     }
     "baseline"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_widest_clone_the_cpu_supports() {
+        let f = selected_features();
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx2 = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma");
+            let avx512 = avx2 && std::arch::is_x86_feature_detected!("avx512vl");
+            match (avx512, avx2) {
+                (true, _) => assert!(f == "avx512" || f == "avx2+fma", "{f}"),
+                (false, true) => assert_eq!(f, "avx2+fma"),
+                _ => assert_eq!(f, "baseline"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        assert_eq!(f, "baseline");
+    }
 }
