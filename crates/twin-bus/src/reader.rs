@@ -167,6 +167,17 @@ impl<T: TopicType> Reader<T> {
         }
     }
 
+    /// The participant names of the writers this reader is matched with
+    /// now (on DDS as discovery shows them: Twin names its writers after
+    /// their participant; a foreign writer may have no name).
+    pub fn matched_writer_names(&self) -> Vec<String> {
+        match &self.inner {
+            ReaderInner::Memory { core, slot, .. } => core.matched_writer_names(*slot),
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => r.matched_writer_names(),
+        }
+    }
+
     /// A condition that triggers while the reader has samples.
     pub fn read_condition(&self) -> Condition {
         self.condition(None)

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use twin_bus::{Bus, DdsConfig, ReaderQos, TopicType, WriterQos};
 use twin_core::{SimDuration, SimTime};
-use twin_federation::proto::{MemberReport, Report, TimeGrant};
+use twin_federation::proto::{MemberReport, Report, TimeGrant, Written};
 use twin_federation::{FedState, FederationStatus, MemberStatus, TimeMode};
 
 #[test]
@@ -97,6 +97,11 @@ fn protocol_types_pass_cyclone_validation_of_their_declared_shape() {
                     granted: SimTime::from_nanos(5),
                     next: SimTime::MAX,
                     published_min: Some(SimTime::from_nanos(3)),
+                    written: vec![Written {
+                        member: "m3".into(),
+                        topic: "twin/demo/tick".into(),
+                        count: 12,
+                    }],
                 },
             },
             MemberReport {
@@ -112,6 +117,11 @@ fn protocol_types_pass_cyclone_validation_of_their_declared_shape() {
             member: m,
             time: SimTime::from_nanos(7),
             round: 2,
+            after: vec![Written {
+                member: "m4".into(),
+                topic: "twin/demo/tick".into(),
+                count: 3,
+            }],
         }],
     );
     round_trip(

@@ -43,11 +43,27 @@ class ReportValue_Join(IdlStruct, typename="twin::federation::ReportValue_Join")
     mode: TimeMode
 
 
+def written_type(module):
+    """The watermark struct as declared in each topic type's own IDL module."""
+    @dataclass
+    class Written(IdlStruct, typename=f"twin::{module}::Written"):
+        member: str
+        topic: str
+        count: t.uint64
+    return Written
+
+
+ReportWritten = written_type("federation")
+GrantWritten = written_type("time")
+StateWritten = written_type("control")
+
+
 @dataclass
 class ReportValue_Completed(IdlStruct, typename="twin::federation::ReportValue_Completed"):
     granted: t.uint64
     next: t.uint64
     published_min: t.sequence[t.uint64, 1]
+    written: t.sequence[ReportWritten]
 
 
 class ReportValue(IdlUnion, discriminator=t.uint32, typename="twin::federation::ReportValue"):
@@ -68,6 +84,7 @@ class Grant(IdlStruct, typename="twin::time::Grant"):
     key("member")
     time: t.uint64
     round: t.uint64
+    after: t.sequence[GrantWritten]
 
 
 class FedState(IdlEnum, typename="twin::control::FedState"):
@@ -83,6 +100,7 @@ class State(IdlStruct, typename="twin::control::State"):
     state: FedState
     time: t.uint64
     end: t.uint64
+    written: t.sequence[StateWritten]
 
 
 def main():
@@ -112,7 +130,7 @@ def main():
                 continue
             print(json.dumps({"granted": g.time, "round": g.round}), flush=True)
             reports.write(Report(member=name, report=ReportValue(completed=ReportValue_Completed(
-                granted=g.time, next=g.time + dt, published_min=[]))))
+                granted=g.time, next=g.time + dt, published_min=[], written=[]))))
         time.sleep(0.002)
     reports.write(Report(member=name, report=ReportValue(discriminator=3, value=None)))  # Leave
     time.sleep(0.5)

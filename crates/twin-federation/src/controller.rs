@@ -76,6 +76,8 @@ struct Rec {
     last_report: Instant,
     pending_data: Option<SimTime>,
     grants: Option<Writer<TimeGrant>>,
+    /// Its watermarks as of its last completion.
+    written: Vec<Written>,
 }
 
 impl Rec {
@@ -296,11 +298,23 @@ impl Controller {
             state: self.state,
             time: self.time,
             end: self.cfg.end,
+            written: self.watermarks(None),
         };
         if let Err(e) = self.state_w.write(s) {
             tracing::error!("cannot broadcast federation state: {e}");
         }
         self.publish_status();
+    }
+
+    /// Every member's watermarks but `except`'s; a lost member's are left
+    /// out (nothing more of it will arrive).
+    fn watermarks(&self, except: Option<usize>) -> Vec<Written> {
+        self.members
+            .iter()
+            .enumerate()
+            .filter(|(k, m)| Some(*k) != except && m.phase != Phase::Lost)
+            .flat_map(|(_, m)| m.written.iter().cloned())
+            .collect()
     }
 
     fn set_state(&mut self, s: FedState) {
@@ -433,6 +447,7 @@ impl Controller {
             last_report: Instant::now(),
             pending_data: None,
             grants,
+            written: Vec::new(),
         };
         match self.by_name.get(name) {
             Some(&i) => self.members[i] = rec,
@@ -484,9 +499,11 @@ impl Controller {
                 granted,
                 next,
                 published_min,
+                written,
             } => {
                 let m = &mut self.members[i];
                 m.completed = granted;
+                m.written = written;
                 m.phase = Phase::Waiting(next.max(granted));
                 if m.pending_data.is_some_and(|p| p < granted) {
                     m.pending_data = None;
@@ -722,6 +739,7 @@ impl Controller {
                 any = true;
             }
             let round = self.rounds;
+            let after = self.watermarks(Some(k));
             let m = &mut self.members[k];
             m.phase = Phase::Busy(r);
             if m.pending_data.is_some_and(|p| p < r) {
@@ -731,6 +749,7 @@ impl Controller {
                 member: m.name.clone(),
                 time: r,
                 round,
+                after,
             };
             if self.cfg.record_grants {
                 self.log.push(GrantRecord {

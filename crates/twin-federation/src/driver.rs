@@ -6,6 +6,9 @@ use twin_core::{Epoch, SimTime};
 
 use crate::{member::Ctx, proto::*, FederationError, Member, MemberError, Next};
 
+/// Default bound on waiting for data a grant's watermarks promise.
+const DATA_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What one [`MemberDriver::poll`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DriverPoll {
@@ -31,6 +34,15 @@ pub struct MemberDriver {
     steps: u64,
     name: std::sync::Arc<str>,
     grant_buf: Vec<twin_bus::Sample<TimeGrant>>,
+    /// Grants received, not yet stepped (waiting for data, see [`Written`]).
+    queued: std::collections::VecDeque<TimeGrant>,
+    /// The watermarks the end state carried.
+    final_written: Vec<Written>,
+    /// Whether [`MemberDriver::poll`] may block waiting for data.
+    may_block: bool,
+    /// Set when a poll that may not block found data missing.
+    stalled: bool,
+    data_wait: std::time::Duration,
     join_wait: Option<std::time::Instant>,
     on_receive: bool,
     #[cfg(feature = "dds")]
@@ -83,6 +95,11 @@ impl MemberDriver {
             steps: 0,
             name: participant_name.into(),
             grant_buf: Vec::new(),
+            queued: std::collections::VecDeque::new(),
+            final_written: Vec::new(),
+            may_block: true,
+            stalled: false,
+            data_wait: DATA_WAIT,
             join_wait: None,
             on_receive: false,
             #[cfg(feature = "dds")]
@@ -107,6 +124,13 @@ impl MemberDriver {
         &self.ctx.participant
     }
 
+    /// How long a step may wait for other members' data that their reports
+    /// say was written (default 10 s); then the member fails with
+    /// [`FederationError::DataMissing`].
+    pub fn data_wait(&mut self, d: std::time::Duration) {
+        self.data_wait = d;
+    }
+
     /// On DDS, lets [`MemberDriver::run_blocking`] step the member right on
     /// the bus's delivery thread when a grant arrives (no wake-up
     /// of the driver's thread between grant and report: about twice the
@@ -116,17 +140,13 @@ impl MemberDriver {
     /// member's own reliable writes), so it suits members whose steps are
     /// short and write little. No effect on the in-memory bus.
     ///
-    /// Order: a member stepped on arrival of a grant must already hold the
-    /// data other members wrote before they reported. Cyclone receives
-    /// multicast and unicast on separate threads, so data sent by multicast
-    /// can be overtaken by a grant sent by unicast; the same race exists
-    /// when the driver's thread steps, only made less likely by its wake-up.
-    /// Measured: the distributed demo (`twin run --distributed` with
-    /// `TWIN_DDS_STEP_ON_RECEIVE=1`) recorded 3–5 fewer lines than in
-    /// memory, its untimed recorder ending before the last samples landed:
-    /// in 3 of 5 runs while state changes were also handled on arrival, in
-    /// 1 of 10 with grants only (as now). So this mode stays opt-in until
-    /// data and control are ordered end to end.
+    /// Order: data and grants travel by different writers (and Cyclone
+    /// receives multicast and unicast on separate threads), so a grant can
+    /// overtake the data other members wrote before they reported. Each
+    /// grant therefore carries the other members' watermarks
+    /// ([`TimeGrant::after`]) and the member steps only once its readers
+    /// hold those samples; when they do not yet, the grant is handed to
+    /// the caller's thread, which waits on the readers.
     pub fn step_on_receive(&mut self, on: bool) {
         self.on_receive = on;
     }
@@ -196,6 +216,9 @@ impl MemberDriver {
         }
         for s in self.states.take() {
             let Some(st) = s.value else { continue };
+            if st.state == FedState::Ended {
+                self.final_written = st.written;
+            }
             if st.state != self.fed_state {
                 self.fed_state = st.state;
                 self.member.on_state(&mut self.ctx, st.state);
@@ -205,8 +228,18 @@ impl MemberDriver {
         if let Some(grants) = &self.grants {
             let mut buf = std::mem::take(&mut self.grant_buf);
             grants.take_into(&mut buf, usize::MAX);
-            for g in buf.drain(..) {
-                let Some(g) = g.value else { continue };
+            self.queued.extend(buf.drain(..).filter_map(|g| g.value));
+            self.grant_buf = buf;
+            while !self.queued.is_empty() {
+                let after = std::mem::take(&mut self.queued[0].after);
+                if !self.await_written(&after)? {
+                    self.queued[0].after = after;
+                    self.stalled = true;
+                    return Ok(DriverPoll::Idle);
+                }
+                let Some(g) = self.queued.pop_front() else {
+                    break;
+                };
                 self.ctx.now = g.time;
                 let next = match self.member.advance(&mut self.ctx, g.time) {
                     Ok(n) => n,
@@ -218,10 +251,12 @@ impl MemberDriver {
                     (_, Next::Default | Next::Idle) => SimTime::MAX,
                 };
                 let published_min = self.ctx.take_published_min();
+                let written = self.ctx.written(&self.name);
                 self.send(Report::Completed {
                     granted: g.time,
                     next,
                     published_min,
+                    written,
                 })?;
                 self.steps += 1;
                 progress = true;
@@ -230,13 +265,18 @@ impl MemberDriver {
                     return Ok(DriverPoll::Done);
                 }
             }
-            self.grant_buf = buf;
         } else if self.fed_state == FedState::Running {
             if let Err(e) = self.member.react(&mut self.ctx) {
                 return Err(self.fail(e));
             }
         }
         if self.fed_state == FedState::Ended {
+            let after = std::mem::take(&mut self.final_written);
+            if !self.await_written(&after)? {
+                self.final_written = after;
+                self.stalled = true;
+                return Ok(DriverPoll::Idle);
+            }
             return self.finish().map(|()| DriverPoll::Done);
         }
         Ok(if progress {
@@ -244,6 +284,65 @@ impl MemberDriver {
         } else {
             DriverPoll::Idle
         })
+    }
+
+    /// Whether the member's readers hold every sample `after` promises
+    /// (other members' writes on topics it reads from writers it is
+    /// matched with). On DDS only: in memory a write is delivered before
+    /// it returns. When [`Self::may_block`] is set, waits on the readers
+    /// for at most the data wait; otherwise answers at once.
+    fn await_written(&mut self, after: &[Written]) -> Result<bool, FederationError> {
+        if after.is_empty() || !self.ctx.participant.bus().is_dds() {
+            return Ok(true);
+        }
+        let tracked: Vec<_> = self
+            .ctx
+            .tracked
+            .lock()
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .collect();
+        let missing = || {
+            for w in after.iter().filter(|w| *w.member != *self.name) {
+                for t in tracked.iter().filter(|t| t.topic() == &*w.topic) {
+                    let seen = t.seen(&w.member);
+                    if seen < w.count && t.matched_with(&w.member) {
+                        return Some((w, seen));
+                    }
+                }
+            }
+            None
+        };
+        let Some(_) = missing() else {
+            return Ok(true);
+        };
+        if !self.may_block {
+            return Ok(false);
+        }
+        let mut ws = twin_bus::WaitSet::new();
+        for t in &tracked {
+            ws.attach(t.condition());
+        }
+        let start = std::time::Instant::now();
+        loop {
+            let Some((w, seen)) = missing() else {
+                return Ok(true);
+            };
+            let waited = start.elapsed();
+            if waited >= self.data_wait {
+                return Err(FederationError::DataMissing {
+                    member: self.ctx.name().to_owned(),
+                    from: w.member.to_string(),
+                    topic: w.topic.to_string(),
+                    expected: w.count,
+                    seen,
+                    waited,
+                });
+            }
+            // Woken by arrivals; the bound re-checks matches (a writer that
+            // died is unmatched and no longer waited for).
+            let _ = ws.wait((self.data_wait - waited).min(std::time::Duration::from_millis(50)));
+        }
     }
 
     /// Ends the member: calls [`Member::finish`] once.
@@ -365,8 +464,18 @@ impl OnReceive {
         if hook && !d.joined {
             return false; // joining waits for discovery: the caller's thread does it
         }
+        d.may_block = !hook;
+        d.stalled = false;
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.poll()));
+        d.may_block = true;
         let end = match r {
+            Ok(Ok(DriverPoll::Progress | DriverPoll::Idle)) if hook && d.stalled => {
+                // Data the grant promises has not landed: the caller's
+                // thread waits for it (this thread may be the one to deliver it).
+                drop(g);
+                self.wake.set(true);
+                return true;
+            }
             Ok(Ok(DriverPoll::Progress)) => return true,
             Ok(Ok(DriverPoll::Idle)) => return hook,
             Ok(Ok(DriverPoll::Done)) => Ok(d.steps),

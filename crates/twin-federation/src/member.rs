@@ -9,17 +9,22 @@
 //! (stamp, writer participant, sequence) order. Untimed members see data
 //! as soon as it arrives.
 
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc,
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Weak,
+    },
 };
 
+use parking_lot::Mutex;
 use twin_bus::{
-    CreateError, Participant, PublishError, Reader, ReaderQos, Sample, TopicType, Writer, WriterQos,
+    Condition, CreateError, Ownership, Participant, ParticipantId, PublishError, Reader, ReaderQos,
+    Reliability, Sample, TopicType, Writer, WriterQos,
 };
 use twin_core::{Epoch, SimTime};
 
-use crate::TimeMode;
+use crate::{proto::Written, TimeMode};
 
 /// What a member asks for after a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +106,31 @@ pub struct Ctx {
     pub(crate) published_min: Arc<AtomicU64>,
     pub(crate) seed: u64,
     pub(crate) leave_requested: bool,
+    /// Samples written per timed writer, for the member's watermarks.
+    pub(crate) counts: Mutex<Vec<Arc<WriteCount>>>,
+    /// The member's reliable shared-ownership readers, for waiting on
+    /// other members' watermarks.
+    pub(crate) tracked: Mutex<Vec<Weak<dyn Tracked>>>,
+}
+
+/// One timed writer's count of samples written.
+#[derive(Debug)]
+pub(crate) struct WriteCount {
+    topic: Arc<str>,
+    n: AtomicU64,
+}
+
+/// What the driver needs of a member's reader to wait for watermarks.
+pub(crate) trait Tracked: Send + Sync {
+    /// The topic read.
+    fn topic(&self) -> &str;
+    /// Moves what arrived into the reader's buffer; then the highest
+    /// sequence number received from participant `member` (0: none).
+    fn seen(&self, member: &str) -> u64;
+    /// Whether a writer of participant `member` is matched with the reader.
+    fn matched_with(&self, member: &str) -> bool;
+    /// Triggers when samples arrive.
+    fn condition(&self) -> Condition;
 }
 
 const NONE: u64 = u64::MAX;
@@ -115,7 +145,30 @@ impl Ctx {
             published_min: Arc::new(AtomicU64::new(NONE)),
             seed,
             leave_requested: false,
+            counts: Mutex::new(Vec::new()),
+            tracked: Mutex::new(Vec::new()),
         }
+    }
+
+    /// This member's watermarks: per topic, the highest count among its
+    /// timed writers there.
+    pub(crate) fn written(&self, me: &Arc<str>) -> Vec<Written> {
+        let mut out: Vec<Written> = Vec::new();
+        for c in self.counts.lock().iter() {
+            let n = c.n.load(Ordering::Acquire);
+            if n == 0 {
+                continue;
+            }
+            match out.iter_mut().find(|w| w.topic == c.topic) {
+                Some(w) => w.count = w.count.max(n),
+                None => out.push(Written {
+                    member: Arc::clone(me),
+                    topic: Arc::clone(&c.topic),
+                    count: n,
+                }),
+            }
+        }
+        out
     }
 
     /// Asks to leave the federation after the current step.
@@ -155,9 +208,15 @@ impl Ctx {
         qos: WriterQos,
     ) -> Result<TimedWriter<T>, MemberError> {
         let t = self.participant.topic::<T>(topic)?;
+        let count = Arc::new(WriteCount {
+            topic: topic.into(),
+            n: AtomicU64::new(0),
+        });
+        self.counts.lock().push(Arc::clone(&count));
         Ok(TimedWriter {
             writer: self.participant.writer(&t, qos)?,
             min: Arc::clone(&self.published_min),
+            count,
         })
     }
 
@@ -168,10 +227,27 @@ impl Ctx {
         qos: ReaderQos,
     ) -> Result<TimedReader<T>, MemberError> {
         let t = self.participant.topic::<T>(topic)?;
-        Ok(TimedReader {
+        // Best-effort readers may never see a sample; exclusive ones see
+        // only the owner's: neither can wait for a watermark.
+        let waits = matches!(qos.reliability, Reliability::Reliable { .. })
+            && qos.ownership == Ownership::Shared;
+        let core = Arc::new(ReaderCore {
             reader: self.participant.reader(&t, qos)?,
-            held: Vec::new(),
-        })
+            bus: self.participant.bus().clone(),
+            topic: topic.into(),
+            state: Mutex::new(Held {
+                held: Vec::new(),
+                seen: HashMap::new(),
+                names: HashMap::new(),
+            }),
+        });
+        if waits {
+            let weak: Weak<dyn Tracked> = Arc::downgrade(&core) as Weak<dyn Tracked>;
+            let mut tr = self.tracked.lock();
+            tr.retain(|w| w.strong_count() > 0);
+            tr.push(weak);
+        }
+        Ok(TimedReader { core })
     }
 
     pub(crate) fn take_published_min(&self) -> Option<SimTime> {
@@ -185,6 +261,7 @@ impl Ctx {
 pub struct TimedWriter<T: TopicType> {
     writer: Writer<T>,
     min: Arc<AtomicU64>,
+    count: Arc<WriteCount>,
 }
 
 impl<T: TopicType> TimedWriter<T> {
@@ -195,7 +272,9 @@ impl<T: TopicType> TimedWriter<T> {
     /// Writes `value` stamped `t` (must not be before the member's time).
     pub fn write_at(&self, value: T, t: SimTime) -> Result<(), PublishError<T>> {
         self.min.fetch_min(t.as_nanos(), Ordering::AcqRel);
-        self.writer.write_at(value, t)
+        self.writer.write_at(value, t)?;
+        self.count.n.fetch_add(1, Ordering::Release);
+        Ok(())
     }
     /// Disposes an instance.
     pub fn dispose(&self, key: &T::Key) -> bool {
@@ -210,8 +289,73 @@ impl<T: TopicType> TimedWriter<T> {
 /// A reader that releases samples according to simulation time.
 #[derive(Debug)]
 pub struct TimedReader<T: TopicType> {
+    core: Arc<ReaderCore<T>>,
+}
+
+/// A timed reader's state, shared with the driver (see [`Tracked`]).
+#[derive(Debug)]
+struct ReaderCore<T: TopicType> {
     reader: Reader<T>,
+    bus: twin_bus::Bus,
+    topic: Arc<str>,
+    state: Mutex<Held<T>>,
+}
+
+#[derive(Debug)]
+struct Held<T: TopicType> {
+    /// Received, not yet visible.
     held: Vec<Sample<T>>,
+    /// Highest sequence number received per writing participant.
+    seen: HashMap<ParticipantId, u64>,
+    /// Names of those participants, as the bus knows them.
+    names: HashMap<ParticipantId, String>,
+}
+
+impl<T: TopicType> ReaderCore<T> {
+    /// Moves what arrived into `h.held`, noting sequence numbers.
+    fn pull(&self, h: &mut Held<T>) {
+        let from = h.held.len();
+        self.reader.take_into(&mut h.held, usize::MAX);
+        for s in &h.held[from..] {
+            if s.value.is_some() {
+                let e = h.seen.entry(s.info.participant).or_insert(0);
+                *e = (*e).max(s.info.sequence);
+            }
+        }
+    }
+}
+
+impl<T: TopicType> Tracked for ReaderCore<T> {
+    fn topic(&self) -> &str {
+        &self.topic
+    }
+    fn seen(&self, member: &str) -> u64 {
+        let mut g = self.state.lock();
+        let h = &mut *g;
+        self.pull(h);
+        let mut best = 0;
+        for (id, &n) in &h.seen {
+            if !h.names.contains_key(id) {
+                match self.bus.participant_name(*id) {
+                    Some(name) => h.names.insert(*id, name),
+                    None => continue,
+                };
+            }
+            if h.names[id] == member {
+                best = best.max(n);
+            }
+        }
+        best
+    }
+    fn matched_with(&self, member: &str) -> bool {
+        self.reader
+            .matched_writer_names()
+            .iter()
+            .any(|n| n == member)
+    }
+    fn condition(&self) -> Condition {
+        self.reader.read_condition()
+    }
 }
 
 fn order_key<T: TopicType>(s: &Sample<T>) -> (SimTime, u32, u64) {
@@ -227,35 +371,38 @@ impl<T: TopicType> TimedReader<T> {
     /// members see samples stamped strictly before their current time (and
     /// unstamped ones); untimed members see everything that arrived.
     pub fn take(&mut self, ctx: &Ctx) -> Vec<Sample<T>> {
-        self.held.extend(self.reader.take());
         if ctx.mode == TimeMode::Untimed {
-            return std::mem::take(&mut self.held);
+            let mut h = self.core.state.lock();
+            self.core.pull(&mut h);
+            return std::mem::take(&mut h.held);
         }
         self.take_before(ctx.now)
     }
 
     /// Samples stamped strictly before `t` (and unstamped ones), in order.
     pub fn take_before(&mut self, t: SimTime) -> Vec<Sample<T>> {
-        self.held.extend(self.reader.take());
-        let (mut out, keep): (Vec<_>, Vec<_>) = self
+        let mut h = self.core.state.lock();
+        self.core.pull(&mut h);
+        let (mut out, keep): (Vec<_>, Vec<_>) = h
             .held
             .drain(..)
             .partition(|s| s.info.sim_time.is_none_or(|st| st < t));
-        self.held = keep;
+        h.held = keep;
         out.sort_by_key(order_key);
         out
     }
 
     /// Every sample received so far, visible or not, in order (for a final flush).
     pub fn take_all(&mut self) -> Vec<Sample<T>> {
-        self.held.extend(self.reader.take());
-        let mut out = std::mem::take(&mut self.held);
+        let mut h = self.core.state.lock();
+        self.core.pull(&mut h);
+        let mut out = std::mem::take(&mut h.held);
         out.sort_by_key(order_key);
         out
     }
 
     /// The underlying bus reader.
     pub fn inner(&self) -> &Reader<T> {
-        &self.reader
+        &self.core.reader
     }
 }

@@ -109,6 +109,10 @@ pub struct ControlState {
     pub time: SimTime,
     /// Scheduled end time.
     pub end: SimTime,
+    /// What every member had written when this state was sent (see
+    /// [`Written`]): an untimed member that sees the end waits for these
+    /// samples before its last look at the data.
+    pub written: Vec<Written>,
 }
 
 impl TopicType for ControlState {
@@ -187,6 +191,9 @@ pub enum Report {
         next: SimTime,
         /// The earliest stamp of timed data it published in this step.
         published_min: Option<SimTime>,
+        /// How many samples it has written so far, per topic (its
+        /// [`Written`] watermarks; `member` is its own name).
+        written: Vec<Written>,
     },
     /// It leaves the federation.
     Leave,
@@ -219,6 +226,25 @@ pub struct TimeGrant {
     pub time: SimTime,
     /// The controller's grant round.
     pub round: u64,
+    /// The other members' watermarks as of their last reports: the member
+    /// steps only once its readers hold these samples (on DDS, where data
+    /// and grants travel by different writers and may arrive out of order).
+    pub after: Vec<Written>,
+}
+
+/// A sequence watermark: `member` has written `count` samples on `topic`
+/// (the sequence number of its latest sample there, counted by its timed
+/// writers). A reader that has received sample `count` of that member's
+/// writer on a reliable topic holds every earlier one too, since reliable
+/// delivery is in order per writer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written {
+    /// The writing member (its participant name).
+    pub member: Arc<str>,
+    /// The topic.
+    pub topic: Arc<str>,
+    /// Samples written on it so far (the latest sequence number).
+    pub count: u64,
 }
 
 impl TopicType for TimeGrant {
