@@ -127,6 +127,8 @@ impl<T: TopicType> Reader<T> {
     /// thread wake-up in between (the samples stay in the reader: the hook
     /// takes them). The hook must not block; it must not take the lock of
     /// anything that waits for this reader. Replaces any previous hook.
+    /// Hooks do not nest: data delivered by a write made inside a hook (to
+    /// a reader of this process) wakes that reader's waiters instead.
     ///
     /// Only the DDS backend delivers on a thread of its own; on the
     /// in-memory bus this installs nothing and returns `false`.

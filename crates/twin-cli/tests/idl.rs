@@ -86,10 +86,18 @@ fn protocol_types_pass_cyclone_validation_of_their_declared_shape() {
                         dt: SimDuration::from_nanos(100),
                     },
                 },
+                written: vec![],
             },
             MemberReport {
                 member: "m2".into(),
                 report: Report::Ready,
+                written: vec![Written {
+                    member: "m2".into(),
+                    topic: "twin/demo/point/position".into(),
+                    count: 4,
+                    initial: true,
+                    held: 4,
+                }],
             },
             MemberReport {
                 member: "m3".into(),
@@ -97,16 +105,19 @@ fn protocol_types_pass_cyclone_validation_of_their_declared_shape() {
                     granted: SimTime::from_nanos(5),
                     next: SimTime::MAX,
                     published_min: Some(SimTime::from_nanos(3)),
-                    written: vec![Written {
-                        member: "m3".into(),
-                        topic: "twin/demo/tick".into(),
-                        count: 12,
-                    }],
                 },
+                written: vec![Written {
+                    member: "m3".into(),
+                    topic: "twin/demo/tick".into(),
+                    count: 12,
+                    initial: false,
+                    held: 0,
+                }],
             },
             MemberReport {
                 member: "m4".into(),
                 report: Report::Leave,
+                written: vec![],
             },
         ],
     );
@@ -121,6 +132,8 @@ fn protocol_types_pass_cyclone_validation_of_their_declared_shape() {
                 member: "m4".into(),
                 topic: "twin/demo/tick".into(),
                 count: 3,
+                initial: false,
+                held: 0,
             }],
         }],
     );

@@ -50,6 +50,8 @@ def written_type(module):
         member: str
         topic: str
         count: t.uint64
+        initial: bool
+        held: t.uint64
     return Written
 
 
@@ -63,7 +65,6 @@ class ReportValue_Completed(IdlStruct, typename="twin::federation::ReportValue_C
     granted: t.uint64
     next: t.uint64
     published_min: t.sequence[t.uint64, 1]
-    written: t.sequence[ReportWritten]
 
 
 class ReportValue(IdlUnion, discriminator=t.uint32, typename="twin::federation::ReportValue"):
@@ -76,6 +77,7 @@ class Report(IdlStruct, typename="twin::federation::Report"):
     member: str
     key("member")
     report: ReportValue
+    written: t.sequence[ReportWritten]
 
 
 @dataclass
@@ -118,8 +120,8 @@ def main():
     while not reports.get_matched_subscriptions() and time.time() < end:
         time.sleep(0.01)
     reports.write(Report(member=name, report=ReportValue(
-        join=ReportValue_Join(mode=TimeMode(stepped=TimeMode_Stepped(dt=dt))))))
-    reports.write(Report(member=name, report=ReportValue(discriminator=1, value=None)))  # Ready
+        join=ReportValue_Join(mode=TimeMode(stepped=TimeMode_Stepped(dt=dt)))), written=[]))
+    reports.write(Report(member=name, report=ReportValue(discriminator=1, value=None), written=[]))  # Ready
     ended = False
     while not ended and time.time() < end:
         for s in states.take(N=64):
@@ -130,9 +132,9 @@ def main():
                 continue
             print(json.dumps({"granted": g.time, "round": g.round}), flush=True)
             reports.write(Report(member=name, report=ReportValue(completed=ReportValue_Completed(
-                granted=g.time, next=g.time + dt, published_min=[], written=[]))))
+                granted=g.time, next=g.time + dt, published_min=[])), written=[]))
         time.sleep(0.002)
-    reports.write(Report(member=name, report=ReportValue(discriminator=3, value=None)))  # Leave
+    reports.write(Report(member=name, report=ReportValue(discriminator=3, value=None), written=[]))  # Leave
     time.sleep(0.5)
     sys.exit(0 if ended else 4)
 

@@ -488,6 +488,7 @@ impl Controller {
         match r.report {
             Report::Join { .. } => unreachable!("handled above"),
             Report::Ready => {
+                self.members[i].written = r.written;
                 let m = &self.members[i];
                 self.members[i].phase = if self.state == FedState::Initialise {
                     Phase::Ready
@@ -499,11 +500,10 @@ impl Controller {
                 granted,
                 next,
                 published_min,
-                written,
             } => {
                 let m = &mut self.members[i];
                 m.completed = granted;
-                m.written = written;
+                m.written = r.written;
                 m.phase = Phase::Waiting(next.max(granted));
                 if m.pending_data.is_some_and(|p| p < granted) {
                     m.pending_data = None;

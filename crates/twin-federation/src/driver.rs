@@ -8,6 +8,8 @@ use crate::{member::Ctx, proto::*, FederationError, Member, MemberError, Next};
 
 /// Default bound on waiting for data a grant's watermarks promise.
 const DATA_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Steps longer than this (wall time) are not run on the delivery thread.
+const SHORT_STEP: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// What one [`MemberDriver::poll`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,8 +42,11 @@ pub struct MemberDriver {
     final_written: Vec<Written>,
     /// Whether [`MemberDriver::poll`] may block waiting for data.
     may_block: bool,
-    /// Set when a poll that may not block found data missing.
+    /// Set when a poll that may not block left a grant to the caller's
+    /// thread (data missing, or the member's steps are long).
     stalled: bool,
+    /// Wall time of the member's last `advance` (MAX before the first).
+    last_advance: std::time::Duration,
     data_wait: std::time::Duration,
     join_wait: Option<std::time::Instant>,
     on_receive: bool,
@@ -99,9 +104,10 @@ impl MemberDriver {
             final_written: Vec::new(),
             may_block: true,
             stalled: false,
+            last_advance: std::time::Duration::MAX,
             data_wait: DATA_WAIT,
             join_wait: None,
-            on_receive: false,
+            on_receive: true,
             #[cfg(feature = "dds")]
             sync,
         })
@@ -132,13 +138,15 @@ impl MemberDriver {
     }
 
     /// On DDS, lets [`MemberDriver::run_blocking`] step the member right on
-    /// the bus's delivery thread when a grant arrives (no wake-up
-    /// of the driver's thread between grant and report: about twice the
-    /// steps/s of a member with little work per step). Off by default: the
-    /// member's `advance` then runs on Cyclone's receive thread, which
-    /// handles nothing else meanwhile (not even acknowledgements of the
-    /// member's own reliable writes), so it suits members whose steps are
-    /// short and write little. No effect on the in-memory bus.
+    /// the bus's delivery thread when a grant arrives (no wake-up of the
+    /// driver's thread between grant and report: about twice the steps/s of
+    /// a member with little work per step). On by default. The member's
+    /// `advance` then runs on Cyclone's receive thread, which handles
+    /// nothing else meanwhile (not even acknowledgements of the member's
+    /// own reliable writes), so only short steps run there: a grant is
+    /// handed to the driver's thread when the member's previous step took
+    /// longer than 1 ms of wall time (and for the first step). No effect
+    /// on the in-memory bus.
     ///
     /// Order: data and grants travel by different writers (and Cyclone
     /// receives multicast and unicast on separate threads), so a grant can
@@ -159,9 +167,15 @@ impl MemberDriver {
     }
 
     fn send(&self, report: Report) -> Result<(), FederationError> {
+        let written = match report {
+            Report::Ready => self.ctx.written(&self.name, true),
+            Report::Completed { .. } => self.ctx.written(&self.name, false),
+            Report::Join { .. } | Report::Leave => Vec::new(),
+        };
         let r = MemberReport {
             member: std::sync::Arc::clone(&self.name),
             report,
+            written,
         };
         self.reports.write(r).map_err(|e| FederationError::Report {
             member: self.ctx.name().to_owned(),
@@ -237,26 +251,41 @@ impl MemberDriver {
                     self.stalled = true;
                     return Ok(DriverPoll::Idle);
                 }
+                if !self.may_block && self.last_advance > SHORT_STEP {
+                    self.stalled = true; // a long step: not on the delivery thread
+                    return Ok(DriverPoll::Idle);
+                }
                 let Some(g) = self.queued.pop_front() else {
                     break;
                 };
                 self.ctx.now = g.time;
+                let began = std::time::Instant::now();
                 let next = match self.member.advance(&mut self.ctx, g.time) {
                     Ok(n) => n,
                     Err(e) => return Err(self.fail(e)),
                 };
+                self.last_advance = began.elapsed();
+                if self.steps == 0 {
+                    for t in self
+                        .ctx
+                        .tracked
+                        .lock()
+                        .iter()
+                        .filter_map(std::sync::Weak::upgrade)
+                    {
+                        t.settle();
+                    }
+                }
                 let next = match (self.ctx.mode, next) {
                     (TimeMode::Stepped { dt }, _) => g.time.saturating_add(dt),
                     (_, Next::At(t)) => t.max(g.time),
                     (_, Next::Default | Next::Idle) => SimTime::MAX,
                 };
                 let published_min = self.ctx.take_published_min();
-                let written = self.ctx.written(&self.name);
                 self.send(Report::Completed {
                     granted: g.time,
                     next,
                     published_min,
-                    written,
                 })?;
                 self.steps += 1;
                 progress = true;
@@ -304,10 +333,19 @@ impl MemberDriver {
             .collect();
         let missing = || {
             for w in after.iter().filter(|w| *w.member != *self.name) {
-                for t in tracked.iter().filter(|t| t.topic() == &*w.topic) {
-                    let seen = t.seen(&w.member);
-                    if seen < w.count && t.matched_with(&w.member) {
-                        return Some((w, seen));
+                let readers = tracked
+                    .iter()
+                    .filter(|t| t.topic() == &*w.topic && (!w.initial || t.durable()));
+                for t in readers {
+                    // Historical samples of a late-matched reader may come
+                    // after live ones: count them instead of the sequence.
+                    let (seen, want) = if w.initial {
+                        (t.received(&w.member, w.count), w.held)
+                    } else {
+                        (t.seen(&w.member), w.count)
+                    };
+                    if seen < want && t.matched_with(&w.member) {
+                        return Some((w, seen, want));
                     }
                 }
             }
@@ -325,7 +363,7 @@ impl MemberDriver {
         }
         let start = std::time::Instant::now();
         loop {
-            let Some((w, seen)) = missing() else {
+            let Some((w, seen, want)) = missing() else {
                 return Ok(true);
             };
             let waited = start.elapsed();
@@ -334,7 +372,7 @@ impl MemberDriver {
                     member: self.ctx.name().to_owned(),
                     from: w.member.to_string(),
                     topic: w.topic.to_string(),
-                    expected: w.count,
+                    expected: want,
                     seen,
                     waited,
                 });
@@ -470,8 +508,9 @@ impl OnReceive {
         d.may_block = true;
         let end = match r {
             Ok(Ok(DriverPoll::Progress | DriverPoll::Idle)) if hook && d.stalled => {
-                // Data the grant promises has not landed: the caller's
-                // thread waits for it (this thread may be the one to deliver it).
+                // Data the grant promises has not landed (this thread may be
+                // the one to deliver it), or the step is long: the caller's
+                // thread does it.
                 drop(g);
                 self.wake.set(true);
                 return true;

@@ -118,12 +118,28 @@ pub struct Ctx {
 pub(crate) struct WriteCount {
     topic: Arc<str>,
     n: AtomicU64,
+    /// Transient-local: late-matched readers still get its latest samples.
+    durable: bool,
+    /// History depth per instance (keep-all: `u32::MAX`).
+    depth: u32,
+    /// While initialising (durable writers): samples written per instance
+    /// (by key hash), to count what a late-matched reader receives.
+    init: Mutex<Option<HashMap<u64, u32>>>,
 }
 
 /// What the driver needs of a member's reader to wait for watermarks.
 pub(crate) trait Tracked: Send + Sync {
     /// The topic read.
     fn topic(&self) -> &str;
+    /// Whether the reader is transient-local and keeps all (receives, and
+    /// keeps until taken, every historical sample written before it matched).
+    fn durable(&self) -> bool;
+    /// How many samples numbered up to `upto` have been received from
+    /// participant `member` (after moving what arrived into the buffer).
+    fn received(&self, member: &str, upto: u64) -> u64;
+    /// The member has stepped: stops recording sequence numbers for
+    /// [`Tracked::received`].
+    fn settle(&self);
     /// Moves what arrived into the reader's buffer; then the highest
     /// sequence number received from participant `member` (0: none).
     fn seen(&self, member: &str) -> u64;
@@ -151,20 +167,38 @@ impl Ctx {
     }
 
     /// This member's watermarks: per topic, the highest count among its
-    /// timed writers there.
-    pub(crate) fn written(&self, me: &Arc<str>) -> Vec<Written> {
+    /// timed writers there. With `initial` (at the end of initialisation):
+    /// only transient-local writers, each counting the samples its history
+    /// holds for late-matched readers (per instance, at most its depth).
+    pub(crate) fn written(&self, me: &Arc<str>, initial: bool) -> Vec<Written> {
         let mut out: Vec<Written> = Vec::new();
         for c in self.counts.lock().iter() {
+            if initial && !c.durable {
+                continue;
+            }
             let n = c.n.load(Ordering::Acquire);
+            let held = if initial {
+                c.init
+                    .lock()
+                    .take()
+                    .map_or(0, |m| m.values().map(|&k| u64::from(k.min(c.depth))).sum())
+            } else {
+                0
+            };
             if n == 0 {
                 continue;
             }
             match out.iter_mut().find(|w| w.topic == c.topic) {
-                Some(w) => w.count = w.count.max(n),
+                Some(w) => {
+                    w.count = w.count.max(n);
+                    w.held = w.held.max(held);
+                }
                 None => out.push(Written {
                     member: Arc::clone(me),
                     topic: Arc::clone(&c.topic),
                     count: n,
+                    initial,
+                    held,
                 }),
             }
         }
@@ -211,6 +245,12 @@ impl Ctx {
         let count = Arc::new(WriteCount {
             topic: topic.into(),
             n: AtomicU64::new(0),
+            durable: qos.durability != twin_bus::Durability::Volatile,
+            depth: match qos.history {
+                twin_bus::History::KeepAll => u32::MAX,
+                twin_bus::History::KeepLast(d) => d,
+            },
+            init: Mutex::new((qos.durability != twin_bus::Durability::Volatile).then(HashMap::new)),
         });
         self.counts.lock().push(Arc::clone(&count));
         Ok(TimedWriter {
@@ -231,13 +271,17 @@ impl Ctx {
         // only the owner's: neither can wait for a watermark.
         let waits = matches!(qos.reliability, Reliability::Reliable { .. })
             && qos.ownership == Ownership::Shared;
+        let durable = qos.durability != twin_bus::Durability::Volatile
+            && qos.history == twin_bus::History::KeepAll;
         let core = Arc::new(ReaderCore {
             reader: self.participant.reader(&t, qos)?,
             bus: self.participant.bus().clone(),
+            durable,
             topic: topic.into(),
             state: Mutex::new(Held {
                 held: Vec::new(),
                 seen: HashMap::new(),
+                early: durable.then(HashMap::new),
                 names: HashMap::new(),
             }),
         });
@@ -272,8 +316,17 @@ impl<T: TopicType> TimedWriter<T> {
     /// Writes `value` stamped `t` (must not be before the member's time).
     pub fn write_at(&self, value: T, t: SimTime) -> Result<(), PublishError<T>> {
         self.min.fetch_min(t.as_nanos(), Ordering::AcqRel);
+        let key = self.count.durable.then(|| value.key());
         self.writer.write_at(value, t)?;
         self.count.n.fetch_add(1, Ordering::Release);
+        if let Some(k) = key {
+            if let Some(m) = self.count.init.lock().as_mut() {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                k.hash(&mut h);
+                *m.entry(h.finish()).or_insert(0) += 1;
+            }
+        }
         Ok(())
     }
     /// Disposes an instance.
@@ -297,6 +350,7 @@ pub struct TimedReader<T: TopicType> {
 struct ReaderCore<T: TopicType> {
     reader: Reader<T>,
     bus: twin_bus::Bus,
+    durable: bool,
     topic: Arc<str>,
     state: Mutex<Held<T>>,
 }
@@ -307,11 +361,31 @@ struct Held<T: TopicType> {
     held: Vec<Sample<T>>,
     /// Highest sequence number received per writing participant.
     seen: HashMap<ParticipantId, u64>,
+    /// Every sequence number received per writing participant, until the
+    /// member's first step (see [`Written::initial`]); then `None`.
+    early: Option<HashMap<ParticipantId, Vec<u64>>>,
     /// Names of those participants, as the bus knows them.
     names: HashMap<ParticipantId, String>,
 }
 
 impl<T: TopicType> ReaderCore<T> {
+    /// Whether participant `id` is named `member` (names are looked up
+    /// once known to the bus).
+    fn is(
+        &self,
+        names: &mut HashMap<ParticipantId, String>,
+        id: ParticipantId,
+        member: &str,
+    ) -> bool {
+        if let Some(n) = names.get(&id) {
+            return n == member;
+        }
+        match self.bus.participant_name(id) {
+            Some(n) => names.entry(id).or_insert(n) == member,
+            None => false,
+        }
+    }
+
     /// Moves what arrived into `h.held`, noting sequence numbers.
     fn pull(&self, h: &mut Held<T>) {
         let from = h.held.len();
@@ -320,6 +394,12 @@ impl<T: TopicType> ReaderCore<T> {
             if s.value.is_some() {
                 let e = h.seen.entry(s.info.participant).or_insert(0);
                 *e = (*e).max(s.info.sequence);
+                if let Some(early) = &mut h.early {
+                    early
+                        .entry(s.info.participant)
+                        .or_default()
+                        .push(s.info.sequence);
+                }
             }
         }
     }
@@ -329,23 +409,36 @@ impl<T: TopicType> Tracked for ReaderCore<T> {
     fn topic(&self) -> &str {
         &self.topic
     }
+    fn durable(&self) -> bool {
+        self.durable
+    }
     fn seen(&self, member: &str) -> u64 {
         let mut g = self.state.lock();
         let h = &mut *g;
         self.pull(h);
         let mut best = 0;
-        for (id, &n) in &h.seen {
-            if !h.names.contains_key(id) {
-                match self.bus.participant_name(*id) {
-                    Some(name) => h.names.insert(*id, name),
-                    None => continue,
-                };
-            }
-            if h.names[id] == member {
-                best = best.max(n);
+        for (&id, &seq) in &h.seen {
+            if self.is(&mut h.names, id, member) {
+                best = best.max(seq);
             }
         }
         best
+    }
+    fn received(&self, member: &str, upto: u64) -> u64 {
+        let mut g = self.state.lock();
+        let h = &mut *g;
+        self.pull(h);
+        let Some(early) = &h.early else { return 0 };
+        let mut n = 0;
+        for (&id, seqs) in early {
+            if self.is(&mut h.names, id, member) {
+                n += seqs.iter().filter(|&&q| q <= upto).count() as u64;
+            }
+        }
+        n
+    }
+    fn settle(&self) {
+        self.state.lock().early = None;
     }
     fn matched_with(&self, member: &str) -> bool {
         self.reader

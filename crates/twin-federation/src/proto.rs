@@ -191,9 +191,6 @@ pub enum Report {
         next: SimTime,
         /// The earliest stamp of timed data it published in this step.
         published_min: Option<SimTime>,
-        /// How many samples it has written so far, per topic (its
-        /// [`Written`] watermarks; `member` is its own name).
-        written: Vec<Written>,
     },
     /// It leaves the federation.
     Leave,
@@ -206,6 +203,12 @@ pub struct MemberReport {
     pub member: Arc<str>,
     /// The report.
     pub report: Report,
+    /// With `Ready` and `Completed`: how many samples the member has
+    /// written so far, per topic (its watermarks, `member` its own name).
+    /// With `Ready` only what it wrote on transient-local topics, flagged
+    /// `initial`: samples written before a volatile reader matched never
+    /// reach it, so those are not promised.
+    pub written: Vec<Written>,
 }
 
 impl TopicType for MemberReport {
@@ -245,6 +248,17 @@ pub struct Written {
     pub topic: Arc<str>,
     /// Samples written on it so far (the latest sequence number).
     pub count: u64,
+    /// Written during initialisation (before time started, perhaps before
+    /// discovery matched the readers): promised only to transient-local
+    /// keep-all readers, which receive what was written before they
+    /// matched. A late-matched reader may get its historical samples after
+    /// live ones, so it counts those numbered up to `count` instead of
+    /// comparing sequence numbers: it waits for `held` of them, what the
+    /// writer's history holds (per instance, at most its depth).
+    pub initial: bool,
+    /// With `initial`: samples numbered up to `count` a late-matched
+    /// reader receives; otherwise 0.
+    pub held: u64,
 }
 
 impl TopicType for TimeGrant {

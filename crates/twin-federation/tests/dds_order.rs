@@ -98,6 +98,8 @@ fn written(count: u64) -> Vec<Written> {
         member: "source".into(),
         topic: TOPIC.into(),
         count,
+        initial: false,
+        held: 0,
     }]
 }
 
