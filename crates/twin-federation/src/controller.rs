@@ -622,14 +622,17 @@ impl Controller {
             return Ok(true);
         }
         #[cfg(feature = "dds")]
-        if let Some(b) = &mut self.sync {
+        if self.sync.is_some() {
             let ready: Vec<String> = self
                 .members
                 .iter()
                 .filter(|m| m.phase == Phase::Ready)
                 .map(|m| m.name.to_string())
                 .collect();
-            return b.poll(&self.cfg.name, &ready);
+            let written = self.watermarks(None);
+            if let Some(b) = &mut self.sync {
+                return b.poll(&self.cfg.name, &ready, written);
+            }
         }
         let settle = std::env::var("TWIN_DDS_SETTLE_MS")
             .ok()

@@ -225,7 +225,8 @@ impl MemberDriver {
         #[cfg(feature = "dds")]
         if self.fed_state == FedState::Initialise {
             if let Some(s) = &mut self.sync {
-                progress |= s.poll()?;
+                let (ctx, me) = (&self.ctx, &self.name);
+                progress |= s.poll(|w| initial_missing(ctx, me, w))?;
             }
         }
         for s in self.states.take() {
@@ -435,6 +436,34 @@ impl MemberDriver {
         self.send(Report::Leave)?;
         self.finish()
     }
+}
+
+/// What of the initial watermarks `written` the transient-local readers of
+/// member `me` lack, one line each (for the discovery barrier).
+#[cfg(feature = "dds")]
+fn initial_missing(ctx: &Ctx, me: &str, written: &[Written]) -> Vec<String> {
+    let tracked: Vec<_> = ctx
+        .tracked
+        .lock()
+        .iter()
+        .filter_map(std::sync::Weak::upgrade)
+        .collect();
+    let mut out = Vec::new();
+    for w in written.iter().filter(|w| w.initial && *w.member != *me) {
+        for t in tracked
+            .iter()
+            .filter(|t| t.durable() && t.topic() == &*w.topic)
+        {
+            let got = t.received(&w.member, w.count);
+            if got < w.held && t.matched_with(&w.member) {
+                out.push(format!(
+                    "`{}`: {got} of {} initial samples of `{}`",
+                    w.topic, w.held, w.member
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// A driver stepped on the DDS delivery thread (see

@@ -48,6 +48,11 @@ pub struct SyncRequest {
     pub federation: String,
     /// The participants (member names and the controller's) to match with.
     pub participants: Vec<String>,
+    /// The members' watermarks for what they wrote while initialising
+    /// (see [`Written::initial`]): a member also waits until its
+    /// transient-local readers hold those samples, so that no member's
+    /// first step overwrites history a late-matched reader has yet to get.
+    pub written: Vec<Written>,
 }
 
 impl TopicType for SyncRequest {
