@@ -55,5 +55,9 @@ ddsperf_rtt 4096; twin_rtt 4096; twin_rtt 4096 vec; twin_rtt 4096 take
 ddsperf_tp
 twin_tp batch; twin_tp nobatch
 twin_tp batch take
-for n in 2 4 8; do "$T/dds_steps" "$n" 20000 thread; "$T/dds_steps" "$n" 20000; done
+# Steps/s: members on their thread, then on receive (the default), each
+# without data and with one sample per member and step (watermarks in play).
+for n in 2 4 8; do
+  for mode in "thread" "" "thread data" "data"; do "$T/dds_steps" "$n" 20000 $mode; done
+done
 INNER

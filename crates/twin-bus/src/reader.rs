@@ -127,6 +127,8 @@ impl<T: TopicType> Reader<T> {
     /// thread wake-up in between (the samples stay in the reader: the hook
     /// takes them). The hook must not block; it must not take the lock of
     /// anything that waits for this reader. Replaces any previous hook.
+    /// Hooks do not nest: data delivered by a write made inside a hook (to
+    /// a reader of this process) wakes that reader's waiters instead.
     ///
     /// Only the DDS backend delivers on a thread of its own; on the
     /// in-memory bus this installs nothing and returns `false`.
@@ -164,6 +166,17 @@ impl<T: TopicType> Reader<T> {
             ReaderInner::Memory { core, slot, .. } => core.reader_status(*slot, true),
             #[cfg(feature = "dds")]
             ReaderInner::Dds(r) => r.status(),
+        }
+    }
+
+    /// The participant names of the writers this reader is matched with
+    /// now (on DDS as discovery shows them: Twin names its writers after
+    /// their participant; a foreign writer may have no name).
+    pub fn matched_writer_names(&self) -> Vec<String> {
+        match &self.inner {
+            ReaderInner::Memory { core, slot, .. } => core.matched_writer_names(*slot),
+            #[cfg(feature = "dds")]
+            ReaderInner::Dds(r) => r.matched_writer_names(),
         }
     }
 

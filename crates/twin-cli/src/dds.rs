@@ -4,9 +4,9 @@
 //! member as a `twin member` process on this host. On several hosts, run
 //! `twin member …` on each with the same scenario and `TWIN_DDS_DOMAIN`.
 //! DDS settings come from `TWIN_DDS_DOMAIN`, `TWIN_DDS_INTERFACE`,
-//! `TWIN_DDS_PEERS` or Cyclone's `CYCLONEDDS_URI`. `TWIN_DDS_STEP_ON_RECEIVE=1`
-//! steps a member on Cyclone's delivery thread (faster for members with
-//! short steps; see `MemberDriver::step_on_receive`).
+//! `TWIN_DDS_PEERS` or Cyclone's `CYCLONEDDS_URI`. Members with short steps
+//! step on Cyclone's delivery thread (`MemberDriver::step_on_receive`);
+//! `TWIN_DDS_STEP_ON_RECEIVE=0` makes every step wait for the member's thread.
 
 use std::path::PathBuf;
 
@@ -58,7 +58,8 @@ mod imp {
                     .join(", ")
             )
         })?;
-        driver.step_on_receive(std::env::var("TWIN_DDS_STEP_ON_RECEIVE").is_ok_and(|v| v == "1"));
+        driver
+            .step_on_receive(std::env::var("TWIN_DDS_STEP_ON_RECEIVE").map_or(true, |v| v != "0"));
         let steps = driver
             .run_blocking()
             .with_context(|| format!("member `{}`", args.name))?;

@@ -217,6 +217,34 @@ fn a_sigkilled_member_is_detected_and_the_drop_policy_lets_the_run_finish() {
         rec.contains("\"t\":\"7.9"),
         "recording reached the end time"
     );
+    // Nothing of the survivors' reliable data is lost: the moving points
+    // recorded exactly as in an in-memory run of the same scenario.
+    let mem = tempfile::tempdir().unwrap();
+    let text = SCENARIO
+        .replace("ON_LOST", "drop")
+        .replace("end = \"5s\"", "end = \"8s\"");
+    std::fs::write(mem.path().join("s.toml"), text).unwrap();
+    let m = twin(
+        mem.path(),
+        &["run", "s.toml", "--quiet", "--no-dashboard"],
+        0,
+    );
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    let points = |r: &str| -> Vec<String> {
+        r.lines()
+            .filter(|l| l.contains("\"source\":\"points\""))
+            .map(str::to_owned)
+            .collect()
+    };
+    let want = points(&std::fs::read_to_string(mem.path().join("out/record.jsonl")).unwrap());
+    let got = points(&rec);
+    assert!(want.len() > 300, "{} points lines in memory", want.len());
+    assert!(
+        got == want,
+        "points lines: {} after the kill vs {} in memory",
+        got.len(),
+        want.len()
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use twin_bus::{Bus, DdsConfig, ReaderQos, TopicType, WriterQos};
 use twin_core::{SimDuration, SimTime};
-use twin_federation::proto::{MemberReport, Report, TimeGrant};
+use twin_federation::proto::{MemberReport, Report, TimeGrant, Written};
 use twin_federation::{FedState, FederationStatus, MemberStatus, TimeMode};
 
 #[test]
@@ -86,10 +86,18 @@ fn protocol_types_pass_cyclone_validation_of_their_declared_shape() {
                         dt: SimDuration::from_nanos(100),
                     },
                 },
+                written: vec![],
             },
             MemberReport {
                 member: "m2".into(),
                 report: Report::Ready,
+                written: vec![Written {
+                    member: "m2".into(),
+                    topic: "twin/demo/point/position".into(),
+                    count: 4,
+                    initial: true,
+                    held: 4,
+                }],
             },
             MemberReport {
                 member: "m3".into(),
@@ -98,10 +106,18 @@ fn protocol_types_pass_cyclone_validation_of_their_declared_shape() {
                     next: SimTime::MAX,
                     published_min: Some(SimTime::from_nanos(3)),
                 },
+                written: vec![Written {
+                    member: "m3".into(),
+                    topic: "twin/demo/tick".into(),
+                    count: 12,
+                    initial: false,
+                    held: 0,
+                }],
             },
             MemberReport {
                 member: "m4".into(),
                 report: Report::Leave,
+                written: vec![],
             },
         ],
     );
@@ -112,6 +128,13 @@ fn protocol_types_pass_cyclone_validation_of_their_declared_shape() {
             member: m,
             time: SimTime::from_nanos(7),
             round: 2,
+            after: vec![Written {
+                member: "m4".into(),
+                topic: "twin/demo/tick".into(),
+                count: 3,
+                initial: false,
+                held: 0,
+            }],
         }],
     );
     round_trip(

@@ -43,6 +43,23 @@ class ReportValue_Join(IdlStruct, typename="twin::federation::ReportValue_Join")
     mode: TimeMode
 
 
+def written_type(module):
+    """The watermark struct as declared in each topic type's own IDL module."""
+    @dataclass
+    class Written(IdlStruct, typename=f"twin::{module}::Written"):
+        member: str
+        topic: str
+        count: t.uint64
+        initial: bool
+        held: t.uint64
+    return Written
+
+
+ReportWritten = written_type("federation")
+GrantWritten = written_type("time")
+StateWritten = written_type("control")
+
+
 @dataclass
 class ReportValue_Completed(IdlStruct, typename="twin::federation::ReportValue_Completed"):
     granted: t.uint64
@@ -60,6 +77,7 @@ class Report(IdlStruct, typename="twin::federation::Report"):
     member: str
     key("member")
     report: ReportValue
+    written: t.sequence[ReportWritten]
 
 
 @dataclass
@@ -68,6 +86,7 @@ class Grant(IdlStruct, typename="twin::time::Grant"):
     key("member")
     time: t.uint64
     round: t.uint64
+    after: t.sequence[GrantWritten]
 
 
 class FedState(IdlEnum, typename="twin::control::FedState"):
@@ -83,6 +102,7 @@ class State(IdlStruct, typename="twin::control::State"):
     state: FedState
     time: t.uint64
     end: t.uint64
+    written: t.sequence[StateWritten]
 
 
 def main():
@@ -100,8 +120,8 @@ def main():
     while not reports.get_matched_subscriptions() and time.time() < end:
         time.sleep(0.01)
     reports.write(Report(member=name, report=ReportValue(
-        join=ReportValue_Join(mode=TimeMode(stepped=TimeMode_Stepped(dt=dt))))))
-    reports.write(Report(member=name, report=ReportValue(discriminator=1, value=None)))  # Ready
+        join=ReportValue_Join(mode=TimeMode(stepped=TimeMode_Stepped(dt=dt)))), written=[]))
+    reports.write(Report(member=name, report=ReportValue(discriminator=1, value=None), written=[]))  # Ready
     ended = False
     while not ended and time.time() < end:
         for s in states.take(N=64):
@@ -112,9 +132,9 @@ def main():
                 continue
             print(json.dumps({"granted": g.time, "round": g.round}), flush=True)
             reports.write(Report(member=name, report=ReportValue(completed=ReportValue_Completed(
-                granted=g.time, next=g.time + dt, published_min=[]))))
+                granted=g.time, next=g.time + dt, published_min=[])), written=[]))
         time.sleep(0.002)
-    reports.write(Report(member=name, report=ReportValue(discriminator=3, value=None)))  # Leave
+    reports.write(Report(member=name, report=ReportValue(discriminator=3, value=None), written=[]))  # Leave
     time.sleep(0.5)
     sys.exit(0 if ended else 4)
 

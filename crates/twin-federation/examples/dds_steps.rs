@@ -3,12 +3,14 @@
 //! each in its own process, Δt = 1 ms. Run inside a private network
 //! namespace (`scripts/netns-run`); see BENCHMARKS.md.
 //!
-//!   dds_steps N ROUNDS [thread]   controller + N member processes; prints steps/s
-//!   dds_steps member NAME [thread] one member (started by the controller)
+//!   dds_steps N ROUNDS [thread] [data]   controller + N member processes; prints steps/s
+//!   dds_steps member NAME [thread] [data] one member (started by the controller)
 //!
-//! Members step on the DDS delivery thread (`MemberDriver::step_on_receive`)
-//! unless `thread` is given (then they step on their own thread, woken by a
-//! wait set, the default of `twin member`).
+//! Members step on the DDS delivery thread (`MemberDriver::step_on_receive`,
+//! the default of `twin member`) unless `thread` is given (then they step on
+//! their own thread, woken by a wait set). With `data`, each member also
+//! writes one sample per step on a shared reliable topic and reads the
+//! others' (so grants carry watermarks and members wait for the data).
 //!
 //! Steps/s counts grant rounds from the first round after every member was
 //! granted to the end, so process start-up and discovery are excluded.
@@ -17,7 +19,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use twin_bus::{Bus, DdsConfig};
+use serde::{Deserialize, Serialize};
+use twin_bus::{Bus, DdsConfig, ReaderQos, TopicType, WriterQos};
 use twin_core::{Epoch, SimDuration, SimTime};
 use twin_federation::*;
 
@@ -27,6 +30,43 @@ impl Member for Nop {
         Ok(())
     }
     fn advance(&mut self, _: &mut Ctx, _: SimTime) -> Result<Next, MemberError> {
+        Ok(Next::Default)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Val {
+    n: u64,
+}
+impl TopicType for Val {
+    const TYPE_NAME: &'static str = "bench::federation::Val";
+    type Key = ();
+    fn key(&self) {}
+}
+
+/// Writes its step count each step and takes what the others wrote.
+#[derive(Default)]
+struct Data {
+    n: u64,
+    got: u64,
+    w: Option<TimedWriter<Val>>,
+    r: Option<TimedReader<Val>>,
+}
+impl Member for Data {
+    fn init(&mut self, ctx: &mut Ctx) -> Result<(), MemberError> {
+        let topic = "bench/steps/data";
+        self.w = Some(ctx.writer(topic, WriterQos::default().reliable().keep_all())?);
+        self.r = Some(ctx.reader(topic, ReaderQos::default().reliable().keep_all())?);
+        Ok(())
+    }
+    fn advance(&mut self, ctx: &mut Ctx, _: SimTime) -> Result<Next, MemberError> {
+        if let Some(r) = &mut self.r {
+            self.got += r.take(ctx).len() as u64;
+        }
+        self.n += 1;
+        if let Some(w) = &self.w {
+            w.write(ctx, Val { n: self.n })?;
+        }
         Ok(Next::Default)
     }
 }
@@ -66,22 +106,31 @@ fn main() {
         let mut d = MemberDriver::new(
             bus.participant(name),
             TimeMode::Stepped { dt: DT },
-            Box::new(Nop),
+            if args.iter().any(|a| a == "data") {
+                Box::new(Data::default())
+            } else {
+                Box::new(Nop)
+            },
             c.epoch,
             c.seed,
             c.liveliness_lease,
         )
         .expect("member");
-        d.step_on_receive(args.get(2).map(String::as_str) != Some("thread"));
+        d.step_on_receive(!args.iter().any(|a| a == "thread"));
         d.run_blocking().expect("member run");
         return;
     }
     let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(4);
     let rounds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    let mode = if args.get(2).map(String::as_str) == Some("thread") {
+    let mode = if args.iter().skip(2).any(|a| a == "thread") {
         "thread"
     } else {
         "receive"
+    };
+    let data = if args.iter().skip(2).any(|a| a == "data") {
+        "data"
+    } else {
+        "nodata"
     };
     let names: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
     let mut fed = Federation::controller_only(bus(), config(rounds), names.clone()).unwrap();
@@ -90,7 +139,7 @@ fn main() {
         .iter()
         .map(|m| {
             Command::new(&exe)
-                .args(["member", m, mode])
+                .args(["member", m, mode, data])
                 .stdin(Stdio::null())
                 .spawn()
                 .unwrap()
@@ -114,7 +163,7 @@ fn main() {
     let steps = s.rounds - r0;
     let secs = (end - t0).as_secs_f64();
     println!(
-        "dds_steps: {n} member processes (stepping on {mode}), {steps} grant rounds in {secs:.3} s = {:.0} steps/s \
+        "dds_steps: {n} member processes (stepping on {mode}, {data}), {steps} grant rounds in {secs:.3} s = {:.0} steps/s \
          (whole run {:.3} s incl. start-up)",
         steps as f64 / secs,
         s.wall.as_secs_f64()

@@ -76,6 +76,8 @@ struct Rec {
     last_report: Instant,
     pending_data: Option<SimTime>,
     grants: Option<Writer<TimeGrant>>,
+    /// Its watermarks as of its last completion.
+    written: Vec<Written>,
 }
 
 impl Rec {
@@ -296,11 +298,23 @@ impl Controller {
             state: self.state,
             time: self.time,
             end: self.cfg.end,
+            written: self.watermarks(None),
         };
         if let Err(e) = self.state_w.write(s) {
             tracing::error!("cannot broadcast federation state: {e}");
         }
         self.publish_status();
+    }
+
+    /// Every member's watermarks but `except`'s; a lost member's are left
+    /// out (nothing more of it will arrive).
+    fn watermarks(&self, except: Option<usize>) -> Vec<Written> {
+        self.members
+            .iter()
+            .enumerate()
+            .filter(|(k, m)| Some(*k) != except && m.phase != Phase::Lost)
+            .flat_map(|(_, m)| m.written.iter().cloned())
+            .collect()
     }
 
     fn set_state(&mut self, s: FedState) {
@@ -433,6 +447,7 @@ impl Controller {
             last_report: Instant::now(),
             pending_data: None,
             grants,
+            written: Vec::new(),
         };
         match self.by_name.get(name) {
             Some(&i) => self.members[i] = rec,
@@ -473,6 +488,7 @@ impl Controller {
         match r.report {
             Report::Join { .. } => unreachable!("handled above"),
             Report::Ready => {
+                self.members[i].written = r.written;
                 let m = &self.members[i];
                 self.members[i].phase = if self.state == FedState::Initialise {
                     Phase::Ready
@@ -487,6 +503,7 @@ impl Controller {
             } => {
                 let m = &mut self.members[i];
                 m.completed = granted;
+                m.written = r.written;
                 m.phase = Phase::Waiting(next.max(granted));
                 if m.pending_data.is_some_and(|p| p < granted) {
                     m.pending_data = None;
@@ -605,14 +622,17 @@ impl Controller {
             return Ok(true);
         }
         #[cfg(feature = "dds")]
-        if let Some(b) = &mut self.sync {
+        if self.sync.is_some() {
             let ready: Vec<String> = self
                 .members
                 .iter()
                 .filter(|m| m.phase == Phase::Ready)
                 .map(|m| m.name.to_string())
                 .collect();
-            return b.poll(&self.cfg.name, &ready);
+            let written = self.watermarks(None);
+            if let Some(b) = &mut self.sync {
+                return b.poll(&self.cfg.name, &ready, written);
+            }
         }
         let settle = std::env::var("TWIN_DDS_SETTLE_MS")
             .ok()
@@ -722,6 +742,7 @@ impl Controller {
                 any = true;
             }
             let round = self.rounds;
+            let after = self.watermarks(Some(k));
             let m = &mut self.members[k];
             m.phase = Phase::Busy(r);
             if m.pending_data.is_some_and(|p| p < r) {
@@ -731,6 +752,7 @@ impl Controller {
                 member: m.name.clone(),
                 time: r,
                 round,
+                after,
             };
             if self.cfg.record_grants {
                 self.log.push(GrantRecord {

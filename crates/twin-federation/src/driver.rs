@@ -6,6 +6,11 @@ use twin_core::{Epoch, SimTime};
 
 use crate::{member::Ctx, proto::*, FederationError, Member, MemberError, Next};
 
+/// Default bound on waiting for data a grant's watermarks promise.
+const DATA_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Steps longer than this (wall time) are not run on the delivery thread.
+const SHORT_STEP: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// What one [`MemberDriver::poll`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DriverPoll {
@@ -31,6 +36,18 @@ pub struct MemberDriver {
     steps: u64,
     name: std::sync::Arc<str>,
     grant_buf: Vec<twin_bus::Sample<TimeGrant>>,
+    /// Grants received, not yet stepped (waiting for data, see [`Written`]).
+    queued: std::collections::VecDeque<TimeGrant>,
+    /// The watermarks the end state carried.
+    final_written: Vec<Written>,
+    /// Whether [`MemberDriver::poll`] may block waiting for data.
+    may_block: bool,
+    /// Set when a poll that may not block left a grant to the caller's
+    /// thread (data missing, or the member's steps are long).
+    stalled: bool,
+    /// Wall time of the member's last `advance` (MAX before the first).
+    last_advance: std::time::Duration,
+    data_wait: std::time::Duration,
     join_wait: Option<std::time::Instant>,
     on_receive: bool,
     #[cfg(feature = "dds")]
@@ -83,8 +100,14 @@ impl MemberDriver {
             steps: 0,
             name: participant_name.into(),
             grant_buf: Vec::new(),
+            queued: std::collections::VecDeque::new(),
+            final_written: Vec::new(),
+            may_block: true,
+            stalled: false,
+            last_advance: std::time::Duration::MAX,
+            data_wait: DATA_WAIT,
             join_wait: None,
-            on_receive: false,
+            on_receive: true,
             #[cfg(feature = "dds")]
             sync,
         })
@@ -107,26 +130,31 @@ impl MemberDriver {
         &self.ctx.participant
     }
 
+    /// How long a step may wait for other members' data that their reports
+    /// say was written (default 10 s); then the member fails with
+    /// [`FederationError::DataMissing`].
+    pub fn data_wait(&mut self, d: std::time::Duration) {
+        self.data_wait = d;
+    }
+
     /// On DDS, lets [`MemberDriver::run_blocking`] step the member right on
-    /// the bus's delivery thread when a grant arrives (no wake-up
-    /// of the driver's thread between grant and report: about twice the
-    /// steps/s of a member with little work per step). Off by default: the
-    /// member's `advance` then runs on Cyclone's receive thread, which
-    /// handles nothing else meanwhile (not even acknowledgements of the
-    /// member's own reliable writes), so it suits members whose steps are
-    /// short and write little. No effect on the in-memory bus.
+    /// the bus's delivery thread when a grant arrives (no wake-up of the
+    /// driver's thread between grant and report: about twice the steps/s of
+    /// a member with little work per step). On by default. The member's
+    /// `advance` then runs on Cyclone's receive thread, which handles
+    /// nothing else meanwhile (not even acknowledgements of the member's
+    /// own reliable writes), so only short steps run there: a grant is
+    /// handed to the driver's thread when the member's previous step took
+    /// longer than 1 ms of wall time (and for the first step). No effect
+    /// on the in-memory bus.
     ///
-    /// Order: a member stepped on arrival of a grant must already hold the
-    /// data other members wrote before they reported. Cyclone receives
-    /// multicast and unicast on separate threads, so data sent by multicast
-    /// can be overtaken by a grant sent by unicast; the same race exists
-    /// when the driver's thread steps, only made less likely by its wake-up.
-    /// Measured: the distributed demo (`twin run --distributed` with
-    /// `TWIN_DDS_STEP_ON_RECEIVE=1`) recorded 3–5 fewer lines than in
-    /// memory, its untimed recorder ending before the last samples landed:
-    /// in 3 of 5 runs while state changes were also handled on arrival, in
-    /// 1 of 10 with grants only (as now). So this mode stays opt-in until
-    /// data and control are ordered end to end.
+    /// Order: data and grants travel by different writers (and Cyclone
+    /// receives multicast and unicast on separate threads), so a grant can
+    /// overtake the data other members wrote before they reported. Each
+    /// grant therefore carries the other members' watermarks
+    /// ([`TimeGrant::after`]) and the member steps only once its readers
+    /// hold those samples; when they do not yet, the grant is handed to
+    /// the caller's thread, which waits on the readers.
     pub fn step_on_receive(&mut self, on: bool) {
         self.on_receive = on;
     }
@@ -139,9 +167,15 @@ impl MemberDriver {
     }
 
     fn send(&self, report: Report) -> Result<(), FederationError> {
+        let written = match report {
+            Report::Ready => self.ctx.written(&self.name, true),
+            Report::Completed { .. } => self.ctx.written(&self.name, false),
+            Report::Join { .. } | Report::Leave => Vec::new(),
+        };
         let r = MemberReport {
             member: std::sync::Arc::clone(&self.name),
             report,
+            written,
         };
         self.reports.write(r).map_err(|e| FederationError::Report {
             member: self.ctx.name().to_owned(),
@@ -191,11 +225,15 @@ impl MemberDriver {
         #[cfg(feature = "dds")]
         if self.fed_state == FedState::Initialise {
             if let Some(s) = &mut self.sync {
-                progress |= s.poll()?;
+                let (ctx, me) = (&self.ctx, &self.name);
+                progress |= s.poll(|w| initial_missing(ctx, me, w))?;
             }
         }
         for s in self.states.take() {
             let Some(st) = s.value else { continue };
+            if st.state == FedState::Ended {
+                self.final_written = st.written;
+            }
             if st.state != self.fed_state {
                 self.fed_state = st.state;
                 self.member.on_state(&mut self.ctx, st.state);
@@ -205,13 +243,40 @@ impl MemberDriver {
         if let Some(grants) = &self.grants {
             let mut buf = std::mem::take(&mut self.grant_buf);
             grants.take_into(&mut buf, usize::MAX);
-            for g in buf.drain(..) {
-                let Some(g) = g.value else { continue };
+            self.queued.extend(buf.drain(..).filter_map(|g| g.value));
+            self.grant_buf = buf;
+            while !self.queued.is_empty() {
+                let after = std::mem::take(&mut self.queued[0].after);
+                if !self.await_written(&after)? {
+                    self.queued[0].after = after;
+                    self.stalled = true;
+                    return Ok(DriverPoll::Idle);
+                }
+                if !self.may_block && self.last_advance > SHORT_STEP {
+                    self.stalled = true; // a long step: not on the delivery thread
+                    return Ok(DriverPoll::Idle);
+                }
+                let Some(g) = self.queued.pop_front() else {
+                    break;
+                };
                 self.ctx.now = g.time;
+                let began = std::time::Instant::now();
                 let next = match self.member.advance(&mut self.ctx, g.time) {
                     Ok(n) => n,
                     Err(e) => return Err(self.fail(e)),
                 };
+                self.last_advance = began.elapsed();
+                if self.steps == 0 {
+                    for t in self
+                        .ctx
+                        .tracked
+                        .lock()
+                        .iter()
+                        .filter_map(std::sync::Weak::upgrade)
+                    {
+                        t.settle();
+                    }
+                }
                 let next = match (self.ctx.mode, next) {
                     (TimeMode::Stepped { dt }, _) => g.time.saturating_add(dt),
                     (_, Next::At(t)) => t.max(g.time),
@@ -230,13 +295,18 @@ impl MemberDriver {
                     return Ok(DriverPoll::Done);
                 }
             }
-            self.grant_buf = buf;
         } else if self.fed_state == FedState::Running {
             if let Err(e) = self.member.react(&mut self.ctx) {
                 return Err(self.fail(e));
             }
         }
         if self.fed_state == FedState::Ended {
+            let after = std::mem::take(&mut self.final_written);
+            if !self.await_written(&after)? {
+                self.final_written = after;
+                self.stalled = true;
+                return Ok(DriverPoll::Idle);
+            }
             return self.finish().map(|()| DriverPoll::Done);
         }
         Ok(if progress {
@@ -244,6 +314,74 @@ impl MemberDriver {
         } else {
             DriverPoll::Idle
         })
+    }
+
+    /// Whether the member's readers hold every sample `after` promises
+    /// (other members' writes on topics it reads from writers it is
+    /// matched with). On DDS only: in memory a write is delivered before
+    /// it returns. When [`Self::may_block`] is set, waits on the readers
+    /// for at most the data wait; otherwise answers at once.
+    fn await_written(&mut self, after: &[Written]) -> Result<bool, FederationError> {
+        if after.is_empty() || !self.ctx.participant.bus().is_dds() {
+            return Ok(true);
+        }
+        let tracked: Vec<_> = self
+            .ctx
+            .tracked
+            .lock()
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .collect();
+        let missing = || {
+            for w in after.iter().filter(|w| *w.member != *self.name) {
+                let readers = tracked
+                    .iter()
+                    .filter(|t| t.topic() == &*w.topic && (!w.initial || t.durable()));
+                for t in readers {
+                    // Historical samples of a late-matched reader may come
+                    // after live ones: count them instead of the sequence.
+                    let (seen, want) = if w.initial {
+                        (t.received(&w.member, w.count), w.held)
+                    } else {
+                        (t.seen(&w.member), w.count)
+                    };
+                    if seen < want && t.matched_with(&w.member) {
+                        return Some((w, seen, want));
+                    }
+                }
+            }
+            None
+        };
+        let Some(_) = missing() else {
+            return Ok(true);
+        };
+        if !self.may_block {
+            return Ok(false);
+        }
+        let mut ws = twin_bus::WaitSet::new();
+        for t in &tracked {
+            ws.attach(t.condition());
+        }
+        let start = std::time::Instant::now();
+        loop {
+            let Some((w, seen, want)) = missing() else {
+                return Ok(true);
+            };
+            let waited = start.elapsed();
+            if waited >= self.data_wait {
+                return Err(FederationError::DataMissing {
+                    member: self.ctx.name().to_owned(),
+                    from: w.member.to_string(),
+                    topic: w.topic.to_string(),
+                    expected: want,
+                    seen,
+                    waited,
+                });
+            }
+            // Woken by arrivals; the bound re-checks matches (a writer that
+            // died is unmatched and no longer waited for).
+            let _ = ws.wait((self.data_wait - waited).min(std::time::Duration::from_millis(50)));
+        }
     }
 
     /// Ends the member: calls [`Member::finish`] once.
@@ -298,6 +436,34 @@ impl MemberDriver {
         self.send(Report::Leave)?;
         self.finish()
     }
+}
+
+/// What of the initial watermarks `written` the transient-local readers of
+/// member `me` lack, one line each (for the discovery barrier).
+#[cfg(feature = "dds")]
+fn initial_missing(ctx: &Ctx, me: &str, written: &[Written]) -> Vec<String> {
+    let tracked: Vec<_> = ctx
+        .tracked
+        .lock()
+        .iter()
+        .filter_map(std::sync::Weak::upgrade)
+        .collect();
+    let mut out = Vec::new();
+    for w in written.iter().filter(|w| w.initial && *w.member != *me) {
+        for t in tracked
+            .iter()
+            .filter(|t| t.durable() && t.topic() == &*w.topic)
+        {
+            let got = t.received(&w.member, w.count);
+            if got < w.held && t.matched_with(&w.member) {
+                out.push(format!(
+                    "`{}`: {got} of {} initial samples of `{}`",
+                    w.topic, w.held, w.member
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// A driver stepped on the DDS delivery thread (see
@@ -365,8 +531,19 @@ impl OnReceive {
         if hook && !d.joined {
             return false; // joining waits for discovery: the caller's thread does it
         }
+        d.may_block = !hook;
+        d.stalled = false;
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.poll()));
+        d.may_block = true;
         let end = match r {
+            Ok(Ok(DriverPoll::Progress | DriverPoll::Idle)) if hook && d.stalled => {
+                // Data the grant promises has not landed (this thread may be
+                // the one to deliver it), or the step is long: the caller's
+                // thread does it.
+                drop(g);
+                self.wake.set(true);
+                return true;
+            }
             Ok(Ok(DriverPoll::Progress)) => return true,
             Ok(Ok(DriverPoll::Idle)) => return hook,
             Ok(Ok(DriverPoll::Done)) => Ok(d.steps),

@@ -57,7 +57,9 @@ pub use controller::{
 };
 pub use driver::{DriverPoll, MemberDriver};
 pub use member::{Ctx, Member, MemberError, Next, TimedReader, TimedWriter};
-pub use proto::{Command, ControlState, FedState, FederationStatus, MemberStatus, TimeMode};
+pub use proto::{
+    Command, ControlState, FedState, FederationStatus, MemberStatus, TimeMode, Written,
+};
 pub use runtime::{CommandSender, Federation, FederationConfig, MemberSpec, RunEvent, RunSummary};
 
 /// Errors of the federation runtime.
@@ -101,6 +103,25 @@ pub enum FederationError {
     /// message names who and what).
     #[error("discovery barrier: {0}")]
     Discovery(String),
+    /// Data that another member reported as written did not reach this
+    /// member's reader in time (DDS).
+    #[error(
+        "member `{member}`: sample {expected} of `{from}` on `{topic}` not received after {waited:?} (have {seen})"
+    )]
+    DataMissing {
+        /// The waiting member.
+        member: String,
+        /// The writing member.
+        from: String,
+        /// Topic.
+        topic: String,
+        /// The watermark: the writer's count of samples.
+        expected: u64,
+        /// The highest sequence number received from it.
+        seen: u64,
+        /// How long the member waited.
+        waited: std::time::Duration,
+    },
     /// A member thread could not be started.
     #[error("cannot start member thread: {0}")]
     Thread(String),

@@ -48,6 +48,11 @@ pub struct SyncRequest {
     pub federation: String,
     /// The participants (member names and the controller's) to match with.
     pub participants: Vec<String>,
+    /// The members' watermarks for what they wrote while initialising
+    /// (see [`Written::initial`]): a member also waits until its
+    /// transient-local readers hold those samples, so that no member's
+    /// first step overwrites history a late-matched reader has yet to get.
+    pub written: Vec<Written>,
 }
 
 impl TopicType for SyncRequest {
@@ -109,6 +114,10 @@ pub struct ControlState {
     pub time: SimTime,
     /// Scheduled end time.
     pub end: SimTime,
+    /// What every member had written when this state was sent (see
+    /// [`Written`]): an untimed member that sees the end waits for these
+    /// samples before its last look at the data.
+    pub written: Vec<Written>,
 }
 
 impl TopicType for ControlState {
@@ -199,6 +208,12 @@ pub struct MemberReport {
     pub member: Arc<str>,
     /// The report.
     pub report: Report,
+    /// With `Ready` and `Completed`: how many samples the member has
+    /// written so far, per topic (its watermarks, `member` its own name).
+    /// With `Ready` only what it wrote on transient-local topics, flagged
+    /// `initial`: samples written before a volatile reader matched never
+    /// reach it, so those are not promised.
+    pub written: Vec<Written>,
 }
 
 impl TopicType for MemberReport {
@@ -219,6 +234,36 @@ pub struct TimeGrant {
     pub time: SimTime,
     /// The controller's grant round.
     pub round: u64,
+    /// The other members' watermarks as of their last reports: the member
+    /// steps only once its readers hold these samples (on DDS, where data
+    /// and grants travel by different writers and may arrive out of order).
+    pub after: Vec<Written>,
+}
+
+/// A sequence watermark: `member` has written `count` samples on `topic`
+/// (the sequence number of its latest sample there, counted by its timed
+/// writers). A reader that has received sample `count` of that member's
+/// writer on a reliable topic holds every earlier one too, since reliable
+/// delivery is in order per writer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written {
+    /// The writing member (its participant name).
+    pub member: Arc<str>,
+    /// The topic.
+    pub topic: Arc<str>,
+    /// Samples written on it so far (the latest sequence number).
+    pub count: u64,
+    /// Written during initialisation (before time started, perhaps before
+    /// discovery matched the readers): promised only to transient-local
+    /// keep-all readers, which receive what was written before they
+    /// matched. A late-matched reader may get its historical samples after
+    /// live ones, so it counts those numbered up to `count` instead of
+    /// comparing sequence numbers: it waits for `held` of them, what the
+    /// writer's history holds (per instance, at most its depth).
+    pub initial: bool,
+    /// With `initial`: samples numbered up to `count` a late-matched
+    /// reader receives; otherwise 0.
+    pub held: u64,
 }
 
 impl TopicType for TimeGrant {

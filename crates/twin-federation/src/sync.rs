@@ -73,6 +73,7 @@ impl SyncBarrier {
         &mut self,
         federation: &str,
         members: &[String],
+        written: Vec<Written>,
     ) -> Result<bool, FederationError> {
         let started = match self.started {
             Some(t) => t,
@@ -82,6 +83,7 @@ impl SyncBarrier {
                 let req = SyncRequest {
                     federation: federation.to_owned(),
                     participants,
+                    written,
                 };
                 self.requests
                     .write(req)
@@ -146,8 +148,9 @@ pub(crate) struct SyncResponder {
     reports: Writer<SyncReport>,
     observer: DomainObserver,
     member: String,
-    /// Participants to match with, and when we last reported.
-    pending: Option<(BTreeSet<String>, Option<Instant>)>,
+    /// Participants to match with, initial watermarks to hold, and when we
+    /// last reported.
+    pending: Option<(BTreeSet<String>, Vec<Written>, Option<Instant>)>,
 }
 
 impl SyncResponder {
@@ -165,22 +168,34 @@ impl SyncResponder {
         }))
     }
 
-    /// Answers a request once this member's endpoints are all matched.
-    /// Returns whether it sent anything.
-    pub(crate) fn poll(&mut self) -> Result<bool, FederationError> {
+    /// Answers a request once this member's endpoints are all matched and
+    /// `missing` (what of the given initial watermarks its readers lack,
+    /// one line each) is empty. Returns whether it sent anything.
+    pub(crate) fn poll(
+        &mut self,
+        missing: impl Fn(&[Written]) -> Vec<String>,
+    ) -> Result<bool, FederationError> {
         for s in self.requests.take() {
             if let Some(r) = s.value {
-                self.pending = Some((r.participants.into_iter().collect(), None));
+                self.pending = Some((r.participants.into_iter().collect(), r.written, None));
             }
         }
-        let Some((peers, last)) = &mut self.pending else {
+        let Some((peers, written, last)) = &mut self.pending else {
             return Ok(false);
         };
-        let gaps = self.observer.unmatched(|e| {
-            e.participant_name
-                .as_ref()
-                .is_some_and(|n| peers.contains(n))
-        });
+        let mut gaps: Vec<String> = self
+            .observer
+            .unmatched(|e| {
+                e.participant_name
+                    .as_ref()
+                    .is_some_and(|n| peers.contains(n))
+            })
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if gaps.is_empty() {
+            gaps = missing(written);
+        }
         let send = gaps.is_empty() || last.is_none_or(|t| t.elapsed() >= REPORT_EVERY);
         if !send {
             return Ok(false);
@@ -189,7 +204,7 @@ impl SyncResponder {
         let done = gaps.is_empty();
         let r = SyncReport {
             member: self.member.clone(),
-            unmatched: gaps.iter().map(ToString::to_string).collect(),
+            unmatched: gaps,
         };
         self.reports.write(r).map_err(|e| FederationError::Report {
             member: self.member.clone(),

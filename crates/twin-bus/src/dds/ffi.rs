@@ -22,7 +22,7 @@ use cyclors as c;
 
 mod builtin;
 
-pub(crate) use builtin::{matched_guids, BuiltinReaders};
+pub(crate) use builtin::{matched_guids, matched_handles, BuiltinReaders};
 
 use super::ops::Descriptor;
 use crate::qos::{Durability, History, Liveliness, Ownership, Reliability};

@@ -114,6 +114,14 @@ impl<T: TopicType> DdsReader<T> {
         Ok(DdsReader { sh })
     }
 
+    pub(crate) fn matched_writer_names(&self) -> Vec<String> {
+        let e = self.sh.entity.read();
+        ffi::matched_handles(&e, true)
+            .into_iter()
+            .filter_map(|h| ffi::writer_participant(&e, h).and_then(|(_, n)| n))
+            .collect()
+    }
+
     pub(crate) fn set_data_hook(&self, hook: super::topic::DataHook) {
         *self.sh.cb.hook.write() = Some(hook);
     }

@@ -402,6 +402,11 @@ impl<K> Default for Book<K> {
 /// Runs on the delivery thread when data arrives; `true`: handled, wake no one.
 pub(crate) type DataHook = Arc<dyn Fn() -> bool + Send + Sync>;
 
+std::thread_local! {
+    /// Set while this thread runs a reader's data hook.
+    static IN_HOOK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 pub(super) struct ReaderCallbacks<T: TopicType> {
     pub(super) notify: Notify,
     pub(super) names: Arc<Mutex<HashMap<ParticipantId, String>>>,
@@ -549,9 +554,21 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
                 drop(l);
                 let hook = self.hook.read().clone();
                 // A panic must not unwind into Cyclone's C code: it counts
-                // as "not handled" and the waiters are woken.
+                // as "not handled" and the waiters are woken. A hook is not
+                // run inside another one on the same thread (a write in a
+                // hook delivers synchronously to readers of this process):
+                // Cyclone's listeners are not re-entrant, so a chain of
+                // hooks writing back to a reader whose hook is running up
+                // the stack would wait for itself.
                 let handled = hook.is_some_and(|h| {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h())).unwrap_or(false)
+                    IN_HOOK.with(|busy| {
+                        if busy.replace(true) {
+                            return false;
+                        }
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h()));
+                        busy.set(false);
+                        r.unwrap_or(false)
+                    })
                 });
                 if !handled {
                     self.notify.wake(None);

@@ -129,6 +129,19 @@ impl<T: TopicType> TopicCore<T> {
             .is_some_and(|re| re.live() > 0 || !re.events.is_empty())
     }
 
+    /// The participant names of the writers reader `r` is matched with.
+    pub(crate) fn matched_writer_names(&self, r: u32) -> Vec<String> {
+        let st = self.state.lock();
+        let Some(re) = st.readers[r as usize].as_ref() else {
+            return Vec::new();
+        };
+        re.matched
+            .iter()
+            .filter_map(|&w| st.writers[w as usize].as_ref())
+            .map(|we| we.part.name.clone())
+            .collect()
+    }
+
     /// Reader `r`'s statuses; `reset` clears the change counters (DDS get_*_status).
     pub(crate) fn reader_status(&self, r: u32, reset: bool) -> ReaderStatus {
         let mut st = self.state.lock();

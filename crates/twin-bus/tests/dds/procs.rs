@@ -244,6 +244,44 @@ fn procs_python_publisher_reaches_twin_reader_keyed() {
 }
 
 #[test]
+fn procs_python_impostors_are_dropped_and_the_twin_reader_keeps_working() {
+    if role().is_some() || !in_netns() {
+        return;
+    }
+    let bus = bus(3);
+    let p = bus.participant("twin-sub");
+    let t = p.topic::<Reading>("twin/test/interop").unwrap();
+    let q = ReaderQos::default().reliable().keep_all().transient_local();
+    let r = p.reader(&t, q).unwrap();
+    // Ten samples cut short or with a 4 GB string length, from two foreign
+    // participants under Twin's type name, then ten good ones. They reach
+    // this process: Cyclone checks each against Twin's type descriptor and
+    // logs "deserialization twin/test/interop/test::Reading failed".
+    let mut py = Command::new(python())
+        .args([&script(), "garbage", "3", "10"])
+        .spawn()
+        .unwrap();
+    let mut got = Vec::new();
+    let end = Instant::now() + Duration::from_secs(40);
+    while got.len() < 10 && Instant::now() < end {
+        if let Ok(v) = r.take_timeout(Duration::from_millis(200)) {
+            got.extend(v.into_iter().filter_map(|s| s.value));
+        }
+    }
+    assert!(py.wait().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    got.extend(r.take().into_iter().filter_map(|s| s.value));
+    got.sort_by_key(|v| v.seq);
+    let seqs: Vec<u64> = got.iter().map(|v| v.seq).collect();
+    assert_eq!(
+        seqs,
+        (0..10).collect::<Vec<_>>(),
+        "only the good samples: {got:?}"
+    );
+    assert!(got.iter().all(|v| v.name == format!("py-{}", v.seq)));
+}
+
+#[test]
 fn procs_twin_writer_reaches_python_subscriber_keyed() {
     if role().is_some() || !in_netns() {
         return;

@@ -174,3 +174,35 @@ fn matched_status_condition_fires_on_new_writer() {
     let _w = p.writer(&t, WriterQos::default()).unwrap();
     assert_eq!(ws.wait(Duration::from_millis(100)).unwrap(), vec![0]);
 }
+
+#[test]
+fn matched_writer_names_follow_matching_and_partitions() {
+    let bus = Bus::in_memory();
+    let (a, b, c) = (
+        bus.participant("a"),
+        bus.participant("b"),
+        bus.participant("c"),
+    );
+    let r = a
+        .reader(
+            &a.topic::<Pt>("twin/test/names").unwrap(),
+            ReaderQos::default().partitions(["p1"]),
+        )
+        .unwrap();
+    assert!(r.matched_writer_names().is_empty());
+    let wb = b
+        .writer(
+            &b.topic::<Pt>("twin/test/names").unwrap(),
+            WriterQos::default().partitions(["p1"]),
+        )
+        .unwrap();
+    let _wc = c
+        .writer(
+            &c.topic::<Pt>("twin/test/names").unwrap(),
+            WriterQos::default().partitions(["p2"]),
+        )
+        .unwrap();
+    assert_eq!(r.matched_writer_names(), vec!["b".to_string()]);
+    drop(wb);
+    assert!(r.matched_writer_names().is_empty());
+}

@@ -242,9 +242,9 @@ unsafe fn endpoint_qos(q: *const c::dds_qos_t) -> RawEndpointQos {
     r
 }
 
-/// The GUIDs of the remote (or local) endpoints `e` is matched with: the
-/// writers of a reader, or the readers of a writer.
-pub(crate) fn matched_guids(e: &Entity, is_reader: bool) -> Vec<[u8; 16]> {
+/// The instance handles of the endpoints `e` is matched with: the writers
+/// of a reader, or the readers of a writer.
+pub(crate) fn matched_handles(e: &Entity, is_reader: bool) -> Vec<c::dds_instance_handle_t> {
     let mut hs: Vec<c::dds_instance_handle_t> = vec![0; 64];
     loop {
         // SAFETY: `hs` has room for `hs.len()` handles; Cyclone returns the
@@ -266,7 +266,14 @@ pub(crate) fn matched_guids(e: &Entity, is_reader: bool) -> Vec<[u8; 16]> {
         hs.truncate(n as usize);
         break;
     }
-    hs.into_iter()
+    hs
+}
+
+/// The GUIDs of the remote (or local) endpoints `e` is matched with: the
+/// writers of a reader, or the readers of a writer.
+pub(crate) fn matched_guids(e: &Entity, is_reader: bool) -> Vec<[u8; 16]> {
+    matched_handles(e, is_reader)
+        .into_iter()
         .filter_map(|h| {
             // SAFETY: on success Cyclone returns an endpoint we own; we copy
             // its key and free it.
