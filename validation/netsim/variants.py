@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Summarises run_variants.sh output against ns-3 (results/ns3.jsonl).
 
-Usage: variants.py PROTO N  (reads results/variants-PROTO-N.jsonl)
+Usage: variants.py PROTO N [T]  (reads results/variants-PROTO-N.jsonl, or
+with T the shortened runs results/variants-PROTO-N-Ts.jsonl against the ns-3
+lines of results/nN-Ts.jsonl)
 Prints a Markdown table, one row per variant and one for ns-3: runs,
 delivery (mean ± 95 % CI, difference to ns-3 and Welch p), mean delay
 (± CI, ratio to ns-3), control packets and the per-type counts of
@@ -16,8 +18,10 @@ from compare import AODV_TYPES, OLSR_TYPES, RES, ci, load, welch
 
 def main():
     proto, n = sys.argv[1].upper(), int(sys.argv[2])
-    ns3 = [r for r in load(RES / "ns3.jsonl") if r["protocol"].upper() == proto and r["nodes"] == n]
-    rows = load(RES / f"variants-{proto.lower()}-{n}.jsonl")
+    suffix = f"-{sys.argv[3]}s" if len(sys.argv) > 3 else ""
+    ns3_file = RES / (f"n{n}{suffix}.jsonl" if suffix else "ns3.jsonl")
+    ns3 = [r for r in load(ns3_file) if r["sim"].startswith("ns-3") and r["protocol"].upper() == proto and r["nodes"] == n]
+    rows = load(RES / f"variants-{proto.lower()}-{n}{suffix}.jsonl")
     variants = list(dict.fromkeys(r["variant"] for r in rows))
     types = AODV_TYPES if proto == "AODV" else OLSR_TYPES
     head = ["simulator / variant", "runs", "PDR", "PDR − ns-3 (p)", "mean delay ms", "delay / ns-3 (p)", "control pkts"]
