@@ -30,6 +30,8 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 using namespace ns3;
 
@@ -58,7 +60,56 @@ struct Counters
     uint64_t olsrTcOriginated = 0;
     uint64_t olsrTcForwarded = 0;
     std::map<int, uint64_t> ipDrop; // Ipv4L3Protocol::DropReason -> count
+    uint64_t nbSamples = 0;         // node-seconds sampled (--nbsample)
+    uint64_t nbUp = 0;              // ... valid one-hop AODV routes summed over them
+    uint64_t nbDown = 0;            // ... invalid one-hop AODV routes summed over them
 } g;
+
+// With --nbsample: once a second, every node's one-hop AODV routes by state,
+// from RoutingProtocol::PrintRoutingTable (which purges a copy first). The
+// interface-broadcast and loopback entries ns-3 keeps are left out.
+void
+SampleNeighbours(NodeContainer nodes, double end)
+{
+    for (uint32_t i = 0; i < nodes.GetN(); ++i)
+    {
+        auto lr = DynamicCast<Ipv4ListRouting>(nodes.Get(i)->GetObject<Ipv4>()->GetRoutingProtocol());
+        for (uint32_t k = 0; lr && k < lr->GetNRoutingProtocols(); ++k)
+        {
+            int16_t prio;
+            auto a = DynamicCast<aodv::RoutingProtocol>(lr->GetRoutingProtocol(k, prio));
+            if (!a)
+            {
+                continue;
+            }
+            std::ostringstream os;
+            a->PrintRoutingTable(Create<OutputStreamWrapper>(&os), Time::S);
+            std::istringstream in(os.str());
+            std::string line;
+            while (std::getline(in, line))
+            {
+                std::istringstream ls(line);
+                std::vector<std::string> tok;
+                for (std::string t; ls >> t;)
+                {
+                    tok.push_back(t);
+                }
+                if (tok.size() != 6 || tok[5] != "1" || tok[0].rfind("127.", 0) == 0 ||
+                    tok[0].size() < 4 || tok[0].compare(tok[0].size() - 4, 4, ".255") == 0)
+                {
+                    continue;
+                }
+                g.nbUp += tok[3] == "UP";
+                g.nbDown += tok[3] == "DOWN";
+            }
+            ++g.nbSamples;
+        }
+    }
+    if (Simulator::Now().GetSeconds() + 1.0 < end)
+    {
+        Simulator::Schedule(Seconds(1), &SampleNeighbours, nodes, end);
+    }
+}
 
 uint16_t g_ctrlPort = 654;
 uint32_t g_nFlows = 10;
@@ -228,6 +279,8 @@ main(int argc, char* argv[])
     cmd.AddValue("txp", "transmit power [dBm]", txp);
     cmd.AddValue("seed", "RngSeedManager seed", seed);
     cmd.AddValue("run", "RngSeedManager run", run);
+    bool nbSample = false;
+    cmd.AddValue("nbsample", "sample one-hop AODV routes once a second", nbSample);
     cmd.Parse(argc, argv);
     RngSeedManager::SetSeed(seed);
     RngSeedManager::SetRun(run);
@@ -343,6 +396,10 @@ main(int argc, char* argv[])
     FlowMonitorHelper fmh;
     Ptr<FlowMonitor> fm = fmh.InstallAll();
 
+    if (nbSample)
+    {
+        Simulator::Schedule(Seconds(1), &SampleNeighbours, nodes, simTime);
+    }
     Simulator::Stop(Seconds(simTime));
     std::clock_t c0 = std::clock();
     Simulator::Run();
@@ -463,7 +520,8 @@ main(int argc, char* argv[])
               << ",\"loopback_by_type\":{" << loop.str() << "}"
               << ",\"olsr_hello\":" << g.olsrHello << ",\"olsr_tc_originated\":" << g.olsrTcOriginated
               << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
-              << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}}"
+              << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}"
+              << ",\"nb_samples\":" << g.nbSamples << ",\"nb_up\":" << g.nbUp << ",\"nb_down\":" << g.nbDown << "}"
               << std::endl;
     return 0;
 }
