@@ -42,6 +42,22 @@ fn from_n5(a: &Aodv, cx: &mut NetCx<'_>, msg: AodvMsg) -> Packet {
     }
 }
 
+/// A new RREQ `id` of `origin` (sequence number `origin_seq`) for `dst`,
+/// `hop_count` hops out, destination sequence number unknown.
+fn rreq(origin: u32, id_: u32, origin_seq: u32, dst: u32, hop_count: u8) -> Rreq {
+    Rreq {
+        hop_count,
+        id: id_,
+        dst: id(dst),
+        dst_seq: 0,
+        unknown_seq: true,
+        origin: id(origin),
+        origin_seq,
+        gratuitous: false,
+        dest_only: false,
+    }
+}
+
 #[test]
 fn route_found_on_line_of_five_with_hop_count() {
     let sc = line("aodv", 5, 200.0, "6s", &flow(0, 4, 4.0, "1s", "6s"));
@@ -292,26 +308,13 @@ fn only_hello_new_rreq_or_ack_revalidate_a_broken_neighbour_entry_like_ns3() {
         };
         let (states, _) = on_node0(&p, |a, cx| {
             let mut states = Vec::new();
-            let rreq = |id_: u32| {
-                AodvMsg::Rreq(Rreq {
-                    hop_count: 0,
-                    id: id_,
-                    dst: id(7),
-                    dst_seq: 0,
-                    unknown_seq: true,
-                    origin: id(5),
-                    origin_seq: 9,
-                    gratuitous: false,
-                    dest_only: false,
-                })
-            };
-            let first = from_n5(a, cx, rreq(1));
+            let first = from_n5(a, cx, AodvMsg::Rreq(rreq(5, 1, 9, 7, 0)));
             a.receive(cx, first, id(5));
             for msg in [
                 AodvMsg::Rerr(vec![(id(7), 1)].into()),
                 AodvMsg::RrepAck,
-                rreq(1),
-                rreq(2),
+                AodvMsg::Rreq(rreq(5, 1, 9, 7, 0)),
+                AodvMsg::Rreq(rreq(5, 2, 9, 7, 0)),
             ] {
                 let hello = from_n5(a, cx, AodvMsg::Hello { seq: 3 });
                 a.receive(cx, hello, id(5));
@@ -357,18 +360,7 @@ fn new_rreqs_keep_a_neighbour_when_configured_like_ns3() {
             a.receive(cx, hello, id(5));
             for k in 1..=4u32 {
                 cx.now = SimTime::from_nanos(u64::from(k) * 1_500_000_000);
-                let msg = AodvMsg::Rreq(Rreq {
-                    hop_count: 0,
-                    id: k,
-                    dst: id(7),
-                    dst_seq: 0,
-                    unknown_seq: true,
-                    origin: id(5),
-                    origin_seq: 9 + k,
-                    gratuitous: false,
-                    dest_only: false,
-                });
-                let pkt = from_n5(a, cx, msg);
+                let pkt = from_n5(a, cx, AodvMsg::Rreq(rreq(5, k, 9 + k, 7, 0)));
                 a.receive(cx, pkt, id(5));
                 a.housekeeping(cx);
             }
@@ -435,18 +427,7 @@ fn rrep_ttl_starts_at_the_hop_count_to_the_originator_when_configured_like_ns3()
         let (_, out) = on_node0(&p, |a, cx| {
             a.me = id(4);
             cx.me = id(4);
-            let rreq = Rreq {
-                hop_count: 3,
-                id: 1,
-                dst: id(4),
-                dst_seq: 0,
-                unknown_seq: true,
-                origin: id(0),
-                origin_seq: 1,
-                gratuitous: false,
-                dest_only: false,
-            };
-            let mut pkt = from_n5(a, cx, AodvMsg::Rreq(rreq));
+            let mut pkt = from_n5(a, cx, AodvMsg::Rreq(rreq(0, 1, 1, 4, 3)));
             pkt.ttl = 30;
             a.receive(cx, pkt, id(3));
         });
