@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # AODV N = 100, full 200 s scenario, ns-3 and Twin in the same session for
 # the CPU/memory claim in BENCHMARKS.md. Per run: one ns-3 process (under
-# `nice`, bounded by `timeout`, never two at once), then Twin twice — with
-# the scenario as committed (`only_hello_revalidates_neighbors = false`,
-# less control traffic than ns-3) and with that ns-3 quirk on (more control
-# traffic than ns-3) — so Twin's cost is bracketed at equal fidelity. Every
+# `nice`, bounded by `timeout`, never two at once), then Twin three times:
+# the scenario as committed (`quirk-off`), with ns-3's neighbour-entry rule
+# `only_hello_revalidates_neighbors` (`quirk-on`; both send fewer control
+# packets than ns-3 at N = 100), and `upper`: quirk on and HELLOs every
+# 500 ms, which sends more control packets than ns-3 — so Twin's cost is
+# bracketed at ns-3's routing load (validation/netsim.md, "N = 100"). Every
 # process runs under `/usr/bin/time -v`; its user+system CPU seconds and
 # maximum RSS are added to the JSON line as `time_v`, and the Twin variant
 # as `variant`. Appends to results/n100-200s.jsonl (one line per process).
-# Usage: run_n100_full.sh [RUNS="1 2 3"] [NS3_TIMEOUT_S=3000]
+# Usage: [TWIN_ONLY=1] run_n100_full.sh [RUNS="1 2 3"] [NS3_TIMEOUT_S=3000]
 set -euo pipefail
 cd "$(dirname "$0")"
 RUNS=${1:-1 2 3}
@@ -22,6 +24,8 @@ trap 'rm -rf "$TMP"' EXIT
 sed 's/^only_hello_revalidates_neighbors = false/only_hello_revalidates_neighbors = true/' \
     ../../scenarios/net/manet-ns3.toml > "$TMP/quirk.toml"
 grep -q '^only_hello_revalidates_neighbors = true' "$TMP/quirk.toml"
+sed 's/^\[routing.aodv\]/[routing.aodv]\nhello_interval = "500ms"/' "$TMP/quirk.toml" > "$TMP/upper.toml"
+grep -q '^hello_interval = "500ms"' "$TMP/upper.toml"
 
 # run_one VARIANT CMD... : runs CMD under /usr/bin/time -v and appends its
 # RESULT line, extended with time_v and variant, to $OUT.
@@ -48,8 +52,9 @@ EOF
 
 for r in $RUNS; do
     uptime | sed 's/^/load before run '"$r"': /' >&2
-    run_one ns3 timeout "$LIMIT" nice -n 10 ./ns3_manet --nodes=100 --protocol=AODV --seed=1 --run="$r"
+    [ -n "${TWIN_ONLY:-}" ] || run_one ns3 timeout "$LIMIT" nice -n 10 ./ns3_manet --nodes=100 --protocol=AODV --seed=1 --run="$r"
     (cd ../.. && run_one quirk-off "$BIN" --nodes 100 --protocol aodv --seed 1 --run "$r")
     (cd ../.. && run_one quirk-on "$BIN" --scenario "$TMP/quirk.toml" --nodes 100 --protocol aodv --seed 1 --run "$r")
+    (cd ../.. && run_one upper "$BIN" --scenario "$TMP/upper.toml" --nodes 100 --protocol aodv --seed 1 --run "$r")
 done
 wc -l "$OUT"
