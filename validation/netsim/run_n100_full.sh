@@ -10,7 +10,9 @@
 # process runs under `/usr/bin/time -v`; its user+system CPU seconds and
 # maximum RSS are added to the JSON line as `time_v`, and the Twin variant
 # as `variant`. Appends to results/n100-200s.jsonl (one line per process).
-# Usage: [TWIN_ONLY=1] run_n100_full.sh [RUNS="1 2 3"] [NS3_TIMEOUT_S=3000]
+# Usage: [TWIN_ONLY=1] [T=200] run_n100_full.sh [RUNS="1 2 3"] [NS3_TIMEOUT_S=3000]
+# (T < 200 shortens the run as run_n100.sh does: flows stop at T - 5 s;
+# output then results/n100-${T}s-bracket.jsonl)
 set -euo pipefail
 cd "$(dirname "$0")"
 RUNS=${1:-1 2 3}
@@ -18,7 +20,9 @@ LIMIT=${2:-3000}
 ./build_ns3.sh >/dev/null
 (cd ../.. && CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target} cargo build --quiet --release -p twin-netsim --example manet_bench)
 BIN=$(cd ../.. && realpath -m "${CARGO_TARGET_DIR:-target}/release/examples/manet_bench")
+T=${T:-200}
 OUT=$PWD/results/n100-200s.jsonl
+[ "$T" = 200 ] || OUT=$PWD/results/n100-${T}s-bracket.jsonl
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 sed 's/^only_hello_revalidates_neighbors = false/only_hello_revalidates_neighbors = true/' \
@@ -52,9 +56,9 @@ EOF
 
 for r in $RUNS; do
     uptime | sed 's/^/load before run '"$r"': /' >&2
-    [ -n "${TWIN_ONLY:-}" ] || run_one ns3 timeout "$LIMIT" nice -n 10 ./ns3_manet --nodes=100 --protocol=AODV --seed=1 --run="$r"
-    (cd ../.. && run_one quirk-off "$BIN" --nodes 100 --protocol aodv --seed 1 --run "$r")
-    (cd ../.. && run_one quirk-on "$BIN" --scenario "$TMP/quirk.toml" --nodes 100 --protocol aodv --seed 1 --run "$r")
-    (cd ../.. && run_one upper "$BIN" --scenario "$TMP/upper.toml" --nodes 100 --protocol aodv --seed 1 --run "$r")
+    [ -n "${TWIN_ONLY:-}" ] || run_one ns3 timeout "$LIMIT" nice -n 10 ./ns3_manet --nodes=100 --protocol=AODV --seed=1 --run="$r" --time="$T"
+    (cd ../.. && run_one quirk-off "$BIN" --nodes 100 --protocol aodv --seed 1 --run "$r" --time "$T")
+    (cd ../.. && run_one quirk-on "$BIN" --scenario "$TMP/quirk.toml" --nodes 100 --protocol aodv --seed 1 --run "$r" --time "$T")
+    (cd ../.. && run_one upper "$BIN" --scenario "$TMP/upper.toml" --nodes 100 --protocol aodv --seed 1 --run "$r" --time "$T")
 done
 wc -l "$OUT"
