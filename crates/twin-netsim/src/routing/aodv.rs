@@ -38,6 +38,12 @@
 //! (plus the 0–10 ms send jitter); otherwise the timer runs with period
 //! `I ± 5 %` and a HELLO is sent when nothing was broadcast in the last
 //! `I`, which leaves gaps of up to `2 I` after a broadcast.
+//!
+//! An RREP carries an IP TTL that each forwarding hop decrements; one that
+//! arrives with TTL < 2 is not forwarded, so an RREP caught in a routing
+//! loop dies. Its replier sets TTL = `net_diameter`, or (ns-3's
+//! `SendReply`, `rrep_ttl_from_hops`) the replier's hop count to the
+//! RREP's originator.
 
 use std::collections::{BTreeMap, VecDeque};
 
