@@ -3,7 +3,8 @@
 
 Usage: variants.py PROTO N [T]  (reads results/variants-PROTO-N.jsonl, or
 with T the shortened runs results/variants-PROTO-N-Ts.jsonl against the ns-3
-lines of results/nN-Ts.jsonl)
+lines of results/nN-Ts.jsonl; extra ns-3 runs in results/ns3-PROTO-N-runs*.jsonl
+join ns-3's)
 Prints a Markdown table, one row per variant and one for ns-3: runs,
 delivery (mean ± 95 % CI, difference to ns-3 and Welch p), mean delay
 (± CI, ratio to ns-3), control packets and the per-type counts of
@@ -21,6 +22,10 @@ def main():
     suffix = f"-{sys.argv[3]}s" if len(sys.argv) > 3 else ""
     ns3_file = RES / (f"n{n}{suffix}.jsonl" if suffix else "ns3.jsonl")
     ns3 = [r for r in load(ns3_file) if r["sim"].startswith("ns-3") and r["protocol"].upper() == proto and r["nodes"] == n]
+    if not suffix:
+        # Extra ns-3 runs beyond the validation matrix (ns3-olsr-20-runs11-40.jsonl).
+        for extra in sorted(RES.glob(f"ns3-{proto.lower()}-{n}-runs*.jsonl")):
+            ns3 += load(extra)
     rows = load(RES / f"variants-{proto.lower()}-{n}{suffix}.jsonl")
     variants = list(dict.fromkeys(r["variant"] for r in rows))
     types = AODV_TYPES if proto == "AODV" else OLSR_TYPES
