@@ -56,6 +56,7 @@ struct Counters
     uint64_t aodvHello = 0;
     std::map<int, uint64_t> loopback; // packets sent to the loopback: 0 data, else AODV type      // AODV RREPs with destination == originator (HELLO)
     std::map<int, uint64_t> droppedMpdu; // WifiMacDropReason -> count (data frames only)
+    std::map<std::string, uint64_t> droppedMpduKind; // ... by what they carried
     uint64_t olsrHello = 0;
     uint64_t olsrTcOriginated = 0;
     uint64_t olsrTcForwarded = 0;
@@ -223,6 +224,27 @@ DroppedMpdu(WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
     if (mpdu->GetHeader().IsData())
     {
         ++g.droppedMpdu[int(reason)];
+        // What the frame carried: ARP, AODV (UDP 654), OLSR (698), CBR data (9).
+        Ptr<Packet> p = mpdu->GetPacket()->Copy();
+        LlcSnapHeader llc;
+        p->RemoveHeader(llc);
+        std::string kind = "other";
+        if (llc.GetType() == 0x0806)
+        {
+            kind = "arp";
+        }
+        else if (llc.GetType() == 0x0800)
+        {
+            Ipv4Header ip;
+            p->RemoveHeader(ip);
+            UdpHeader udp;
+            if (ip.GetProtocol() == 17 && p->PeekHeader(udp))
+            {
+                uint16_t port = udp.GetDestinationPort();
+                kind = port == 654 ? "aodv" : port == 698 ? "olsr" : port == 9 ? "data" : "udp";
+            }
+        }
+        ++g.droppedMpduKind[kind];
     }
 }
 
@@ -497,6 +519,11 @@ main(int argc, char* argv[])
         types << (first ? "" : ",") << "\"" << t << "\":" << n;
         first = false;
     }
+    std::ostringstream kinds;
+    for (auto& [k, n] : g.droppedMpduKind)
+    {
+        kinds << (kinds.tellp() > 0 ? "," : "") << "\"" << k << "\":" << n;
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     std::cout << "RESULT {\"sim\":\"ns-3.44\",\"peak_rss_mb\":" << ru.ru_maxrss / 1024.0 << ",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
@@ -521,6 +548,7 @@ main(int argc, char* argv[])
               << ",\"olsr_hello\":" << g.olsrHello << ",\"olsr_tc_originated\":" << g.olsrTcOriginated
               << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
               << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}"
+              << ",\"dropped_mpdu_kind\":{" << kinds.str() << "}"
               << ",\"nb_samples\":" << g.nbSamples << ",\"nb_up\":" << g.nbUp << ",\"nb_down\":" << g.nbDown << "}"
               << std::endl;
     return 0;
