@@ -30,6 +30,8 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 using namespace ns3;
 
@@ -54,11 +56,61 @@ struct Counters
     uint64_t aodvHello = 0;
     std::map<int, uint64_t> loopback; // packets sent to the loopback: 0 data, else AODV type      // AODV RREPs with destination == originator (HELLO)
     std::map<int, uint64_t> droppedMpdu; // WifiMacDropReason -> count (data frames only)
+    std::map<std::string, uint64_t> droppedMpduKind; // ... by what they carried
     uint64_t olsrHello = 0;
     uint64_t olsrTcOriginated = 0;
     uint64_t olsrTcForwarded = 0;
     std::map<int, uint64_t> ipDrop; // Ipv4L3Protocol::DropReason -> count
+    uint64_t nbSamples = 0;         // node-seconds sampled (--nbsample)
+    uint64_t nbUp = 0;              // ... valid one-hop AODV routes summed over them
+    uint64_t nbDown = 0;            // ... invalid one-hop AODV routes summed over them
 } g;
+
+// With --nbsample: once a second, every node's one-hop AODV routes by state,
+// from RoutingProtocol::PrintRoutingTable (which purges a copy first). The
+// interface-broadcast and loopback entries ns-3 keeps are left out.
+void
+SampleNeighbours(NodeContainer nodes, double end)
+{
+    for (uint32_t i = 0; i < nodes.GetN(); ++i)
+    {
+        auto lr = DynamicCast<Ipv4ListRouting>(nodes.Get(i)->GetObject<Ipv4>()->GetRoutingProtocol());
+        for (uint32_t k = 0; lr && k < lr->GetNRoutingProtocols(); ++k)
+        {
+            int16_t prio;
+            auto a = DynamicCast<aodv::RoutingProtocol>(lr->GetRoutingProtocol(k, prio));
+            if (!a)
+            {
+                continue;
+            }
+            std::ostringstream os;
+            a->PrintRoutingTable(Create<OutputStreamWrapper>(&os), Time::S);
+            std::istringstream in(os.str());
+            std::string line;
+            while (std::getline(in, line))
+            {
+                std::istringstream ls(line);
+                std::vector<std::string> tok;
+                for (std::string t; ls >> t;)
+                {
+                    tok.push_back(t);
+                }
+                if (tok.size() != 6 || tok[5] != "1" || tok[0].rfind("127.", 0) == 0 ||
+                    tok[0].size() < 4 || tok[0].compare(tok[0].size() - 4, 4, ".255") == 0)
+                {
+                    continue;
+                }
+                g.nbUp += tok[3] == "UP";
+                g.nbDown += tok[3] == "DOWN";
+            }
+            ++g.nbSamples;
+        }
+    }
+    if (Simulator::Now().GetSeconds() + 1.0 < end)
+    {
+        Simulator::Schedule(Seconds(1), &SampleNeighbours, nodes, end);
+    }
+}
 
 uint16_t g_ctrlPort = 654;
 uint32_t g_nFlows = 10;
@@ -172,6 +224,27 @@ DroppedMpdu(WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
     if (mpdu->GetHeader().IsData())
     {
         ++g.droppedMpdu[int(reason)];
+        // What the frame carried: ARP, AODV (UDP 654), OLSR (698), CBR data (9).
+        Ptr<Packet> p = mpdu->GetPacket()->Copy();
+        LlcSnapHeader llc;
+        p->RemoveHeader(llc);
+        std::string kind = "other";
+        if (llc.GetType() == 0x0806)
+        {
+            kind = "arp";
+        }
+        else if (llc.GetType() == 0x0800)
+        {
+            Ipv4Header ip;
+            p->RemoveHeader(ip);
+            UdpHeader udp;
+            if (ip.GetProtocol() == 17 && p->PeekHeader(udp))
+            {
+                uint16_t port = udp.GetDestinationPort();
+                kind = port == 654 ? "aodv" : port == 698 ? "olsr" : port == 9 ? "data" : "udp";
+            }
+        }
+        ++g.droppedMpduKind[kind];
     }
 }
 
@@ -228,6 +301,8 @@ main(int argc, char* argv[])
     cmd.AddValue("txp", "transmit power [dBm]", txp);
     cmd.AddValue("seed", "RngSeedManager seed", seed);
     cmd.AddValue("run", "RngSeedManager run", run);
+    bool nbSample = false;
+    cmd.AddValue("nbsample", "sample one-hop AODV routes once a second", nbSample);
     cmd.Parse(argc, argv);
     RngSeedManager::SetSeed(seed);
     RngSeedManager::SetRun(run);
@@ -343,6 +418,10 @@ main(int argc, char* argv[])
     FlowMonitorHelper fmh;
     Ptr<FlowMonitor> fm = fmh.InstallAll();
 
+    if (nbSample)
+    {
+        Simulator::Schedule(Seconds(1), &SampleNeighbours, nodes, simTime);
+    }
     Simulator::Stop(Seconds(simTime));
     std::clock_t c0 = std::clock();
     Simulator::Run();
@@ -440,6 +519,11 @@ main(int argc, char* argv[])
         types << (first ? "" : ",") << "\"" << t << "\":" << n;
         first = false;
     }
+    std::ostringstream kinds;
+    for (auto& [k, n] : g.droppedMpduKind)
+    {
+        kinds << (kinds.tellp() > 0 ? "," : "") << "\"" << k << "\":" << n;
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     std::cout << "RESULT {\"sim\":\"ns-3.44\",\"peak_rss_mb\":" << ru.ru_maxrss / 1024.0 << ",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
@@ -463,7 +547,9 @@ main(int argc, char* argv[])
               << ",\"loopback_by_type\":{" << loop.str() << "}"
               << ",\"olsr_hello\":" << g.olsrHello << ",\"olsr_tc_originated\":" << g.olsrTcOriginated
               << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
-              << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}}"
+              << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}"
+              << ",\"dropped_mpdu_kind\":{" << kinds.str() << "}"
+              << ",\"nb_samples\":" << g.nbSamples << ",\"nb_up\":" << g.nbUp << ",\"nb_down\":" << g.nbDown << "}"
               << std::endl;
     return 0;
 }

@@ -14,7 +14,8 @@
 //!
 //! Options: `--scenario PATH` (default `scenarios/net/manet-ns3.toml`),
 //! `--nodes N`, `--protocol aodv|olsr|greedy`, `--seed S`, `--run R`,
-//! `--time SECONDS`, `--stats` (print the full statistics JSON), `--trace
+//! `--time SECONDS`, `--stats` (print the full statistics JSON), `--nbsample`
+//! (count one-hop AODV routes by state once a second), `--trace
 //! FILE` (replay an ns-2 movement file instead of random waypoint).
 
 use std::time::Instant;
@@ -59,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut nodes, mut protocol, mut seed, mut run, mut time) = (None, None, None, None, None);
     let mut full = false;
     let mut trace: Option<String> = None;
+    let mut nbsample = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
@@ -78,6 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--time" => time = Some(val()?.parse::<u64>()?),
             "--stats" => full = true,
             "--trace" => trace = Some(val()?),
+            "--nbsample" => nbsample = true,
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -115,7 +118,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let c0 = cpu_seconds();
     let w0 = Instant::now();
     let mut sim = Simulation::from_scenario(&sc)?;
-    let events = sim.run()?;
+    // With --nbsample, once a second: every node's one-hop AODV routes by
+    // state (as ns3_manet --nbsample), [samples, valid, invalid].
+    let mut nb = [0u64; 3];
+    let mut events = 0;
+    if nbsample {
+        let end = sc.simulation.duration.as_nanos() / 1_000_000_000;
+        for t in 1..end {
+            events += sim.step_until(twin_core::SimTime::from_nanos(t * 1_000_000_000))?;
+            let now = sim.now().as_nanos();
+            for i in 0..sim.node_count() {
+                if let Some(a) = sim.aodv(twin_core::NodeId(i as u32)) {
+                    nb[0] += 1;
+                    for r in a.routes().values().filter(|r| r.hops == 1) {
+                        let up = r.state == twin_netsim::routing::aodv::RouteState::Valid
+                            && r.expires > now;
+                        nb[if up { 1 } else { 2 }] += 1;
+                    }
+                }
+            }
+        }
+    }
+    events += sim.run()?;
     let wall = w0.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - c0;
     let st = sim.stats();
@@ -173,6 +197,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "olsr": olsr,
         "trace_digest": format!("{:016x}", sim.trace_digest()),
         "trace": trace,
+        "nb_samples": nb[0],
+        "nb_up": nb[1],
+        "nb_down": nb[2],
     });
     println!("RESULT {result}");
     if full {

@@ -38,6 +38,12 @@
 //! (plus the 0–10 ms send jitter); otherwise the timer runs with period
 //! `I ± 5 %` and a HELLO is sent when nothing was broadcast in the last
 //! `I`, which leaves gaps of up to `2 I` after a broadcast.
+//!
+//! An RREP carries an IP TTL that each forwarding hop decrements; one that
+//! arrives with TTL < 2 is not forwarded, so an RREP caught in a routing
+//! loop dies. Its replier sets TTL = `net_diameter`, or (ns-3's
+//! `SendReply`, `rrep_ttl_from_hops`) the replier's hop count to the
+//! RREP's originator.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -131,6 +137,8 @@ pub struct AodvCounters {
     /// Link breaks reported by the MAC (the rest of `link_breaks` are
     /// neighbours whose table entry expired).
     pub link_breaks_mac: u64,
+    /// RREPs not forwarded because their TTL ran out (routing loops).
+    pub rrep_ttl_expired: u64,
 }
 
 /// An ongoing route discovery.
@@ -604,13 +612,21 @@ impl Aodv {
             }
             AodvMsg::Rrep(r) => {
                 self.touch_neighbor(from, now, self.art, None);
-                self.recv_rrep(cx, r, from);
+                self.recv_rrep(cx, r, pkt.ttl, from);
             }
             AodvMsg::Rerr(list) => {
                 self.touch_neighbor(from, now, self.art, None);
                 self.recv_rerr(cx, &list, from);
             }
-            AodvMsg::RrepAck => self.touch_neighbor(from, now, self.art, None),
+            AodvMsg::RrepAck => {
+                self.touch_neighbor(from, now, self.art, None);
+                if self.p.only_hello_revalidates_neighbors {
+                    // ns-3's `RecvReplyAck` marks the sender's entry valid.
+                    if let Some(r) = self.routes.get_mut(&from.0) {
+                        r.state = RouteState::Valid;
+                    }
+                }
+            }
         }
     }
 

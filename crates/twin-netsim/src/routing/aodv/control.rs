@@ -53,6 +53,7 @@ impl Aodv {
         let rev_hops = rev.hops;
         let rev_expires = rev.expires;
         let rev_next = rev.next_hop;
+        self.new_rreq_from_neighbor(from, r.origin_seq, now);
 
         if r.dst == self.me {
             // §6.6.1: the destination answers.
@@ -68,7 +69,8 @@ impl Aodv {
                 ack_required: false,
             };
             self.counters.rrep_generated += 1;
-            let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
+            let ttl = self.rrep_ttl(rev_hops);
+            let pkt = self.control(cx, r.origin, ttl, AodvMsg::Rrep(rrep));
             self.send_control(cx, pkt, rev_next);
             return;
         }
@@ -101,7 +103,8 @@ impl Aodv {
                 // unidirectional; ns-3 asks for an acknowledgement then.
                 ack_required: self.p.rrep_ack && route.hops == 1,
             };
-            let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(rrep));
+            let ttl = self.rrep_ttl(rev_hops);
+            let pkt = self.control(cx, r.origin, ttl, AodvMsg::Rrep(rrep));
             self.send_control(cx, pkt, rev_next);
             if r.gratuitous {
                 // §6.6.3: tell the destination about the originator.
@@ -113,7 +116,8 @@ impl Aodv {
                     lifetime_ms: (rev_expires.saturating_sub(now) / 1_000_000) as u32,
                     ack_required: false,
                 };
-                let pkt = self.control(cx, r.dst, self.p.net_diameter, AodvMsg::Rrep(grat));
+                let ttl = self.rrep_ttl(route.hops);
+                let pkt = self.control(cx, r.dst, ttl, AodvMsg::Rrep(grat));
                 self.send_control(cx, pkt, route.next_hop);
             }
             return;
@@ -146,8 +150,39 @@ impl Aodv {
         }
     }
 
+    /// What a new RREQ does to the entries of the neighbour `from` that
+    /// sent it, under the ns-3 switches (`RecvRequest`): the neighbour
+    /// table keeps it for ALLOWED_HELLO_LOSS × HELLO_INTERVAL, and its
+    /// route becomes a valid one-hop entry without sequence number that
+    /// lives `active_route_timeout` from now.
+    fn new_rreq_from_neighbor(&mut self, from: NodeId, origin_seq: u32, now: u64) {
+        if self.p.rreq_refreshes_neighbors {
+            let life = u64::from(self.p.allowed_hello_loss) * self.p.hello_interval.as_nanos();
+            let e = self.neighbors.entry(from.0).or_insert(0);
+            *e = (*e).max(now + life);
+        }
+        if self.p.only_hello_revalidates_neighbors {
+            let art = self.art;
+            let e = self.routes.entry(from.0).or_insert(Route {
+                next_hop: from,
+                hops: 1,
+                seq: origin_seq,
+                valid_seq: false,
+                state: RouteState::Valid,
+                expires: 0,
+                precursors: Vec::new(),
+            });
+            e.next_hop = from;
+            e.hops = 1;
+            e.seq = origin_seq;
+            e.valid_seq = false;
+            e.state = RouteState::Valid;
+            e.expires = now + art;
+        }
+    }
+
     /// §6.7: process a route reply (and forward it toward its originator).
-    pub(super) fn recv_rrep(&mut self, cx: &mut NetCx<'_>, r: Rrep, from: NodeId) {
+    pub(super) fn recv_rrep(&mut self, cx: &mut NetCx<'_>, r: Rrep, ttl: u8, from: NodeId) {
         let now = cx.ns();
         let hops = r.hop_count.saturating_add(1);
         let lifetime = u64::from(r.lifetime_ms) * 1_000_000;
@@ -191,14 +226,28 @@ impl Aodv {
         let toward_origin = rev.next_hop;
         self.add_precursor(r.dst.0, toward_origin);
         self.add_precursor(r.origin.0, from);
+        if ttl < 2 {
+            self.counters.rrep_ttl_expired += 1;
+            return;
+        }
         let out = Rrep {
             hop_count: hops,
             ack_required: false,
             ..r
         };
         self.counters.rrep_forwarded += 1;
-        let pkt = self.control(cx, r.origin, self.p.net_diameter, AodvMsg::Rrep(out));
+        let pkt = self.control(cx, r.origin, ttl - 1, AodvMsg::Rrep(out));
         self.send_control(cx, pkt, toward_origin);
+    }
+
+    /// IP TTL of an RREP leaving its replier `hops` hops from its
+    /// originator (see `rrep_ttl_from_hops`).
+    fn rrep_ttl(&self, hops: u8) -> u8 {
+        if self.p.rrep_ttl_from_hops {
+            hops.max(1)
+        } else {
+            self.p.net_diameter
+        }
     }
 
     /// §6.11 (iii): a neighbour reports unreachable destinations.

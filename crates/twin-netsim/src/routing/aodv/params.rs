@@ -83,13 +83,28 @@ pub struct AodvParams {
     /// for that neighbour (ns-3 sends AODV messages as UDP datagrams that
     /// AODV itself routes; not in RFC 3561).
     pub control_needs_route: bool,
-    /// An RREQ, RREP, RERR or RREP-ACK from a neighbour whose entry has a
+    /// An RREP, RERR or duplicate RREQ from a neighbour whose entry has a
     /// valid sequence number and one hop leaves that entry untouched, so
     /// an entry invalidated by a link break stays invalid until the
-    /// neighbour's next HELLO (ns-3's `UpdateRouteToNeighbor`; RFC 3561
-    /// §6.2 refreshes it). With `control_needs_route`, replies to such a
+    /// neighbour's next HELLO, new RREQ (which makes it a one-hop route
+    /// without sequence number for `active_route_timeout`) or RREP-ACK
+    /// (which marks it valid): ns-3's `UpdateRouteToNeighbor`,
+    /// `RecvRequest` and `RecvReplyAck`; RFC 3561 §6.2 refreshes it on
+    /// every message. With `control_needs_route`, replies to such a
     /// neighbour then start a route discovery for it.
     pub only_hello_revalidates_neighbors: bool,
+    /// A new (not duplicate) RREQ from a neighbour keeps it in the
+    /// neighbour table for `allowed_hello_loss` × `hello_interval`, as a
+    /// HELLO does (ns-3's `RecvRequest`; RFC 3561 §6.9 allows any packet).
+    /// Without it a node whose HELLOs are postponed by its own RREQ
+    /// rebroadcasts (`hello_after_last_rreq`) is declared lost.
+    pub rreq_refreshes_neighbors: bool,
+    /// An RREP leaves its replier with an IP TTL equal to the replier's
+    /// hop count to the RREP's originator (ns-3's `SendReply`), instead of
+    /// `net_diameter`. Either way each forwarding hop decrements it and
+    /// an RREP arriving with TTL < 2 is not forwarded, so an RREP caught
+    /// in a routing loop dies.
+    pub rrep_ttl_from_hops: bool,
 }
 
 impl Default for AodvParams {
@@ -124,6 +139,8 @@ impl Default for AodvParams {
             data_refreshes_neighbors: false,
             control_needs_route: false,
             only_hello_revalidates_neighbors: false,
+            rreq_refreshes_neighbors: false,
+            rrep_ttl_from_hops: false,
         }
     }
 }

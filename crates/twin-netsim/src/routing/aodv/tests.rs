@@ -4,6 +4,60 @@
 use super::*;
 use crate::testutil::{flow, id, line, run_to, secs};
 
+/// Runs `f` on a lone AODV node n0 with parameters `p`, at t = 0, and
+/// returns its result and what the node asked the world to do.
+fn on_node0<R>(
+    p: &AodvParams,
+    f: impl FnOnce(&mut Aodv, &mut NetCx<'_>) -> R,
+) -> (R, Vec<crate::routing::NetOut>) {
+    let mut out = Vec::new();
+    let mut sched = twin_des::Scheduler::with_capacity(8);
+    let mut uid = 0;
+    let mut pos = |_| crate::Position::local(0.0, 0.0, 0.0);
+    let mut cx = NetCx {
+        now: SimTime::ZERO,
+        me: id(0),
+        sched: &mut sched,
+        out: &mut out,
+        uid: &mut uid,
+        positions: &mut pos,
+    };
+    let rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
+    let mut a = Aodv::new(id(0), p, rng);
+    let r = f(&mut a, &mut cx);
+    (r, out)
+}
+
+/// A packet from n5 to `a` carrying `msg`.
+fn from_n5(a: &Aodv, cx: &mut NetCx<'_>, msg: AodvMsg) -> Packet {
+    Packet {
+        uid: cx.next_uid(),
+        src: id(5),
+        dst: a.me,
+        ttl: 1,
+        hops: 0,
+        bytes: 30,
+        created: SimTime::ZERO,
+        body: Body::Aodv(msg),
+    }
+}
+
+/// A new RREQ `id` of `origin` (sequence number `origin_seq`) for `dst`,
+/// `hop_count` hops out, destination sequence number unknown.
+fn rreq(origin: u32, id_: u32, origin_seq: u32, dst: u32, hop_count: u8) -> Rreq {
+    Rreq {
+        hop_count,
+        id: id_,
+        dst: id(dst),
+        dst_seq: 0,
+        unknown_seq: true,
+        origin: id(origin),
+        origin_seq,
+        gratuitous: false,
+        dest_only: false,
+    }
+}
+
 #[test]
 fn route_found_on_line_of_five_with_hop_count() {
     let sc = line("aodv", 5, 200.0, "6s", &flow(0, 4, 4.0, "1s", "6s"));
@@ -116,18 +170,6 @@ fn link_break_keeps_sequence_number_when_configured_like_ns3() {
 
 #[test]
 fn jitter_step_quantises_broadcast_delays() {
-    let mut out = Vec::new();
-    let mut sched = twin_des::Scheduler::with_capacity(8);
-    let mut uid = 0;
-    let mut pos = |_| crate::Position::local(0.0, 0.0, 0.0);
-    let mut cx = NetCx {
-        now: SimTime::ZERO,
-        me: id(0),
-        sched: &mut sched,
-        out: &mut out,
-        uid: &mut uid,
-        positions: &mut pos,
-    };
     let mut rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
     let pkt = |uid| Packet {
         uid,
@@ -139,9 +181,11 @@ fn jitter_step_quantises_broadcast_delays() {
         created: SimTime::ZERO,
         body: Body::Aodv(AodvMsg::Hello { seq: 0 }),
     };
-    for u in 0..200 {
-        cx.broadcast_jittered(pkt(u), 10_000_000, 1_000_000, &mut rng);
-    }
+    let ((), out) = on_node0(&AodvParams::default(), |_, cx| {
+        for u in 0..200 {
+            cx.broadcast_jittered(pkt(u), 10_000_000, 1_000_000, &mut rng);
+        }
+    });
     let mut seen = std::collections::BTreeSet::new();
     for o in &out {
         let crate::routing::NetOut::SendLater { delay, .. } = o else {
@@ -228,30 +272,19 @@ fn ns3_hello_timer_rearms_one_interval_after_an_rreq() {
 #[test]
 fn control_to_a_neighbour_without_route_waits_for_a_discovery_like_ns3() {
     let run = |needs_route: bool| {
-        let mut out = Vec::new();
-        let mut sched = twin_des::Scheduler::with_capacity(8);
-        let mut uid = 0;
-        let mut pos = |_| crate::Position::local(0.0, 0.0, 0.0);
-        let mut cx = NetCx {
-            now: SimTime::ZERO,
-            me: id(0),
-            sched: &mut sched,
-            out: &mut out,
-            uid: &mut uid,
-            positions: &mut pos,
-        };
         let p = AodvParams {
             control_needs_route: needs_route,
             ..AodvParams::default()
         };
-        let rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
-        let mut a = Aodv::new(id(0), &p, rng);
-        let ack = a.control(&mut cx, id(5), 1, AodvMsg::RrepAck);
-        a.send_control(&mut cx, ack, id(5));
+        let ((c, buffered), out) = on_node0(&p, |a, cx| {
+            let ack = a.control(cx, id(5), 1, AodvMsg::RrepAck);
+            a.send_control(cx, ack, id(5));
+            (a.counters(), a.buffered().count())
+        });
         let sent_now = out.iter().any(
             |o| matches!(o, crate::routing::NetOut::Send { next_hop, .. } if *next_hop == id(5)),
         );
-        (sent_now, a.counters(), a.buffered().count())
+        (sent_now, c, buffered)
     };
     let (sent, c, buffered) = run(false);
     assert!(sent && c.rreq_originated == 0 && buffered == 0, "{c:?}");
@@ -265,47 +298,146 @@ fn control_to_a_neighbour_without_route_waits_for_a_discovery_like_ns3() {
 }
 
 #[test]
-fn only_hello_revalidates_a_broken_neighbour_entry_when_configured_like_ns3() {
+fn only_hello_new_rreq_or_ack_revalidate_a_broken_neighbour_entry_like_ns3() {
+    // n5's HELLO route at n0 breaks; then n5 sends an RERR, an RREP-ACK,
+    // a duplicate of an RREQ n0 has seen or a new RREQ.
     let run = |ns3: bool| {
-        let mut out = Vec::new();
-        let mut sched = twin_des::Scheduler::with_capacity(8);
-        let mut uid = 0;
-        let mut pos = |_| crate::Position::local(0.0, 0.0, 0.0);
-        let mut cx = NetCx {
-            now: SimTime::ZERO,
-            me: id(0),
-            sched: &mut sched,
-            out: &mut out,
-            uid: &mut uid,
-            positions: &mut pos,
-        };
         let p = AodvParams {
             only_hello_revalidates_neighbors: ns3,
             ..AodvParams::default()
         };
-        let rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
-        let mut a = Aodv::new(id(0), &p, rng);
-        let from = |a: &Aodv, cx: &mut NetCx<'_>, msg| Packet {
-            uid: cx.next_uid(),
-            src: id(5),
-            dst: a.me,
-            ttl: 1,
-            hops: 0,
-            bytes: 30,
-            created: SimTime::ZERO,
-            body: Body::Aodv(msg),
-        };
-        let hello = from(&a, &mut cx, AodvMsg::Hello { seq: 3 });
-        a.receive(&mut cx, hello, id(5));
-        a.link_break(&mut cx, id(5));
-        assert_eq!(a.routes()[&5].state, RouteState::Invalid);
-        let ack = from(&a, &mut cx, AodvMsg::RrepAck);
-        a.receive(&mut cx, ack, id(5));
-        let after_ack = a.routes()[&5].state;
-        let hello = from(&a, &mut cx, AodvMsg::Hello { seq: 4 });
-        a.receive(&mut cx, hello, id(5));
-        (after_ack, a.routes()[&5].state)
+        let (states, _) = on_node0(&p, |a, cx| {
+            let mut states = Vec::new();
+            let first = from_n5(a, cx, AodvMsg::Rreq(rreq(5, 1, 9, 7, 0)));
+            a.receive(cx, first, id(5));
+            for msg in [
+                AodvMsg::Rerr(vec![(id(7), 1)].into()),
+                AodvMsg::RrepAck,
+                AodvMsg::Rreq(rreq(5, 1, 9, 7, 0)),
+                AodvMsg::Rreq(rreq(5, 2, 9, 7, 0)),
+            ] {
+                let hello = from_n5(a, cx, AodvMsg::Hello { seq: 3 });
+                a.receive(cx, hello, id(5));
+                a.link_break(cx, id(5));
+                assert_eq!(a.routes()[&5].state, RouteState::Invalid);
+                let pkt = from_n5(a, cx, msg);
+                a.receive(cx, pkt, id(5));
+                let r = &a.routes()[&5];
+                states.push((r.state, r.valid_seq));
+            }
+            states
+        });
+        states
     };
-    assert_eq!(run(false), (RouteState::Valid, RouteState::Valid));
-    assert_eq!(run(true), (RouteState::Invalid, RouteState::Valid));
+    use RouteState::{Invalid, Valid};
+    // RFC 3561 §6.2: every message from a neighbour refreshes its route.
+    assert!(run(false).iter().all(|s| s.0 == Valid), "{:?}", run(false));
+    // ns-3: the RERR and the duplicate RREQ leave it broken, the RREP-ACK
+    // marks it valid, the new RREQ makes it a route without sequence number.
+    assert_eq!(
+        run(true),
+        vec![
+            (Invalid, true),
+            (Valid, true),
+            (Invalid, true),
+            (Valid, false)
+        ]
+    );
+}
+
+#[test]
+fn new_rreqs_keep_a_neighbour_when_configured_like_ns3() {
+    // n5 sends one HELLO, then only new RREQs every 1.5 s: with
+    // `rreq_refreshes_neighbors` n0 keeps it as a neighbour past the 2 s
+    // HELLO lifetime, without it n0 declares the link lost.
+    let run = |refresh: bool| {
+        let p = AodvParams {
+            rreq_refreshes_neighbors: refresh,
+            ..AodvParams::default()
+        };
+        let (c, _) = on_node0(&p, |a, cx| {
+            let hello = from_n5(a, cx, AodvMsg::Hello { seq: 3 });
+            a.receive(cx, hello, id(5));
+            for k in 1..=4u32 {
+                cx.now = SimTime::from_nanos(u64::from(k) * 1_500_000_000);
+                let pkt = from_n5(a, cx, AodvMsg::Rreq(rreq(5, k, 9 + k, 7, 0)));
+                a.receive(cx, pkt, id(5));
+                a.housekeeping(cx);
+            }
+            a.counters().link_breaks
+        });
+        c
+    };
+    assert_eq!(run(true), 0);
+    assert_eq!(run(false), 1);
+}
+
+#[test]
+fn a_forwarded_rrep_loses_one_ttl_per_hop_and_dies_at_one() {
+    // n0 routes to the RREP's originator n9 through n6; n5 hands it an
+    // RREP for n7 with IP TTL `ttl`.
+    let forward = |ttl: u8| {
+        let (c, out) = on_node0(&AodvParams::default(), |a, cx| {
+            a.routes.insert(
+                9,
+                Route {
+                    next_hop: id(6),
+                    hops: 3,
+                    seq: 1,
+                    valid_seq: true,
+                    state: RouteState::Valid,
+                    expires: 10_000_000_000,
+                    precursors: Vec::new(),
+                },
+            );
+            let rrep = Rrep {
+                hop_count: 2,
+                dst: id(7),
+                dst_seq: 4,
+                origin: id(9),
+                lifetime_ms: 3000,
+                ack_required: false,
+            };
+            let mut pkt = from_n5(a, cx, AodvMsg::Rrep(rrep));
+            pkt.ttl = ttl;
+            a.receive(cx, pkt, id(5));
+            a.counters()
+        });
+        let sent: Vec<(u8, NodeId)> = out
+            .iter()
+            .filter_map(|o| match o {
+                crate::routing::NetOut::Send { pkt, next_hop } => Some((pkt.ttl, *next_hop)),
+                _ => None,
+            })
+            .collect();
+        (sent, c.rrep_forwarded, c.rrep_ttl_expired)
+    };
+    assert_eq!(forward(3), (vec![(2, id(6))], 1, 0));
+    assert_eq!(forward(1), (vec![], 0, 1));
+}
+
+#[test]
+fn rrep_ttl_starts_at_the_hop_count_to_the_originator_when_configured_like_ns3() {
+    // n4 answers n0's RREQ on the line as the destination, 4 hops away.
+    let ttl_from_n4 = |ns3: bool| {
+        let p = AodvParams {
+            rrep_ttl_from_hops: ns3,
+            ..AodvParams::default()
+        };
+        let (_, out) = on_node0(&p, |a, cx| {
+            a.me = id(4);
+            cx.me = id(4);
+            let mut pkt = from_n5(a, cx, AodvMsg::Rreq(rreq(0, 1, 1, 4, 3)));
+            pkt.ttl = 30;
+            a.receive(cx, pkt, id(3));
+        });
+        out.iter()
+            .find_map(|o| match o {
+                crate::routing::NetOut::Send { pkt, .. } => Some(pkt.ttl),
+                _ => None,
+            })
+            .expect("n4 answers")
+    };
+    assert_eq!(ttl_from_n4(true), 4);
+    assert_eq!(ttl_from_n4(false), AodvParams::default().net_diameter);
 }
