@@ -2,17 +2,30 @@
 (the `xllamacpp` wheel embeds it), in the same run, on the same GGUF and thread count.
 
 Both servers get the same OpenAI `/v1/completions` streaming requests: a fixed prompt,
-temperature 0, `ignore_eos`, N generated tokens. Per request: time to first token (TTFT) and
-decode rate after the first token. Per concurrency level C: aggregate tokens/s over the wall
-time of C simultaneous requests. Only 127.0.0.1 is contacted; the run is bounded.
+temperature 0, `ignore_eos`, N generated tokens. Per request: time to first token (TTFT),
+decode rate after the first token as the client sees it, and the server's own decode rate
+from its `timings` (llama.cpp's server reports them; Twin reports the same fields), which
+leaves out HTTP, SSE and client time. Per concurrency level C, two arrival modes:
+
+- burst: C requests sent at once, aggregate tokens/s over their wall time;
+- staggered: C closed-loop clients, each starting at a random offset within one
+  single-stream request time and then sending its next request as soon as the previous one
+  ends (PER_CLIENT requests each), so that about C requests are in flight and arrivals are
+  spread; TTFT then measures how fast a new arrival is served beside running generations.
+
+Both servers are started first and stay up; every (pass, mode, C) runs Twin and llama.cpp
+back to back, alternating which goes first, so that load swings on a shared machine hit
+both. Only 127.0.0.1 is contacted; the run is bounded.
 
 Usage: python bench.py TWIN_BINARY MODEL.gguf [--threads 2] [--slots 4] [--tokens 128]
-                       [--conc 1,4] [--reps 3]
+                       [--conc 1,4] [--reps 3] [--modes burst,staggered] [--per-client 3]
+                       [--prefill-chunk N]
 Needs: pip install xllamacpp (llama.cpp reference); stdlib only otherwise.
 """
 import argparse
 import http.client
 import json
+import random
 import re
 import statistics
 import subprocess
@@ -38,7 +51,7 @@ def one_request(host, port, tokens, out, i):
     c.request("POST", "/v1/completions", body, {"Content-Type": "application/json"})
     r = c.getresponse()
     assert r.status == 200, r.read()
-    first, n, usage = None, 0, None
+    first, n, usage, timings = None, 0, None, None
     for raw in r:
         line = raw.decode().strip()
         if not line.startswith("data: ") or line == "data: [DONE]":
@@ -46,6 +59,8 @@ def one_request(host, port, tokens, out, i):
         ev = json.loads(line[6:])
         if ev.get("usage"):
             usage = ev["usage"]
+        if ev.get("timings"):
+            timings = ev["timings"]
         for ch in ev.get("choices", []):
             if ch.get("text"):
                 n += 1
@@ -54,8 +69,13 @@ def one_request(host, port, tokens, out, i):
     t1 = time.perf_counter()
     c.close()
     generated = usage["completion_tokens"] if usage else n
+    server_tps = 0.0
+    if timings and timings.get("predicted_ms", 0) > 0:
+        # Both servers count the first token in predicted_n; its interval is not in the time.
+        server_tps = (timings["predicted_n"] - 1) * 1e3 / timings["predicted_ms"]
     out[i] = {"ttft": first - t0, "total": t1 - t0, "tokens": generated,
-              "decode_tps": (generated - 1) / (t1 - first) if t1 > first else 0.0}
+              "decode_tps": (generated - 1) / (t1 - first) if t1 > first else 0.0,
+              "server_tps": server_tps}
 
 
 def run_level(host, port, tokens, conc):
@@ -68,8 +88,33 @@ def run_level(host, port, tokens, conc):
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    return summarise(out, wall)
+
+
+def run_staggered(host, port, tokens, conc, per_client, spread, rng):
+    """C closed-loop clients with random start offsets in [0, spread) seconds."""
+    out = [None] * (conc * per_client)
+    offsets = [rng.uniform(0, spread) for _ in range(conc)]
+
+    def client(c):
+        time.sleep(offsets[c])
+        for k in range(per_client):
+            one_request(host, port, tokens, out, c * per_client + k)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(conc)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return summarise(out, wall)
+
+
+def summarise(out, wall):
     return {"aggregate_tps": sum(o["tokens"] for o in out) / wall,
-            "ttfts": [o["ttft"] for o in out], "decode_tps": [o["decode_tps"] for o in out]}
+            "ttfts": [o["ttft"] for o in out], "decode_tps": [o["decode_tps"] for o in out],
+            "server_tps": [o["server_tps"] for o in out]}
 
 
 def pct(xs, q):
@@ -77,25 +122,26 @@ def pct(xs, q):
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
-def bench(name, host, port, args):
-    run_level(host, port, 8, 1)  # warm-up
-    rows = []
-    for conc in args.conc:
-        levels = [run_level(host, port, args.tokens, conc) for _ in range(args.reps)]
-        agg = statistics.median(l["aggregate_tps"] for l in levels)
-        ttfts = [t for l in levels for t in l["ttfts"]]
-        dec = statistics.median(d for l in levels for d in l["decode_tps"])
-        rows.append((name, conc, agg, dec, pct(ttfts, 0.5) * 1e3, pct(ttfts, 0.99) * 1e3))
-        print(f"{name:10s} C={conc:2d}  aggregate {agg:7.1f} tok/s  per-stream decode "
-              f"{dec:6.1f} tok/s  TTFT p50 {rows[-1][4]:6.1f} ms  p99 {rows[-1][5]:6.1f} ms",
-              flush=True)
-    return rows
+def report(name, mode, conc, levels):
+    agg = statistics.median(l["aggregate_tps"] for l in levels)
+    ttfts = [t for l in levels for t in l["ttfts"]]
+    dec = statistics.median(d for l in levels for d in l["decode_tps"])
+    srv = statistics.median(d for l in levels for d in l["server_tps"])
+    row = {"server": name, "mode": mode, "conc": conc, "aggregate_tps": agg,
+           "decode_tps": dec, "server_decode_tps": srv,
+           "ttft_p50_ms": pct(ttfts, 0.5) * 1e3, "ttft_p99_ms": pct(ttfts, 0.99) * 1e3,
+           "requests": len(ttfts)}
+    print(f"{name:10s} {mode:9s} C={conc:2d}  aggregate {agg:7.1f} tok/s  per-stream decode "
+          f"{dec:6.1f} (server {srv:6.1f}) tok/s  TTFT p50 {row['ttft_p50_ms']:7.1f} ms  "
+          f"p99 {row['ttft_p99_ms']:7.1f} ms  n={len(ttfts)}", flush=True)
+    return row
 
 
 def start_twin(args):
     p = subprocess.Popen([args.twin, "llm", "serve", "--model", args.model, "--port", "0",
                           "--slots", str(args.slots), "--ctx", "1024", "--threads",
-                          str(args.threads), "--no-access-log"],
+                          str(args.threads), "--prefill-chunk", str(args.prefill_chunk),
+                          "--no-access-log"],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = p.stdout.readline()
     m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
@@ -111,16 +157,14 @@ def main():
     ap.add_argument("--slots", type=int, default=4)
     ap.add_argument("--tokens", type=int, default=128)
     ap.add_argument("--conc", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4])
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=3, help="passes over every mode and C")
+    ap.add_argument("--modes", type=lambda s: s.split(","), default=["burst"])
+    ap.add_argument("--per-client", type=int, default=3)
+    ap.add_argument("--prefill-chunk", type=int, default=128)
+    ap.add_argument("--json", help="write every row here")
     args = ap.parse_args()
 
-    proc, port = start_twin(args)
-    try:
-        bench("twin", "127.0.0.1", port, args)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
+    proc, twin_port = start_twin(args)
     import xllamacpp as xl
     p = xl.CommonParams()
     p.model.path = args.model
@@ -131,9 +175,42 @@ def main():
     p.port = 0
     p.verbosity = 0
     server = xl.Server(p)
-    port = int(server.listening_address.rsplit(":", 1)[1])
-    bench("llama.cpp", "127.0.0.1", port, args)
-    del server
+    llama_port = int(server.listening_address.rsplit(":", 1)[1])
+    servers = [("twin", twin_port), ("llama.cpp", llama_port)]
+    rng = random.Random(7)
+    try:
+        spread = {}
+        for name, port in servers:
+            run_level("127.0.0.1", port, 8, 1)  # warm-up
+            spread[name] = run_level("127.0.0.1", port, args.tokens, 1)
+        # One single-stream request time (the slower server's) spreads staggered starts.
+        single = max(args.tokens / s["aggregate_tps"] for s in spread.values())
+        results = {}
+        for rep in range(args.reps):
+            order = servers if rep % 2 == 0 else servers[::-1]
+            for mode in args.modes:
+                for conc in args.conc:
+                    for name, port in order:
+                        if mode == "burst":
+                            r = run_level("127.0.0.1", port, args.tokens, conc)
+                        else:
+                            r = run_staggered("127.0.0.1", port, args.tokens, conc,
+                                              args.per_client, single, rng)
+                        results.setdefault((name, mode, conc), []).append(r)
+                        print(f"  pass {rep + 1} {name} {mode} C={conc}: "
+                              f"{r['aggregate_tps']:.1f} tok/s", flush=True)
+        rows = []
+        for mode in args.modes:
+            for conc in args.conc:
+                for name, _ in servers:
+                    rows.append(report(name, mode, conc, results[(name, mode, conc)]))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"args": vars(args), "rows": rows}, f, indent=1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        del server
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ pub(crate) struct EngineOpts {
     /// Compute threads (default: all cores).
     #[arg(long)]
     threads: Option<u32>,
+    /// Most prompt tokens prefilled per step while other requests generate or wait.
+    #[arg(long, default_value_t = 128)]
+    prefill_chunk: u32,
     /// Model id reported to clients (default: the file stem).
     #[arg(long)]
     id: Option<String>,
@@ -174,6 +177,7 @@ fn load_llama(model: &std::path::Path, opts: &EngineOpts) -> Result<Arc<dyn Engi
         slots: opts.slots,
         slot_context: opts.ctx,
         threads: opts.threads,
+        prefill_chunk: opts.prefill_chunk,
         id: opts.id.clone(),
         ..Default::default()
     };

@@ -285,6 +285,34 @@ fn usage_json(c: &Completion) -> Value {
     })
 }
 
+/// The server-side time split in llama.cpp's server's `timings` shape (milliseconds), so
+/// that a benchmark reads the same fields from both servers: prompt processing is admission
+/// to first token, prediction is first token to last; as there, `predicted_n` counts every
+/// generated token, the first included.
+fn timings_json(c: &Completion) -> Value {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    let (prompt_ms, predicted_ms) = (ms(c.timings.prompt), ms(c.timings.decode));
+    let prompt_n = c.usage.prompt_tokens - c.usage.cached_tokens;
+    let predicted_n = c.usage.completion_tokens;
+    let per_second = |n: u32, ms: f64| {
+        if ms > 0.0 {
+            f64::from(n) * 1e3 / ms
+        } else {
+            0.0
+        }
+    };
+    json!({
+        "cache_n": c.usage.cached_tokens,
+        "queued_ms": ms(c.timings.queued),
+        "prompt_n": prompt_n,
+        "prompt_ms": prompt_ms,
+        "prompt_per_second": per_second(prompt_n, prompt_ms),
+        "predicted_n": predicted_n,
+        "predicted_ms": predicted_ms,
+        "predicted_per_second": per_second(predicted_n, predicted_ms),
+    })
+}
+
 /// `POST /v1/chat/completions`.
 pub(crate) async fn chat_completions(State(state): State<AppState>, body: Bytes) -> Response {
     respond(
@@ -366,6 +394,7 @@ pub(crate) async fn chat_completions(State(state): State<AppState>, body: Bytes)
                     "finish_reason": finish,
                 }],
                 "usage": usage_json(&out.completion),
+                "timings": timings_json(&out.completion),
             })))
         }
         .await,
@@ -448,6 +477,7 @@ impl ChatStream {
                 let mut u = self.chunks.make(json!({}), None);
                 u["choices"] = json!([]);
                 u["usage"] = usage_json(&c);
+                u["timings"] = timings_json(&c);
                 self.tail = if self.include_usage {
                     Tail::Usage(u)
                 } else {
@@ -589,6 +619,7 @@ pub(crate) async fn completions(State(state): State<AppState>, body: Bytes) -> R
                     "finish_reason": out.completion.finish_reason.as_str(),
                 }],
                 "usage": usage_json(&out.completion),
+                "timings": timings_json(&out.completion),
             })))
         }
         .await,
@@ -620,6 +651,8 @@ fn completion_stream(
                         let mut u = chunk("", None);
                         u["choices"] = json!([]);
                         u["usage"] = usage_json(&c);
+                        u["timings"] = timings_json(&c);
+                        u["timings"] = timings_json(&c);
                         let next = if include_usage {
                             Tail::Usage(u)
                         } else {

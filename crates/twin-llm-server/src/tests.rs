@@ -134,6 +134,10 @@ async fn chat_completion_has_openai_shape_and_usage() {
     assert_eq!(v["usage"]["completion_tokens"], 4);
     assert_eq!(v["usage"]["total_tokens"], 8);
     assert!(v["id"].as_str().unwrap().starts_with("chatcmpl-"));
+    // llama.cpp's `timings` shape: every generated token counted, times in milliseconds.
+    assert_eq!(v["timings"]["prompt_n"], 4);
+    assert_eq!(v["timings"]["predicted_n"], 4);
+    assert!(v["timings"]["predicted_ms"].as_f64().unwrap() >= 0.0);
 }
 
 #[tokio::test]
@@ -155,6 +159,7 @@ async fn chat_stream_sends_role_deltas_finish_usage_and_done() {
     assert_eq!(ev[n - 1], json!("[DONE]"));
     assert_eq!(ev[n - 2]["choices"], json!([]));
     assert_eq!(ev[n - 2]["usage"]["completion_tokens"], 3);
+    assert_eq!(ev[n - 2]["timings"]["predicted_n"], 3);
     assert_eq!(ev[n - 3]["choices"][0]["finish_reason"], "length");
     assert!(ev
         .iter()

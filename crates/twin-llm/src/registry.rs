@@ -12,11 +12,16 @@
 //!
 //! ```text
 //! bytes = file_len + 2 · n_layer · n_ctx · n_embd · (n_head_kv / n_head) · 2
+//!                  + 4 · n_batch · (n_vocab + n_ff + 3 · n_embd)
 //! ```
 //!
-//! the weights (the file, memory-mapped) plus an f16 key and value cache for `n_ctx` tokens
-//! (all sequence slots). Architectures whose metadata lacks the attention sizes count the file
-//! only. A model that needs more than the whole budget is refused
+//! the weights (the file, memory-mapped), an f16 key and value cache for `n_ctx` tokens (all
+//! sequence slots), and the f32 scratch llama.cpp reserves for the largest step of
+//! `n_batch` = 512 tokens: the logits of every token (`n_vocab` each) and the widest
+//! activations. For SmolLM2-135M the scratch term gives 102 MiB where llama.cpp reports a
+//! 103.8 MiB compute buffer. Only the pages a step touches become resident, so the estimate
+//! is an upper bound: `tests/memory.rs` measures the resident set of a loaded model against
+//! it. Architectures whose metadata lacks the attention sizes count the file only. A model that needs more than the whole budget is refused
 //! ([`RegistryError::TooLarge`]); one that would fit once idle models are evicted evicts the
 //! least recently used of them; one that cannot fit because the resident models are all busy
 //! is refused for now ([`RegistryError::NoRoom`]).
@@ -151,7 +156,7 @@ impl ModelEntry {
             parameter_count: g.parameter_count(),
             context_length: g.context_length().unwrap_or(0),
             modified,
-            memory_bytes: g.file_len + kv_cache_bytes(&g, kv_tokens),
+            memory_bytes: g.file_len + kv_cache_bytes(&g, kv_tokens) + scratch_bytes(&g),
             chat_template: g.chat_template().map(str::to_owned),
         })
     }
@@ -175,6 +180,27 @@ fn kv_cache_bytes(g: &GgufInfo, tokens: u64) -> u64 {
         return 0;
     }
     2 * layers * tokens * (embd * kv_heads / heads) * 2
+}
+
+/// Tokens of the largest decode step (the engine's default `batch`).
+const SCRATCH_BATCH: u64 = 512;
+
+/// f32 compute scratch for one step of [`SCRATCH_BATCH`] tokens:
+/// `4 · n_batch · (n_vocab + n_ff + 3 · n_embd)`; 0 when the metadata lacks the sizes.
+fn scratch_bytes(g: &GgufInfo) -> u64 {
+    let Some(arch) = g.architecture() else {
+        return 0;
+    };
+    let key = |k: &str| g.get(&format!("{arch}.{k}")).and_then(|v| v.as_u64());
+    let vocab = key("vocab_size").or_else(|| match g.get("tokenizer.ggml.tokens") {
+        Some(crate::gguf::MetaValue::Array { len, .. }) => Some(*len),
+        _ => None,
+    });
+    let (Some(vocab), Some(embd)) = (vocab, key("embedding_length")) else {
+        return 0;
+    };
+    let ff = key("feed_forward_length").unwrap_or(4 * embd);
+    4 * SCRATCH_BATCH * (vocab + ff + 3 * embd)
 }
 
 /// Why a model could not be provided.

@@ -45,6 +45,11 @@ pub struct LlamaOptions {
     pub threads: Option<u32>,
     /// Most tokens in one decode step (prompt chunks plus one token per generating slot).
     pub batch: u32,
+    /// Most prompt tokens prefilled in one step while other slots generate or other prompts
+    /// wait (chunked prefill, oldest request first); a lone prompt gets the whole `batch`.
+    /// Smaller chunks give earlier first tokens to the first of a burst of requests and
+    /// shorter stalls of running generations; the total work is the same.
+    pub prefill_chunk: u32,
     /// Layers offloaded to a GPU (GPU builds only).
     pub gpu_layers: u32,
     /// Model id for the APIs; the file stem when `None`.
@@ -61,6 +66,7 @@ impl Default for LlamaOptions {
             slot_context: 4096,
             threads: None,
             batch: 512,
+            prefill_chunk: 128,
             gpu_layers: 0,
             id: None,
             grammar_first: false,
@@ -234,6 +240,7 @@ impl LlamaEngine {
             slots: options.slots,
             slot_context,
             batch,
+            prefill_chunk: options.prefill_chunk.clamp(1, batch),
             grammar_first: options.grammar_first,
         };
         let model2 = Arc::clone(&model);

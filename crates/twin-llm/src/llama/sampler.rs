@@ -1,7 +1,9 @@
 //! Builds a llama.cpp sampler from [`SamplingParams`].
 //!
 //! The chain: penalties → (greedy | top-k → top-p → min-p → temperature → seeded draw).
-//! Temperature 0 is pure argmax and ignores the seed.
+//! Temperature 0 is pure argmax and ignores the seed. Without penalties the argmax is taken
+//! straight from the logits slice: llama.cpp's `llama_sampler_sample` would first copy every
+//! vocabulary entry into a candidate array (49 k entries for SmolLM2, each token).
 //!
 //! A grammar constraint (JSON, JSON schema, GBNF) is checked *after* the chain by default:
 //! the chain picks a token from the raw logits, the grammar checks that one token, and only
@@ -30,12 +32,28 @@ pub(super) struct Sampler {
     chain: LlamaSampler,
     grammar: Option<LlamaSampler>,
     grammar_first: bool,
+    /// The chain is a bare argmax (temperature 0, no penalties): sample with [`argmax`].
+    argmax: bool,
+}
+
+/// The index of the largest logit, the first on ties (as llama.cpp's greedy sampler).
+pub(super) fn argmax(logits: &[f32]) -> LlamaToken {
+    let mut best = 0;
+    for (i, &l) in logits.iter().enumerate() {
+        if l > logits[best] {
+            best = i;
+        }
+    }
+    LlamaToken(best as i32)
 }
 
 impl Sampler {
     /// Samples the next token from the logits at batch index `i` and accepts it.
     pub(super) fn sample(&mut self, ctx: &LlamaContext<'_>, i: i32) -> LlamaToken {
         let Some(grammar) = &mut self.grammar else {
+            if self.argmax {
+                return argmax(ctx.get_logits_ith(i));
+            }
             return self.chain.sample(ctx, i);
         };
         let logits = || LlamaTokenDataArray::from_iter(ctx.candidates_ith(i), false);
@@ -45,7 +63,12 @@ impl Sampler {
         };
         let mut token = None;
         if !self.grammar_first {
-            if let Some(t) = pick(&mut self.chain, logits()) {
+            let first = if self.argmax {
+                Some(argmax(ctx.get_logits_ith(i)))
+            } else {
+                pick(&mut self.chain, logits())
+            };
+            if let Some(t) = first {
                 let mut one =
                     LlamaTokenDataArray::new(vec![LlamaTokenData::new(t, 0.0, 0.0)], false);
                 grammar.apply(&mut one);
@@ -100,6 +123,7 @@ pub(super) fn build(
             p.presence_penalty,
         ));
     }
+    let argmax = p.temperature <= 0.0 && !penalised;
     if p.temperature <= 0.0 {
         chain.push(LlamaSampler::greedy());
     } else {
@@ -124,5 +148,6 @@ pub(super) fn build(
         chain: LlamaSampler::chain_simple(chain),
         grammar,
         grammar_first,
+        argmax,
     })
 }

@@ -7,7 +7,11 @@
 //!    longest prefix with the prompt; the rest of that slot's KV cache is removed and only
 //!    the prompt's suffix is prefilled (prompt-prefix reuse across conversation turns);
 //! 4. build one batch: the pending token of every generating slot, then prompt chunks of
-//!    prefilling slots up to the batch size;
+//!    prefilling slots, oldest request first; while any slot generates or more than one
+//!    prompt waits, prompts get at most `prefill_chunk` tokens per step (chunked prefill:
+//!    the first request of a burst gets its first token after its own prefill rather than
+//!    after everyone's, and running generations are not stalled by a long prompt), a lone
+//!    prompt gets the whole batch;
 //! 5. decode it once, then sample every slot whose logits were computed, stream the text,
 //!    and finish slots on end-of-generation, stop sequence, `max_tokens`, full context or a
 //!    disconnected caller (cancellation takes effect at the next step).
@@ -35,6 +39,7 @@ pub(super) struct Config {
     pub(super) slots: u32,
     pub(super) slot_context: u32,
     pub(super) batch: u32,
+    pub(super) prefill_chunk: u32,
     pub(super) grammar_first: bool,
 }
 
@@ -158,11 +163,24 @@ pub(super) fn run(
                 room -= 1;
             }
         }
-        for slot in &mut slots {
+        let mut prefilling: Vec<usize> = (0..slots.len())
+            .filter(|&i| {
+                slots[i]
+                    .active
+                    .as_ref()
+                    .is_some_and(|a| a.prefilled < a.job.tokens.len())
+            })
+            .collect();
+        prefilling.sort_by_key(|&i| slots[i].active.as_ref().map(|a| a.job.submitted));
+        if batch.n_tokens() > 0 || prefilling.len() > 1 {
+            room = room.min(config.prefill_chunk as usize);
+        }
+        for i in prefilling {
+            let slot = &mut slots[i];
             let Some(a) = &mut slot.active else { continue };
             let total = a.job.tokens.len();
-            if a.prefilled == total || room == 0 {
-                continue;
+            if room == 0 {
+                break;
             }
             let take = (total - a.prefilled).min(room);
             for k in a.prefilled..a.prefilled + take {

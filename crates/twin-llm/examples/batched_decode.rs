@@ -1,0 +1,172 @@
+//! The engine's own ceiling: time of one `llama_decode` step over S sequences (one token
+//! each) in this build of llama.cpp, with no server, scheduler, sampler chain or HTTP around
+//! it, and the cost of picking the next token from the logits.
+//!
+//! ```text
+//! RUSTFLAGS="-C target-cpu=native" cargo run --release -p twin-llm --features llama \
+//!     --example batched_decode -- MODEL.gguf [THREADS] [STEPS] [PASSES] [unified|split]
+//! ```
+//!
+//! For S = 1, 2, 4, 8: S prompts of 60 tokens are prefilled (timed: prompt tokens/s), then
+//! STEPS decode steps each add one greedy token to every sequence (timed per step). The sizes
+//! are run in turn for PASSES passes, so that load swings on a shared machine hit every size.
+//! Printed per S: median step time, aggregate tokens/s, and the aggregate relative to S = 1:
+//! the most that continuous batching can give on this model and machine. Last, the time to
+//! pick a greedy token from one row of logits two ways: a plain argmax over the logits slice
+//! (what Twin does) and llama.cpp's greedy sampler through `llama_sampler_sample`, which
+//! first copies every vocabulary entry into a candidate array.
+
+use std::{num::NonZeroU32, time::Instant};
+
+use llama_cpp_2::{
+    context::params::LlamaContextParams,
+    llama_backend::LlamaBackend,
+    llama_batch::LlamaBatch,
+    model::{params::LlamaModelParams, LlamaModel},
+    sampling::LlamaSampler,
+    token::LlamaToken,
+};
+
+const PROMPT: &str = "<|im_start|>user\nExplain in a few sentences why the sky is blue, then \
+                      list three reasons to write servers in Rust.<|im_end|>\n<|im_start|>\
+                      assistant\n";
+const SIZES: [usize; 4] = [1, 2, 4, 8];
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn argmax(logits: &[f32]) -> LlamaToken {
+    let mut best = 0;
+    for (i, &l) in logits.iter().enumerate() {
+        if l > logits[best] {
+            best = i;
+        }
+    }
+    LlamaToken(best as i32)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: batched_decode MODEL.gguf [THREADS] [STEPS] [PASSES] [unified|split]";
+    let path = args.next().ok_or(usage)?;
+    let threads: i32 = args.next().map_or(Ok(2), |a| a.parse())?;
+    let steps: usize = args.next().map_or(Ok(64), |a| a.parse())?;
+    let passes: usize = args.next().map_or(Ok(3), |a| a.parse())?;
+    let unified = match args.next().as_deref() {
+        None | Some("split") => false,
+        Some("unified") => true,
+        Some(other) => return Err(format!("{usage}: unknown KV mode {other}").into()),
+    };
+    let mut backend = LlamaBackend::init()?;
+    backend.void_logs();
+    let model = LlamaModel::load_from_file(&backend, &path, &LlamaModelParams::default())?;
+    let max = *SIZES.iter().max().expect("sizes") as u32;
+    // The same context shape as `twin llm serve --slots 8 --ctx 1024`.
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(1024 * max))
+        .with_n_batch(512)
+        .with_n_ubatch(512)
+        .with_n_seq_max(max)
+        .with_kv_unified(unified)
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads);
+    let mut ctx = model.new_context(&backend, params)?;
+    let base = model.vocab().tokenize(PROMPT.as_bytes(), false, true);
+    let bos = model.vocab().bos();
+    let mut batch = LlamaBatch::new(512, max as i32);
+
+    let mut step_s: Vec<Vec<f64>> = vec![Vec::new(); SIZES.len()];
+    let mut prompt_tps: Vec<Vec<f64>> = vec![Vec::new(); SIZES.len()];
+    // One warm-up pass of the smallest size, not recorded.
+    for pass in 0..=passes {
+        for (k, &s) in SIZES.iter().enumerate() {
+            if pass == 0 && k > 0 {
+                break;
+            }
+            ctx.clear_kv_cache();
+            // Prefill: S prompts, each made unique by its first tokens, in one batch.
+            batch.clear();
+            let mut n_prompt = 0;
+            let mut pos = vec![0i32; s];
+            let mut logits_at = vec![0i32; s];
+            for (seq, p) in pos.iter_mut().enumerate() {
+                let mut tokens = vec![bos];
+                let unique = format!("Request {seq}.\n");
+                tokens.extend(model.vocab().tokenize(unique.as_bytes(), false, true));
+                tokens.extend_from_slice(&base);
+                for (j, &t) in tokens.iter().enumerate() {
+                    batch.add(t, j as i32, &[seq as i32], j + 1 == tokens.len())?;
+                }
+                *p = tokens.len() as i32;
+                logits_at[seq] = batch.n_tokens() - 1;
+                n_prompt += tokens.len();
+            }
+            let t0 = Instant::now();
+            ctx.decode(&mut batch)?;
+            let prefill = t0.elapsed().as_secs_f64();
+            let mut next: Vec<LlamaToken> = logits_at
+                .iter()
+                .map(|&i| argmax(ctx.get_logits_ith(i)))
+                .collect();
+            let mut times = Vec::with_capacity(steps);
+            for _ in 0..steps {
+                batch.clear();
+                for seq in 0..s {
+                    batch.add(next[seq], pos[seq], &[seq as i32], true)?;
+                    pos[seq] += 1;
+                }
+                let t0 = Instant::now();
+                ctx.decode(&mut batch)?;
+                times.push(t0.elapsed().as_secs_f64());
+                for (seq, t) in next.iter_mut().enumerate() {
+                    *t = argmax(ctx.get_logits_ith(seq as i32));
+                }
+            }
+            if pass > 0 {
+                step_s[k].push(median(times));
+                prompt_tps[k].push(n_prompt as f64 / prefill);
+            }
+        }
+    }
+    println!(
+        "threads {threads}, {steps} steps, {passes} passes, KV {}",
+        if unified { "unified" } else { "split" }
+    );
+    println!("S  step ms  aggregate tok/s  vs S=1  prompt tok/s");
+    let single = 1.0 / median(step_s[0].clone());
+    for (k, &s) in SIZES.iter().enumerate() {
+        let step = median(step_s[k].clone());
+        let agg = s as f64 / step;
+        println!(
+            "{s}  {:7.2}  {agg:15.1}  {:5.2}x  {:12.1}",
+            step * 1e3,
+            agg / single,
+            median(prompt_tps[k].clone())
+        );
+    }
+
+    // Sampling cost on the last row of logits.
+    let reps = 2000;
+    let t0 = Instant::now();
+    let mut sink = 0;
+    for _ in 0..reps {
+        sink ^= argmax(std::hint::black_box(ctx.get_logits_ith(0))).0;
+    }
+    let ours = t0.elapsed().as_secs_f64() / reps as f64;
+    let mut greedy = LlamaSampler::greedy();
+    let t0 = Instant::now();
+    for _ in 0..reps {
+        sink ^= greedy.sample(&ctx, 0).0;
+    }
+    let theirs = t0.elapsed().as_secs_f64() / reps as f64;
+    std::hint::black_box(sink);
+    println!(
+        "greedy pick over {} logits: argmax {:.1} us, llama_sampler_sample {:.1} us",
+        model.n_vocab(),
+        ours * 1e6,
+        theirs * 1e6,
+    );
+    Ok(())
+}
