@@ -278,6 +278,7 @@ impl<T: TopicType> Shared<T> {
         self.cb
             .book
             .lock()
+            .ownership
             .renewed(self.cb.now_ns(), self.cb.deadline_ns);
         drop(e);
         drop(pending);
@@ -295,13 +296,20 @@ impl<T: TopicType> Shared<T> {
     /// for `d_ns`, after taking what the reader holds (so that a slow
     /// taker's samples count as the news they are).
     fn silent_owner(&self, d_ns: u64) -> bool {
-        if !self.cb.book.lock().silent_owner(self.cb.now_ns(), d_ns) {
+        let silent = || {
+            self.cb
+                .book
+                .lock()
+                .ownership
+                .silent_owner(self.cb.now_ns(), d_ns)
+        };
+        if !silent() {
             return false;
         }
         let mut pending = self.pending.lock();
         self.drain(&self.entity.read(), &mut pending);
         drop(pending);
-        self.cb.book.lock().silent_owner(self.cb.now_ns(), d_ns)
+        silent()
     }
 }
 

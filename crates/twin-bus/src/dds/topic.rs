@@ -16,7 +16,12 @@ use parking_lot::{Condvar, Mutex, RwLock};
 use rustc_hash::FxHashMap;
 use twin_core::SimTime;
 
-use super::{cdr, ffi, ops, schema::Schema, DdsParticipant};
+use super::{
+    cdr, ffi, ops,
+    owners::{Arrival, Owners},
+    schema::Schema,
+    DdsParticipant,
+};
 use crate::{
     status::{Counter, StatusEvent, StatusMask, WriterStatus},
     waitset::{ConditionSource, Notifier},
@@ -379,12 +384,8 @@ pub(super) struct Book<K> {
     owners: FxHashMap<u64, u64>,
     /// Ownership strength per publication handle.
     strengths: FxHashMap<u64, i32>,
-    /// Per key: the writer whose samples Twin delivers (exclusive readers
-    /// with a deadline; see the owner watchdog in `reader.rs`).
-    owned: FxHashMap<K, Owner>,
-    /// Per Cyclone instance handle: the last writer Cyclone let through
-    /// since the Cyclone reader was (re)created, i.e. its owner there.
-    pub(super) cy: FxHashMap<u64, Seen>,
+    /// Exclusive readers with a deadline: who owns what (`owners.rs`).
+    pub(super) ownership: Owners<K>,
     pub(super) ownership_changed: Counter,
     pub(super) last_owner: Option<WriterId>,
     pub(super) rejected: u64,
@@ -400,53 +401,12 @@ impl<K> Default for Book<K> {
             parts: FxHashMap::default(),
             owners: FxHashMap::default(),
             strengths: FxHashMap::default(),
-            owned: FxHashMap::default(),
-            cy: FxHashMap::default(),
+            ownership: Owners::default(),
             ownership_changed: Counter::default(),
             last_owner: None,
             rejected: 0,
             last_read: [0; 8],
         }
-    }
-}
-
-/// The last sample one writer wrote to one instance, as seen here.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Seen {
-    pub(super) publication: u64,
-    /// When it was taken [ns since the reader's epoch].
-    pub(super) at_ns: u64,
-    /// Its source timestamp [ns], to tell a new sample from one read again.
-    source_ns: i64,
-}
-
-/// The owner Twin keeps for one key.
-struct Owner {
-    seen: Seen,
-    strength: i32,
-    /// Set when the Cyclone reader was replaced while this owner was
-    /// writing: Cyclone no longer knows it as the owner, so samples of
-    /// writers not stronger are dropped here until it writes again (and
-    /// Cyclone's own arbitration holds once more) or is silent for `D`.
-    guarded: bool,
-}
-
-impl<K: Eq + std::hash::Hash> Book<K> {
-    /// After a replacement of the Cyclone reader at `now_ns`: guards every
-    /// key whose owner wrote within `d_ns`; forgets Cyclone's owners.
-    pub(super) fn renewed(&mut self, now_ns: u64, d_ns: u64) {
-        for o in self.owned.values_mut() {
-            o.guarded = now_ns.saturating_sub(o.seen.at_ns) < d_ns;
-        }
-        self.cy.clear();
-    }
-
-    /// Whether some instance's owner in the Cyclone reader has not written
-    /// for `d_ns` (Cyclone may be rejecting other writers on its behalf).
-    pub(super) fn silent_owner(&self, now_ns: u64, d_ns: u64) -> bool {
-        self.cy
-            .values()
-            .any(|s| now_ns.saturating_sub(s.at_ns) >= d_ns)
     }
 }
 
@@ -536,9 +496,25 @@ impl<T: TopicType> ReaderCallbacks<T> {
                 p
             }
         };
-        if self.deadline_ns > 0 && !self.admit(&mut book, &key, &raw) {
-            book.rejected += 1;
-            return None;
+        if self.deadline_ns > 0 {
+            let strength = book.strengths.get(&raw.publication).copied();
+            let admitted = if raw.valid {
+                let at = Arrival {
+                    instance: raw.instance,
+                    publication: raw.publication,
+                    at_ns: self.now_ns(),
+                    source_ns: raw.source_ns,
+                };
+                book.ownership
+                    .admit(&key, at, strength.unwrap_or(0), self.deadline_ns)
+            } else {
+                book.ownership.gone(raw.instance);
+                true
+            };
+            if !admitted {
+                book.rejected += 1;
+                return None;
+            }
         }
         if self.exclusive && value.is_some() {
             let prev = book.owners.insert(raw.instance, raw.publication);
@@ -570,59 +546,6 @@ impl<T: TopicType> ReaderCallbacks<T> {
     /// [ns] since the reader's epoch.
     pub(super) fn now_ns(&self) -> u64 {
         self.epoch.elapsed().as_nanos() as u64
-    }
-
-    /// Books a sample of an exclusive reader with a deadline and says
-    /// whether it is delivered: not when its key is guarded for an owner
-    /// that wrote within `D` and the sample's writer is not stronger.
-    fn admit(&self, book: &mut Book<T::Key>, key: &T::Key, raw: &ffi::RawInfo) -> bool {
-        if !raw.valid {
-            book.cy.remove(&raw.instance);
-            return true;
-        }
-        let now = self.now_ns();
-        let fresh = Seen {
-            publication: raw.publication,
-            at_ns: now,
-            source_ns: raw.source_ns,
-        };
-        // A sample read again (not taken) is no news of its writer.
-        let renew = |s: &mut Seen| {
-            if s.publication != raw.publication || raw.source_ns > s.source_ns {
-                *s = fresh;
-            }
-        };
-        book.cy
-            .entry(raw.instance)
-            .and_modify(renew)
-            .or_insert(fresh);
-        let strength = book.strengths.get(&raw.publication).copied().unwrap_or(0);
-        match book.owned.get_mut(key) {
-            Some(o) if o.seen.publication == raw.publication => {
-                renew(&mut o.seen);
-                o.guarded = false;
-                o.strength = strength;
-                true
-            }
-            Some(o)
-                if o.guarded
-                    && strength <= o.strength
-                    && now.saturating_sub(o.seen.at_ns) < self.deadline_ns =>
-            {
-                false
-            }
-            _ => {
-                book.owned.insert(
-                    key.clone(),
-                    Owner {
-                        seen: fresh,
-                        strength,
-                        guarded: false,
-                    },
-                );
-                true
-            }
-        }
     }
 
     pub(super) fn take(
