@@ -735,30 +735,46 @@ pub(crate) fn writer_counts(e: &Entity) -> [u64; 5] {
     }
 }
 
-/// The participant GUID of the writer a reader knows as `publication`, and
-/// the writer's entity name (Twin names writers after their participant).
-pub(crate) fn writer_participant(
-    reader: &Entity,
-    publication: u64,
-) -> Option<([u8; 16], Option<String>)> {
+/// The participant GUID, entity name (Twin names writers after their
+/// participant) and ownership strength of the writer a reader knows as
+/// `publication`.
+pub(crate) fn writer_participant(reader: &Entity, publication: u64) -> Option<MatchedWriter> {
     // SAFETY: on success Cyclone returns an endpoint struct we own and free
-    // with dds_builtintopic_free_endpoint after copying the key and name
-    // out; the name string returned by dds_qget_entity_name is ours to free.
+    // with dds_builtintopic_free_endpoint after copying the key, strength
+    // and name out; the name string returned by dds_qget_entity_name is
+    // ours to free.
     unsafe {
         let ep = c::dds_get_matched_publication_data(reader.handle, publication);
         if ep.is_null() {
             return None;
         }
-        let key = (*ep).participant_key.v;
-        let mut name = None;
+        let participant = (*ep).participant_key.v;
+        let (mut name, mut strength) = (None, 0);
         let mut p: *mut std::os::raw::c_char = ptr::null_mut();
-        if !(*ep).qos.is_null() && c::dds_qget_entity_name((*ep).qos, &mut p) && !p.is_null() {
-            name = Some(CStr::from_ptr(p).to_string_lossy().into_owned());
-            c::dds_free(p as *mut c_void);
+        if !(*ep).qos.is_null() {
+            if c::dds_qget_entity_name((*ep).qos, &mut p) && !p.is_null() {
+                name = Some(CStr::from_ptr(p).to_string_lossy().into_owned());
+                c::dds_free(p as *mut c_void);
+            }
+            // Unset means the default strength, 0.
+            c::dds_qget_ownership_strength((*ep).qos, &mut strength);
         }
         c::dds_builtintopic_free_endpoint(ep);
-        Some((key, name))
+        Some(MatchedWriter {
+            participant,
+            name,
+            strength,
+        })
     }
+}
+
+/// What a reader knows of one matched writer.
+pub(crate) struct MatchedWriter {
+    /// The writer's participant GUID.
+    pub(crate) participant: [u8; 16],
+    pub(crate) name: Option<String>,
+    /// Its ownership strength (0 when not set).
+    pub(crate) strength: i32,
 }
 
 /// The GUID of an entity.

@@ -23,6 +23,7 @@ mod config;
 mod discovery;
 mod ffi;
 mod ops;
+mod owners;
 mod probe;
 mod reader;
 mod schema;

@@ -16,7 +16,12 @@ use parking_lot::{Condvar, Mutex, RwLock};
 use rustc_hash::FxHashMap;
 use twin_core::SimTime;
 
-use super::{cdr, ffi, ops, schema::Schema, DdsParticipant};
+use super::{
+    cdr, ffi, ops,
+    owners::{Arrival, Owners},
+    schema::Schema,
+    DdsParticipant,
+};
 use crate::{
     status::{Counter, StatusEvent, StatusMask, WriterStatus},
     waitset::{ConditionSource, Notifier},
@@ -377,6 +382,10 @@ pub(super) struct Book<K> {
     seq: FxHashMap<u64, u64>,
     parts: FxHashMap<u64, ParticipantId>,
     owners: FxHashMap<u64, u64>,
+    /// Ownership strength per publication handle.
+    strengths: FxHashMap<u64, i32>,
+    /// Exclusive readers with a deadline: who owns what (`owners.rs`).
+    pub(super) ownership: Owners<K>,
     pub(super) ownership_changed: Counter,
     pub(super) last_owner: Option<WriterId>,
     pub(super) rejected: u64,
@@ -391,6 +400,8 @@ impl<K> Default for Book<K> {
             seq: FxHashMap::default(),
             parts: FxHashMap::default(),
             owners: FxHashMap::default(),
+            strengths: FxHashMap::default(),
+            ownership: Owners::default(),
             ownership_changed: Counter::default(),
             last_owner: None,
             rejected: 0,
@@ -420,6 +431,8 @@ pub(super) struct ReaderCallbacks<T: TopicType> {
     /// watchdog's evidence that the owner still writes).
     pub(super) last_data: std::sync::atomic::AtomicU64,
     pub(super) epoch: Instant,
+    /// The deadline `D` [ns] of an exclusive reader (0: none, no guards).
+    pub(super) deadline_ns: u64,
     /// See `Reader::set_data_hook`.
     pub(super) hook: RwLock<Option<DataHook>>,
 }
@@ -469,11 +482,12 @@ impl<T: TopicType> ReaderCallbacks<T> {
             Some(p) => *p,
             None => {
                 let p = match ffi::writer_participant(reader, raw.publication) {
-                    Some((g, name)) => {
-                        let id = super::participant_id(&g);
-                        if let Some(n) = name {
+                    Some(w) => {
+                        let id = super::participant_id(&w.participant);
+                        if let Some(n) = w.name {
                             self.names.lock().entry(id).or_insert(n);
                         }
+                        book.strengths.insert(raw.publication, w.strength);
                         id
                     }
                     None => ParticipantId(0),
@@ -482,6 +496,26 @@ impl<T: TopicType> ReaderCallbacks<T> {
                 p
             }
         };
+        if self.deadline_ns > 0 {
+            let strength = book.strengths.get(&raw.publication).copied();
+            let admitted = if raw.valid {
+                let at = Arrival {
+                    instance: raw.instance,
+                    publication: raw.publication,
+                    at_ns: self.now_ns(),
+                    source_ns: raw.source_ns,
+                };
+                book.ownership
+                    .admit(&key, at, strength.unwrap_or(0), self.deadline_ns)
+            } else {
+                book.ownership.gone(raw.instance);
+                true
+            };
+            if !admitted {
+                book.rejected += 1;
+                return None;
+            }
+        }
         if self.exclusive && value.is_some() {
             let prev = book.owners.insert(raw.instance, raw.publication);
             if prev != Some(raw.publication) {
@@ -507,6 +541,11 @@ impl<T: TopicType> ReaderCallbacks<T> {
                 sim_time: trailer.and_then(|t| t.sim_ns).map(SimTime::from_nanos),
             },
         })
+    }
+
+    /// [ns] since the reader's epoch.
+    pub(super) fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
     }
 
     pub(super) fn take(
