@@ -17,7 +17,7 @@ use twin_brain::Connectome;
 use twin_vep::{
     features::{compute, FeatureParams, Features},
     fit::{fit_hmc, fit_laplace, problem, FitResult, FitSettings},
-    hmc::{HmcSettings, Sampler},
+    hmc::{HmcSettings, Metric, Sampler},
     io::{read_json, read_matrix_csv, read_matrix_npy, write_json, write_matrix_npy},
     model::Stimulus,
     patient::{
@@ -161,6 +161,13 @@ pub(crate) struct FitArgs {
     /// Sampler: `nuts` (No-U-Turn) or `static` (fixed trajectory length).
     #[arg(long, default_value = "nuts")]
     sampler: String,
+    /// NUTS warm-up metric: `dense` (Stan's doubling windows, re-whitened by
+    /// each window's covariance) or `diag` (one window, diagonal).
+    #[arg(long, default_value = "diag")]
+    metric: String,
+    /// Target acceptance probability of the step-size adaptation.
+    #[arg(long, default_value_t = 0.95)]
+    target_accept: f64,
     /// Clinical hypothesis: region indices with a raised prior mean.
     #[arg(long, value_delimiter = ',')]
     hypothesis: Vec<usize>,
@@ -373,8 +380,21 @@ fn fit(a: FitArgs) -> Result<()> {
             "static" => Sampler::Static,
             o => bail!("--sampler `{o}`: expected nuts or static"),
         };
+        let metric = match a.metric.as_str() {
+            "dense" => Metric::Dense,
+            "diag" => Metric::Diagonal,
+            o => bail!("--metric `{o}`: expected dense or diag"),
+        };
+        if !(a.target_accept > 0.0 && a.target_accept < 1.0) {
+            bail!(
+                "--target-accept {}: expected a probability in (0, 1)",
+                a.target_accept
+            );
+        }
         let hs = HmcSettings {
             sampler,
+            metric,
+            target_accept: a.target_accept,
             chains: a.chains,
             warmup: a.warmup,
             draws: a.draws,

@@ -2,9 +2,10 @@
 //! (the same synthetic patients as `validation/vep/run.sh`):
 //!
 //! ```text
-//! cargo run -p twin-vep --example nuts_vs_map -- CONDITION PATIENTS CHAINS WARMUP DRAWS [OUT.json]
+//! cargo run -p twin-vep --example nuts_vs_map -- CONDITION PATIENTS CHAINS WARMUP DRAWS [OUT.json [TARGET_ACCEPT [dense|diag]]]
 //! ```
 //!
+//! PATIENTS is a count N (the first N) or a range A..B (0-based).
 //! CONDITION is a study condition name (e.g. `76, moderate noise`) or `toy:N`
 //! for patients of that condition's settings on an N-region toy connectome.
 //! Prints one Markdown row per patient (EZ by each method, fit seconds, max
@@ -12,7 +13,7 @@
 
 use twin_brain::Connectome;
 use twin_vep::fit::{fit_hmc, fit_laplace, FitSettings};
-use twin_vep::hmc::HmcSettings;
+use twin_vep::hmc::{HmcSettings, Metric};
 use twin_vep::patient::{default_truth_dir, synthesize, toy_connectome, Patient};
 use twin_vep::study::{default_conditions, patient_spec};
 
@@ -25,7 +26,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         a[i].parse()
             .map_err(|_| format!("`{}` is not a count", a[i]))
     };
-    let (patients, chains, warmup, draws) = (num(1)?, num(2)?, num(3)?, num(4)?);
+    // PATIENTS is a count N (patients 0..N) or a range A..B.
+    let (first, patients) = match a[1].split_once("..") {
+        Some((x, y)) => (x.parse::<usize>()?, y.parse::<usize>()?),
+        None => (0, num(1)?),
+    };
+    let (chains, warmup, draws) = (num(2)?, num(3)?, num(4)?);
     let (cond_name, toy) = match a[0].strip_prefix("toy:") {
         Some(n) => ("76, moderate noise", Some(n.parse::<usize>()?)),
         None => (a[0].as_str(), None),
@@ -42,16 +48,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ))?,
     };
     let tmp = std::env::temp_dir().join(format!("twin-vep-nuts-{}", std::process::id()));
+    let target_accept: f64 = a.get(6).map_or(Ok(0.95), |v| v.parse())?;
+    let metric = match a.get(7).map(String::as_str) {
+        Some("dense") => Metric::Dense,
+        None | Some("diag") => Metric::Diagonal,
+        Some(o) => return Err(format!("metric `{o}`: expected dense or diag").into()),
+    };
     let hs = HmcSettings {
         chains,
         warmup,
         draws,
+        target_accept,
+        metric,
         ..Default::default()
     };
     println!("| seed | true EZ | MAP EZ | MAP [s] | NUTS EZ | NUTS [s] | max R-hat | min ESS | leapfrogs | divergences |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
-    for p in 0..patients {
+    for p in first..patients {
         let mut spec = patient_spec(&cond, p, None);
         if toy.is_some() {
             spec.n_shafts = spec.n_shafts.min(6);
@@ -85,11 +99,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "seed": spec.seed, "ez_true": syn.truth.ez, "ez_map": map.ez(), "map_s": map.seconds,
             "ez_nuts": nuts.ez(), "nuts_s": nuts.seconds, "max_rhat": d.max_rhat,
             "min_ess": d.min_ess, "leapfrogs": d.leapfrogs, "divergences": d.divergences,
+            "divergences_warmup": d.divergence_sites.iter().filter(|s| s.warmup).count(),
+            "divergences_overflow": d.divergence_sites.iter().filter(|s| !s.finite).count(),
+            "accept": d.accept, "step_size": d.step_size,
         }));
     }
     if let Some(out) = a.get(5) {
         let v = serde_json::json!({
             "condition": a[0], "chains": chains, "warmup": warmup, "draws": draws, "patients": rows,
+            "target_accept": target_accept, "metric": format!("{metric:?}"),
         });
         std::fs::write(out, serde_json::to_string_pretty(&v)?)?;
     }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run -p twin-vep --example study -- --out DIR [--tvb-data DIR] [--only 'A;B'] [--work DIR]
+//!   [--patients FIRST..END]   (only patients FIRST..END of each condition, same seeds)
 //! ```
 //!
 //! Writes `results.json` (per patient) and `results.md` (per condition) to `--out`.
@@ -14,6 +15,7 @@ use twin_vep::{io::write_json, study};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tvb = PathBuf::from("crates/twin-brain/tests/data/tvb-data");
     let (mut out, mut work, mut only) = (None, None, Vec::<String>::new());
+    let mut range: Option<(usize, usize)> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -22,11 +24,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--out" => out = Some(PathBuf::from(val()?)),
             "--work" => work = Some(PathBuf::from(val()?)),
             "--only" => only = val()?.split(';').map(str::to_string).collect(),
+            "--patients" => {
+                let (a, b) = val()?
+                    .split_once("..")
+                    .map(|(a, b)| (a.parse::<usize>(), b.parse::<usize>()))
+                    .ok_or("--patients takes FIRST..END")?;
+                range = Some((a?, b?));
+            }
             _ => return Err(format!("unknown argument `{a}`").into()),
         }
     }
     let out = out.ok_or("--out DIR is required")?;
     let mut conds = study::default_conditions(1);
+    if let Some((first, end)) = range {
+        for c in &mut conds {
+            c.first_patient = first;
+            c.patients = end;
+        }
+    }
     if !only.is_empty() {
         conds.retain(|c| only.iter().any(|o| c.name.contains(o.as_str())));
         if conds.is_empty() {

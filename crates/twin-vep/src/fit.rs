@@ -320,6 +320,9 @@ pub struct Diagnostics {
     /// Divergent transitions among the kept draws (NUTS).
     #[serde(default)]
     pub divergences: usize,
+    /// Divergent transitions (warm-up included), for locating their cause.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub divergence_sites: Vec<crate::hmc::DivergenceSite>,
 }
 
 /// The result of `fit` (written as `posterior.json`).

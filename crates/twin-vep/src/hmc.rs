@@ -34,12 +34,29 @@ pub enum Sampler {
     Static,
 }
 
+/// How NUTS adapts its metric during warm-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Stan's doubling windows; at the end of each the coordinates are
+    /// re-whitened by the window's (shrunk) covariance: a dense mass matrix
+    /// on top of the Laplace factor ([`crate::nuts`]). More divergences than
+    /// `Diagonal` on the study patients (validation/vep/nuts/README.md).
+    Dense,
+    /// One window (15–75 % of warm-up), diagonal mass in Laplace-whitened units.
+    #[default]
+    Diagonal,
+}
+
 /// Settings of a sampling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HmcSettings {
     /// NUTS or static HMC.
     #[serde(default)]
     pub sampler: Sampler,
+    /// Warm-up metric adaptation of NUTS.
+    #[serde(default)]
+    pub metric: Metric,
     /// Largest NUTS tree depth (at most `2^max_depth − 1` leapfrog steps).
     #[serde(default = "default_depth")]
     pub max_depth: u32,
@@ -67,13 +84,14 @@ impl Default for HmcSettings {
     fn default() -> Self {
         HmcSettings {
             sampler: Sampler::Nuts,
+            metric: Metric::Diagonal,
             max_depth: default_depth(),
             chains: 4,
             warmup: 200,
             draws: 200,
             path_length: 3.0,
             max_leapfrog: 64,
-            target_accept: 0.8,
+            target_accept: 0.95,
             seed: 11,
         }
     }
@@ -86,6 +104,31 @@ pub(crate) struct Chain {
     pub(crate) step: f64,
     pub(crate) leapfrogs: usize,
     pub(crate) divergences: usize,
+    pub(crate) sites: Vec<DivergenceSite>,
+}
+
+/// Where a NUTS transition diverged: its start and the first step whose
+/// energy error passed the bound (or whose simulation overflowed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DivergenceSite {
+    /// Chain index.
+    pub chain: usize,
+    /// Iteration (warm-up included).
+    pub iteration: usize,
+    /// During warm-up.
+    pub warmup: bool,
+    /// θ at the start of the transition.
+    pub from: Vec<f64>,
+    /// θ at the divergent step.
+    pub at: Vec<f64>,
+    /// Whitened start.
+    pub from_whitened: Vec<f64>,
+    /// Whitened divergent step.
+    pub at_whitened: Vec<f64>,
+    /// `H − H₀` at the divergent step (infinite when it overflowed).
+    pub energy_error: f64,
+    /// The potential and gradient were finite.
+    pub finite: bool,
 }
 
 /// Regularised diagonal inverse mass from warm-up draws (Stan's shrinkage).
@@ -181,6 +224,7 @@ fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain
         step: eps,
         leapfrogs,
         divergences: 0,
+        sites: vec![],
     }
 }
 
@@ -259,6 +303,7 @@ pub fn sample(p: &Problem, lap: &Laplace, s: &HmcSettings) -> (Vec<Vec<f64>>, Di
         sampler: s.sampler,
         leapfrogs: chains.iter().map(|c| c.leapfrogs).sum(),
         divergences: chains.iter().map(|c| c.divergences).sum(),
+        divergence_sites: chains.iter().flat_map(|c| c.sites.clone()).collect(),
     };
     (chains.into_iter().flat_map(|c| c.draws).collect(), diag)
 }

@@ -24,9 +24,13 @@
 //! restarts the step-size adaptation), as [`crate::hmc`] does.
 
 use crate::fit::Laplace;
-use crate::hmc::{potential, Chain, DualAveraging, HmcSettings};
+use crate::hmc::{potential, Chain, DualAveraging, HmcSettings, Metric};
 use crate::objective::Problem;
+use crate::optim::sym_eigen;
 use crate::rng::Rng;
+
+/// Whitened position, energy error and finiteness of a divergent step.
+type Site = (Vec<f64>, f64, bool);
 
 /// A point of phase space with its potential and gradient.
 #[derive(Clone)]
@@ -68,6 +72,8 @@ struct Builder<'a> {
     n_leapfrog: usize,
     sum_metro: f64,
     divergent: bool,
+    /// The first divergent step.
+    site: Option<Site>,
 }
 
 /// Ends and running sums of a (sub)tree.
@@ -123,6 +129,9 @@ impl Builder<'_> {
             let h = if h.is_nan() { f64::INFINITY } else { h };
             if h - self.h0 > 1000.0 {
                 self.divergent = true;
+                if self.site.is_none() {
+                    self.site = Some((z.q.clone(), h - self.h0, ok));
+                }
                 return None;
             }
             self.sum_metro += (self.h0 - h).exp().min(1.0);
@@ -174,7 +183,7 @@ fn transition(
     max_depth: u32,
     z: &State,
     rng: &mut Rng,
-) -> (State, f64, usize, bool) {
+) -> (State, f64, usize, Option<Site>) {
     let d = z.q.len();
     let mut z0 = z.clone();
     z0.p = (0..d).map(|k| rng.normal() / minv[k].sqrt()).collect();
@@ -187,6 +196,7 @@ fn transition(
         n_leapfrog: 0,
         sum_metro: 0.0,
         divergent: false,
+        site: None,
     };
     b.h0 = b.hamiltonian(&z0);
     let ps0 = b.sharp(&z0.p);
@@ -229,15 +239,97 @@ fn transition(
         }
     }
     let accept = b.sum_metro / b.n_leapfrog.max(1) as f64;
-    (sample, accept, b.n_leapfrog, b.divergent)
+    (sample, accept, b.n_leapfrog, b.site)
+}
+
+/// Warm-up windows `[start, end)` at whose ends the metric is re-estimated:
+/// Stan's schedule (initial buffer 75, first window 25 doubling, final buffer
+/// 50 of 1000 iterations) scaled to `warmup`; the last window runs up to the
+/// final buffer.
+pub(crate) fn adaptation_windows(warmup: usize) -> Vec<(usize, usize)> {
+    let init = warmup * 75 / 1000;
+    let term = warmup * 50 / 1000;
+    let mut len = (warmup * 25 / 1000).max(5);
+    let end = warmup.saturating_sub(term);
+    let mut v = Vec::new();
+    let mut start = init;
+    while start + len <= end {
+        // A window whose doubled successor would not fit absorbs the rest.
+        let stop = if start + 3 * len > end {
+            end
+        } else {
+            start + len
+        };
+        v.push((start, stop));
+        start = stop;
+        len *= 2;
+    }
+    v
+}
+
+/// Re-whitens the chain's coordinates with the draws of one window: with `m`,
+/// `S` their mean and covariance (in the current coordinates `u`), shrunk as
+/// Stan does (`Σ = n/(n+5) S + 10⁻³·5/(n+5) I`; only its diagonal when the
+/// window holds fewer than `2d` draws), and `Σ = V Λ Vᵀ`, the new coordinates
+/// are `v = Λ^{-1/2} Vᵀ (u − m)`, i.e. `θ = θ₀ + L m + L V Λ^{1/2} v`: a dense
+/// mass matrix `Σ⁻¹` composed with the Laplace factor.
+fn rewhiten(lap: &mut Laplace, window: &[Vec<f64>], z: &mut State, p: &Problem) {
+    let d = lap.mean.len();
+    let n = window.len() as f64;
+    let m: Vec<f64> = (0..d)
+        .map(|k| window.iter().map(|w| w[k]).sum::<f64>() / n)
+        .collect();
+    let dense = window.len() >= 2 * d;
+    let mut cov = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..d {
+            if i != j && !dense {
+                continue;
+            }
+            let c = window
+                .iter()
+                .map(|w| (w[i] - m[i]) * (w[j] - m[j]))
+                .sum::<f64>()
+                / (n - 1.0);
+            cov[i * d + j] =
+                (n / (n + 5.0)) * c + if i == j { 1e-3 * 5.0 / (n + 5.0) } else { 0.0 };
+        }
+    }
+    let (lam, vecs) = sym_eigen(&cov, d);
+    let root: Vec<f64> = lam.iter().map(|l| l.max(1e-12).sqrt()).collect();
+    let new_mean = lap.transform(&m);
+    let mut factor = vec![0.0; d * d];
+    for i in 0..d {
+        for k in 0..d {
+            factor[i * d + k] = (0..d)
+                .map(|j| lap.factor[i * d + j] * vecs[j * d + k])
+                .sum::<f64>()
+                * root[k];
+        }
+    }
+    let q: Vec<f64> = (0..d)
+        .map(|k| {
+            (0..d)
+                .map(|j| vecs[j * d + k] * (z.q[j] - m[j]))
+                .sum::<f64>()
+                / root[k]
+        })
+        .collect();
+    lap.mean = new_mean;
+    lap.factor = factor;
+    let (v, g) = potential(p, lap, &q);
+    z.q = q;
+    z.v = v;
+    z.g = g;
 }
 
 /// Runs one NUTS chain (warm-up as in the module docs).
-pub(crate) fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usize) -> Chain {
+pub(crate) fn run_chain(p: &Problem, lap0: &Laplace, s: &HmcSettings, chain: usize) -> Chain {
+    let mut lap = lap0.clone();
     let d = lap.mean.len();
     let mut rng = Rng::new(s.seed, 100 + chain as u64);
     let q: Vec<f64> = (0..d).map(|_| 0.5 * rng.normal()).collect();
-    let (v, g) = potential(p, lap, &q);
+    let (v, g) = potential(p, &lap, &q);
     let mut z = State {
         q,
         p: vec![0.0; d],
@@ -245,23 +337,46 @@ pub(crate) fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usiz
         g,
     };
     let mut minv = vec![1.0f64; d];
-    let (w_start, w_end) = (s.warmup * 15 / 100, s.warmup * 75 / 100);
+    let windows = match s.metric {
+        Metric::Dense => adaptation_windows(s.warmup),
+        Metric::Diagonal => vec![(s.warmup * 15 / 100, s.warmup * 75 / 100)],
+    };
     let mut window: Vec<Vec<f64>> = Vec::new();
     let mut eps: f64 = 0.3;
     let mut da = DualAveraging::new(eps, s.target_accept);
     let mut draws = Vec::with_capacity(s.draws);
     let (mut acc_sum, mut leapfrogs, mut divergences) = (0.0, 0usize, 0usize);
+    let mut sites = Vec::new();
     for it in 0..(s.warmup + s.draws) {
-        let (next, a, n, div) = transition(p, lap, &minv, eps, s.max_depth, &z, &mut rng);
+        let from = z.q.clone();
+        let (next, a, n, site) = transition(p, &lap, &minv, eps, s.max_depth, &z, &mut rng);
         z = next;
+        if let Some((q, energy, finite)) = &site {
+            sites.push(crate::hmc::DivergenceSite {
+                chain,
+                iteration: it,
+                warmup: it < s.warmup,
+                from: lap.transform(&from),
+                at: lap.transform(q),
+                from_whitened: from.clone(),
+                at_whitened: q.clone(),
+                energy_error: *energy,
+                finite: *finite,
+            });
+        }
+        let div = site.is_some();
         if it < s.warmup {
             eps = da.update(a);
-            if (w_start..w_end).contains(&it) {
+            if let Some(&(_, w_end)) = windows.iter().find(|w| (w.0..w.1).contains(&it)) {
                 window.push(z.q.clone());
-            }
-            if it + 1 == w_end && window.len() > 10 {
-                crate::hmc::estimate_inverse_mass(&window, &mut minv);
-                da = DualAveraging::new(eps, s.target_accept);
+                if it + 1 == w_end && window.len() > 10 {
+                    match s.metric {
+                        Metric::Dense => rewhiten(&mut lap, &window, &mut z, p),
+                        Metric::Diagonal => crate::hmc::estimate_inverse_mass(&window, &mut minv),
+                    }
+                    window.clear();
+                    da = DualAveraging::new(eps, s.target_accept);
+                }
             }
             if it + 1 == s.warmup {
                 eps = da.final_step();
@@ -279,6 +394,7 @@ pub(crate) fn run_chain(p: &Problem, lap: &Laplace, s: &HmcSettings, chain: usiz
         step: eps,
         leapfrogs,
         divergences,
+        sites,
     }
 }
 
@@ -294,5 +410,67 @@ mod tests {
         assert!(!no_u_turn(&[1.0, 0.0], &[-1.0, 0.1], &[0.5, 0.2]));
         assert!((log_sum_exp(0.0, 0.0) - 2f64.ln()).abs() < 1e-12);
         assert_eq!(log_sum_exp(f64::NEG_INFINITY, -3.0), -3.0);
+    }
+
+    #[test]
+    fn rewhitening_moves_coordinates_not_the_point() {
+        let (p, theta) = crate::objective::tests::problem();
+        let mut lap = crate::fit::laplace(&p, &theta);
+        let d = theta.len();
+        let mut rng = Rng::new(5, 6);
+        // Correlated window draws: u_1 = 3 u_0 + noise.
+        let window: Vec<Vec<f64>> = (0..60)
+            .map(|_| {
+                let a = rng.normal();
+                let mut w: Vec<f64> = (0..d).map(|_| 0.2 * rng.normal()).collect();
+                w[0] += a;
+                w[1] += 3.0 * a;
+                w
+            })
+            .collect();
+        let q: Vec<f64> = (0..d).map(|_| rng.normal()).collect();
+        let (v, g) = potential(&p, &lap, &q);
+        let mut z = State {
+            q: q.clone(),
+            p: vec![0.0; d],
+            v,
+            g,
+        };
+        let before = lap.transform(&q);
+        rewhiten(&mut lap, &window, &mut z, &p);
+        let after = lap.transform(&z.q);
+        for (a, b) in before.iter().zip(&after) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        assert!((z.v - p.value(&after)).abs() < 1e-9 * z.v.abs().max(1.0));
+        // The new origin is the window mean, and the new metric spans the
+        // window's covariance: θ-covariance F' F'ᵀ = F Σ Fᵀ with Σ ≈ S.
+        let old = crate::fit::laplace(&p, &theta);
+        let n = window.len() as f64;
+        let m: Vec<f64> = (0..d)
+            .map(|k| window.iter().map(|w| w[k]).sum::<f64>() / n)
+            .collect();
+        for (a, b) in lap.transform(&vec![0.0; d]).iter().zip(old.transform(&m)) {
+            assert!((a - b).abs() < 1e-9);
+        }
+        let th_var = |f: &[f64], k: usize| (0..d).map(|j| f[k * d + j].powi(2)).sum::<f64>();
+        let w_th: Vec<f64> = window.iter().map(|w| old.transform(w)[1]).collect();
+        let wm = w_th.iter().sum::<f64>() / n;
+        let s_th = w_th.iter().map(|x| (x - wm).powi(2)).sum::<f64>() / (n - 1.0);
+        let ratio = th_var(&lap.factor, 1) / s_th;
+        assert!((ratio - n / (n + 5.0)).abs() < 0.02, "{ratio}");
+    }
+
+    #[test]
+    fn adaptation_windows_double_and_end_at_the_final_buffer() {
+        let w = adaptation_windows(1000);
+        assert_eq!(
+            w,
+            vec![(75, 100), (100, 150), (150, 250), (250, 450), (450, 950)]
+        );
+        let w = adaptation_windows(300);
+        assert_eq!(w.first().unwrap().0, 22);
+        assert_eq!(w.last().unwrap().1, 285);
+        assert!(w.windows(2).all(|p| p[0].1 == p[1].0));
     }
 }

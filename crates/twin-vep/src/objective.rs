@@ -213,11 +213,11 @@ impl Problem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A 3-region, 2-channel problem with data from a different θ.
-    fn problem() -> (Problem, Vec<f64>) {
+    pub(crate) fn problem() -> (Problem, Vec<f64>) {
         let model = ModelParams::default();
         let net = Network::new(3, &[0.0, 1.0, 0.3, 1.0, 0.0, 0.6, 0.3, 0.6, 0.0]);
         let steps = 300;

@@ -59,6 +59,14 @@ pub struct Condition {
     /// With `sensors`: the EZ only among regions with a contact within this many mm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ez_within_mm: Option<f64>,
+    /// Run only patients `first_patient..patients` (to extend an earlier run
+    /// with more patients of the same seeds).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub first_patient: usize,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 /// Where a study finds its data: connectomes by size, sensor files by name.
@@ -162,6 +170,7 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
         seed_base: 0,
         sensors: None,
         ez_within_mm: None,
+        first_patient: 0,
     };
     let mut v = vec![
         c("76, low noise", 76, 0.5, 8, 1.0, 6),
@@ -169,12 +178,12 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
         c("76, high noise", 76, 2.0, 8, 1.0, 6),
         c("76, very high noise", 76, 4.0, 8, 1.0, 6),
         c("76, sparse sensors", 76, 1.0, 4, 0.5, 6),
-        c("192, moderate noise", 192, 1.0, 10, 1.0, 8),
+        c("192, moderate noise", 192, 1.0, 10, 1.0, 20),
         c("76, noise x8", 76, 8.0, 8, 1.0, 4),
         c("76, noise x16", 76, 16.0, 8, 1.0, 4),
         Condition {
             ez_own_centre: true,
-            ..c("192, EZ at own centres", 192, 1.0, 10, 1.0, 8)
+            ..c("192, EZ at own centres", 192, 1.0, 10, 1.0, 20)
         },
         c("76, sparse sensors, high noise", 76, 2.0, 4, 0.5, 6),
         c("76, sparse sensors, very high noise", 76, 4.0, 4, 0.5, 6),
@@ -239,7 +248,7 @@ pub fn run(
         let (mut tp, mut npred, mut ntrue, mut exact, mut secs) = (0, 0, 0, 0, 0.0);
         let (mut n_obs, mut tp_obs) = (0, 0);
         let (mut g_tp_fit, mut g_fit, mut g_tp_true, mut g_true) = (0, 0, 0, 0);
-        for p in 0..cond.patients {
+        for p in cond.first_patient..cond.patients {
             let spec = patient_spec(cond, p, sensors.clone());
             let seed = spec.seed;
             let dir = work.join(format!("s{seed}"));
@@ -308,7 +317,7 @@ pub fn run(
                 tp as f64 / ntrue as f64
             },
             exact,
-            mean_seconds: secs / cond.patients as f64,
+            mean_seconds: secs / cond.patients.saturating_sub(cond.first_patient).max(1) as f64,
             observable_fraction: ratio(n_obs, ntrue),
             recall_observable: ratio(tp_obs, n_obs),
             group_precision: ratio(g_tp_fit, g_fit),

@@ -76,11 +76,17 @@ fn two_region_ez_is_recovered_by_static_hmc_with_converged_chains() {
 fn two_region_ez_is_recovered_by_nuts_with_converged_chains() {
     let d = recovered_by_sampler(Sampler::Nuts);
     eprintln!("{d:?}");
-    // Adapted to the target acceptance, with few divergences (steps into
-    // parameters whose simulation overflows), and trajectories that stop on a
-    // U-turn well before the depth cap (255 steps).
-    assert!(d.accept > 0.6, "acceptance {}", d.accept);
-    assert!(d.divergences <= 16, "{} divergences", d.divergences);
+    // Adapted to the target acceptance (0.95), with at most 2.5 % divergent
+    // draws. Divergences here are seizure cliffs of the likelihood (a region
+    // pushed past its bifurcation), never overflowing simulations; trajectories
+    // stop on a U-turn well before the depth cap (255 steps).
+    assert!(d.accept > 0.85, "acceptance {}", d.accept);
+    assert!(d.divergences <= 4, "{} divergences", d.divergences);
+    assert!(d.divergence_sites.iter().all(|s| s.finite));
+    assert_eq!(
+        d.divergence_sites.iter().filter(|s| !s.warmup).count(),
+        d.divergences
+    );
     let per_draw = d.leapfrogs as f64 / 160.0;
     assert!(
         (1.0..100.0).contains(&per_draw),
