@@ -6,36 +6,20 @@
 //! (`scripts/netns-run`, which sets `TWIN_NETNS=1`).
 #![cfg(feature = "dds")]
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
-use serde::{Deserialize, Serialize};
-use twin_bus::{Bus, DdsConfig, ReaderQos, TopicType, WriterQos};
+use twin_bus::{Bus, WriterQos};
 use twin_core::{Epoch, SimDuration, SimTime};
 use twin_federation::*;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Val {
-    n: u64,
-}
-
-impl TopicType for Val {
-    const TYPE_NAME: &'static str = "test::federation::Val";
-    type Key = ();
-    fn key(&self) {}
-}
+mod support;
+use support::*;
 
 const TOPIC: &str = "twin/test/val";
 
 fn ms(n: u64) -> SimDuration {
     SimDuration::from_millis(n)
 }
-
-/// Per grant: its time and the values seen (or published).
-type Entries = Vec<(SimTime, Vec<u64>)>;
-type Log = Arc<Mutex<Entries>>;
 
 /// Publishes its step number at every step (dt 10 ms).
 struct Source {
@@ -56,37 +40,6 @@ impl Member for Source {
         }
         self.log.lock().unwrap().push((t, vec![self.n]));
         Ok(Next::Default)
-    }
-}
-
-/// Reads what is visible at each grant: stepped (dt 25 ms) or, as an
-/// event member, at irregular times of its own.
-struct Sink {
-    r: Option<TimedReader<Val>>,
-    log: Log,
-    event: bool,
-}
-
-impl Member for Sink {
-    fn init(&mut self, ctx: &mut Ctx) -> Result<(), MemberError> {
-        self.r = Some(ctx.reader(TOPIC, ReaderQos::default().reliable().keep_all())?);
-        Ok(())
-    }
-    fn advance(&mut self, ctx: &mut Ctx, t: SimTime) -> Result<Next, MemberError> {
-        let seen = match &mut self.r {
-            Some(r) => r
-                .take(ctx)
-                .into_iter()
-                .filter_map(|s| s.value.map(|v| v.n))
-                .collect(),
-            None => vec![],
-        };
-        self.log.lock().unwrap().push((t, seen));
-        Ok(if self.event {
-            Next::At(t + ms(7 + t.as_nanos() / 1_000_000 % 23))
-        } else {
-            Next::Default
-        })
     }
 }
 
@@ -129,11 +82,7 @@ fn run(bus: Bus, on_receive: bool) -> Vec<(String, Entries)> {
         let member: Box<dyn Member> = if name == "source" {
             Box::new(Source { n: 0, w: None, log })
         } else {
-            Box::new(Sink {
-                r: None,
-                log,
-                event,
-            })
+            Box::new(Sink::new(TOPIC, log, event))
         };
         let mut d = MemberDriver::new(
             bus.participant(name),
@@ -164,20 +113,6 @@ fn run(bus: Bus, on_receive: bool) -> Vec<(String, Entries)> {
     logs.into_iter()
         .map(|(n, l)| (n, l.lock().unwrap().clone()))
         .collect()
-}
-
-fn dds(domain: u32) -> Option<Bus> {
-    if std::env::var_os("TWIN_NETNS").is_none() {
-        eprintln!("not in a private network namespace: run through scripts/netns-run");
-        return None;
-    }
-    Some(
-        Bus::dds(DdsConfig {
-            domain,
-            ..DdsConfig::default()
-        })
-        .unwrap(),
-    )
 }
 
 #[test]

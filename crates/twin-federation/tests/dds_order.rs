@@ -7,68 +7,18 @@
 #![cfg(feature = "dds")]
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
-use serde::{Deserialize, Serialize};
-use twin_bus::{Bus, DdsConfig, Participant, Reader, ReaderQos, TopicType, Writer, WriterQos};
+use twin_bus::{Bus, Participant, Reader, TopicType, Writer, WriterQos};
 use twin_core::{Epoch, SimDuration, SimTime};
 use twin_federation::{proto::*, *};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Val {
-    n: u64,
-}
-
-impl TopicType for Val {
-    const TYPE_NAME: &'static str = "test::federation::OrderVal";
-    type Key = ();
-    fn key(&self) {}
-}
+mod support;
+use support::*;
 
 const TOPIC: &str = "twin/test/order";
-
-/// What the sink saw at each grant.
-type Log = Arc<Mutex<Vec<(SimTime, Vec<u64>)>>>;
-
-struct Sink {
-    r: Option<TimedReader<Val>>,
-    log: Log,
-}
-
-impl Member for Sink {
-    fn init(&mut self, ctx: &mut Ctx) -> Result<(), MemberError> {
-        self.r = Some(ctx.reader(TOPIC, ReaderQos::default().reliable().keep_all())?);
-        Ok(())
-    }
-    fn advance(&mut self, ctx: &mut Ctx, t: SimTime) -> Result<Next, MemberError> {
-        let seen = match &mut self.r {
-            Some(r) => r
-                .take(ctx)
-                .into_iter()
-                .filter_map(|s| s.value.map(|v| v.n))
-                .collect(),
-            None => vec![],
-        };
-        self.log.lock().unwrap().push((t, seen));
-        Ok(Next::Default)
-    }
-}
-
-fn dds(domain: u32) -> Option<Bus> {
-    if std::env::var_os("TWIN_NETNS").is_none() {
-        eprintln!("not in a private network namespace: run through scripts/netns-run");
-        return None;
-    }
-    Some(
-        Bus::dds(DdsConfig {
-            domain,
-            ..DdsConfig::default()
-        })
-        .unwrap(),
-    )
-}
 
 /// The next report from the sink, within 10 s.
 fn report(reports: &Reader<MemberReport>) -> Report {
@@ -136,10 +86,7 @@ fn held_back_data_is_waited_for(bus: Bus, on_receive: bool) {
     let mut d = MemberDriver::new(
         bus.participant("sink"),
         TimeMode::Stepped { dt },
-        Box::new(Sink {
-            r: None,
-            log: Arc::clone(&log),
-        }),
+        Box::new(Sink::new(TOPIC, Arc::clone(&log), false)),
         Epoch::UNIX,
         1,
         Duration::from_secs(5),
