@@ -82,13 +82,17 @@ def run_level(host, port, tokens, conc):
     out = [None] * conc
     threads = [threading.Thread(target=one_request, args=(host, port, tokens, out, i))
                for i in range(conc)]
+    return summarise(out, run_threads(threads))
+
+
+def run_threads(threads):
+    """Starts and joins the threads; returns the wall time in seconds."""
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - t0
-    return summarise(out, wall)
+    return time.perf_counter() - t0
 
 
 def run_staggered(host, port, tokens, conc, per_client, spread, rng):
@@ -102,13 +106,7 @@ def run_staggered(host, port, tokens, conc, per_client, spread, rng):
             one_request(host, port, tokens, out, c * per_client + k)
 
     threads = [threading.Thread(target=client, args=(c,)) for c in range(conc)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    return summarise(out, wall)
+    return summarise(out, run_threads(threads))
 
 
 def summarise(out, wall):
