@@ -98,7 +98,8 @@ mod imp {
     }
     trait Pub {
         fn write(&self, data: Value, sim_ns: Option<u64>) -> Result<()>;
-        fn matched(&self) -> bool;
+        /// Readers matched now.
+        fn matched(&self) -> u32;
     }
 
     struct K<T> {
@@ -157,8 +158,8 @@ mod imp {
             };
             r.map_err(|e| anyhow!("{e}"))
         }
-        fn matched(&self) -> bool {
-            self.0.status().matched_current > 0
+        fn matched(&self) -> u32 {
+            self.0.status().matched_current
         }
     }
 
@@ -394,11 +395,19 @@ mod imp {
                             .find(|k| k.topic() == topic)
                             .ok_or_else(|| at(&format!("unknown topic `{topic}`")))?;
                         let w = kind.writer(&p)?;
-                        // Give discovery a moment so the first samples reach
-                        // readers that are already there.
+                        // Let discovery settle so the first samples reach every
+                        // reader already there, not only the first one matched:
+                        // at least one match and no change for 250 ms (at most 3 s).
                         let until = Instant::now() + Duration::from_secs(3);
-                        while !w.matched() && Instant::now() < until {
+                        let (mut n, mut since) = (w.matched(), Instant::now());
+                        while Instant::now() < until
+                            && (n == 0 || since.elapsed() < Duration::from_millis(250))
+                        {
                             std::thread::sleep(Duration::from_millis(10));
+                            let now = w.matched();
+                            if now != n {
+                                (n, since) = (now, Instant::now());
+                            }
                         }
                         writers.push((topic.clone(), w));
                     }

@@ -5,7 +5,7 @@
 
 use std::{
     path::Path,
-    process::{Command, Stdio},
+    process::{Child, Command, Output, Stdio},
     time::{Duration, Instant},
 };
 
@@ -48,6 +48,23 @@ fn in_netns() -> bool {
         return false;
     }
     true
+}
+
+/// The child's output once it ends; killed (and the test failed) after `secs`.
+fn output_within(mut c: Child, secs: u64, what: &str) -> Output {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while c.try_wait().unwrap().is_none() {
+        if Instant::now() > end {
+            let _ = c.kill();
+            let out = c.wait_with_output().unwrap();
+            panic!(
+                "{what} did not end within {secs} s; stdout: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    c.wait_with_output().unwrap()
 }
 
 fn twin(dir: &Path, args: &[&str], domain: u32) -> std::process::Output {
@@ -285,7 +302,7 @@ fn bus_tools_play_echo_and_record_ticks() {
         "{}",
         String::from_utf8_lossy(&play.stderr)
     );
-    let echo = echo.wait_with_output().unwrap();
+    let echo = output_within(echo, 20, "`twin bus echo --count 5`");
     assert!(
         echo.status.success(),
         "{}",
@@ -301,7 +318,9 @@ fn bus_tools_play_echo_and_record_ticks() {
         assert_eq!(v["sim_ns"], (i as u64 + 1) * 250_000_000);
         assert_eq!(v["source"], "twin-bus-tool");
     }
-    assert!(rec.wait_with_output().unwrap().status.success());
+    assert!(output_within(rec, 20, "`twin bus record --seconds 6`")
+        .status
+        .success());
     let recorded = std::fs::read_to_string(dir.path().join("rec.jsonl")).unwrap();
     let ticks = recorded
         .lines()
