@@ -58,13 +58,7 @@ fn procs_sigkill_of_the_owner_hands_over_within_the_deadline_not_the_lease() {
     let bus = bus(DOMAIN);
     let p = bus.participant("reader");
     let t = p.topic::<Owned2>("twin/test/owned2").unwrap();
-    let q = ReaderQos::default()
-        .reliable()
-        .keep_all()
-        .exclusive()
-        .deadline(DEADLINE)
-        .liveliness_lease(LEASE);
-    let r = p.reader(&t, q).unwrap();
+    let r = p.reader(&t, owned_qos()).unwrap();
     let mut weak = child(name, "owner2-1");
     let mut strong = child(name, "owner2-9");
     let end = Instant::now() + Duration::from_secs(30);
@@ -129,6 +123,16 @@ impl Drop for Kid {
 }
 
 /// Who wrote a sample: its writer's strength (each writer writes its own).
+/// The reader side of both tests: exclusive, with the short deadline and the long lease.
+fn owned_qos() -> ReaderQos {
+    ReaderQos::default()
+        .reliable()
+        .keep_all()
+        .exclusive()
+        .deadline(DEADLINE)
+        .liveliness_lease(LEASE)
+}
+
 fn writers(v: &[twin_bus::Sample<Owned2>], id: u32) -> Vec<i32> {
     v.iter()
         .filter_map(|s| s.value.as_ref())
@@ -177,13 +181,7 @@ fn procs_sigkill_of_one_instance_owner_hands_over_only_its_instance() {
     let bus = bus(DOMAIN + 1);
     let p = bus.participant("reader");
     let t = p.topic::<Owned2>("twin/test/owned-instances").unwrap();
-    let q = ReaderQos::default()
-        .reliable()
-        .keep_all()
-        .exclusive()
-        .deadline(DEADLINE)
-        .liveliness_lease(LEASE);
-    let r = p.reader(&t, q).unwrap();
+    let r = p.reader(&t, owned_qos()).unwrap();
     // C writes far more often than B: after the Cyclone reader is renewed,
     // C's samples of j reach it before B's next one, so only Twin's guard
     // keeps them from being delivered.
