@@ -3,7 +3,8 @@
 //! each in its own process, Δt = 1 ms. Run inside a private network
 //! namespace (`scripts/netns-run`); see BENCHMARKS.md.
 //!
-//!   dds_steps N ROUNDS [thread] [data]   controller + N member processes; prints steps/s
+//!   dds_steps N ROUNDS [thread] [data] [local]   controller + N member processes
+//!                                        (`local`: m0 in the controller's process); prints steps/s
 //!   dds_steps member NAME [thread] [data] one member (started by the controller)
 //!
 //! Members step on the DDS delivery thread (`MemberDriver::step_on_receive`,
@@ -133,9 +134,27 @@ fn main() {
         "nodata"
     };
     let names: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
-    let mut fed = Federation::controller_only(bus(), config(rounds), names.clone()).unwrap();
+    // `local`: member m0 runs in the controller's process (polled by the
+    // runtime's loop), the others in their own processes.
+    let local = args.iter().skip(2).any(|a| a.starts_with("local"));
+    let local_thread = args.iter().skip(2).any(|a| a == "localthread");
+    let (here, there) = names.split_at(usize::from(local));
+    let specs = here
+        .iter()
+        .map(|name| MemberSpec {
+            name: name.clone(),
+            mode: TimeMode::Stepped { dt: DT },
+            member: if data == "data" {
+                Box::new(Data::default()) as Box<dyn Member>
+            } else {
+                Box::new(Nop)
+            },
+            threaded: local_thread,
+        })
+        .collect();
+    let mut fed = Federation::with_remote(bus(), config(rounds), specs, there.to_vec()).unwrap();
     let exe = std::env::current_exe().unwrap();
-    let mut kids: Vec<_> = names
+    let mut kids: Vec<_> = there
         .iter()
         .map(|m| {
             Command::new(&exe)
@@ -163,8 +182,9 @@ fn main() {
     let steps = s.rounds - r0;
     let secs = (end - t0).as_secs_f64();
     println!(
-        "dds_steps: {n} member processes (stepping on {mode}, {data}), {steps} grant rounds in {secs:.3} s = {:.0} steps/s \
+        "dds_steps: {n} members, {} in processes of their own (stepping on {mode}, {data}), {steps} grant rounds in {secs:.3} s = {:.0} steps/s \
          (whole run {:.3} s incl. start-up)",
+        there.len(),
         steps as f64 / secs,
         s.wall.as_secs_f64()
     );

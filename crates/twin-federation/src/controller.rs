@@ -189,6 +189,8 @@ pub struct Controller {
     polls: u64,
     progress_pending: bool,
     report_buf: Vec<twin_bus::Sample<MemberReport>>,
+    /// The command reader's arrival count at its last take.
+    commands_seen: Option<u64>,
     #[cfg(feature = "dds")]
     sync: Option<crate::sync::SyncBarrier>,
 }
@@ -244,6 +246,7 @@ impl Controller {
             polls: 0,
             progress_pending: false,
             report_buf: Vec::new(),
+            commands_seen: None,
             #[cfg(feature = "dds")]
             sync,
         };
@@ -552,7 +555,14 @@ impl Controller {
         }
         self.report_buf = buf;
         self.update_time();
-        for c in self.commands.take() {
+        let arrived = self.commands.arrivals();
+        let commands = if arrived.is_none() || arrived != self.commands_seen {
+            self.commands_seen = arrived;
+            self.commands.take()
+        } else {
+            Vec::new()
+        };
+        for c in commands {
             if let Some(c) = c.value {
                 self.command(c);
                 out.progressed = true;

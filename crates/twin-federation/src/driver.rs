@@ -36,6 +36,8 @@ pub struct MemberDriver {
     steps: u64,
     name: std::sync::Arc<str>,
     grant_buf: Vec<twin_bus::Sample<TimeGrant>>,
+    /// The state reader's arrival count at its last take.
+    states_seen: Option<u64>,
     /// Grants received, not yet stepped (waiting for data, see [`Written`]).
     queued: std::collections::VecDeque<TimeGrant>,
     /// The watermarks the end state carried.
@@ -100,6 +102,7 @@ impl MemberDriver {
             steps: 0,
             name: participant_name.into(),
             grant_buf: Vec::new(),
+            states_seen: None,
             queued: std::collections::VecDeque::new(),
             final_written: Vec::new(),
             may_block: true,
@@ -229,7 +232,15 @@ impl MemberDriver {
                 progress |= s.poll(|w| initial_missing(ctx, me, w))?;
             }
         }
-        for s in self.states.take() {
+        // A take per poll only when something arrived (DDS counts arrivals).
+        let arrived = self.states.arrivals();
+        let states = if arrived.is_none() || arrived != self.states_seen {
+            self.states_seen = arrived;
+            self.states.take()
+        } else {
+            Vec::new()
+        };
+        for s in states {
             let Some(st) = s.value else { continue };
             if st.state == FedState::Ended {
                 self.final_written = st.written;

@@ -235,10 +235,24 @@ impl Federation {
     /// Threaded members start at once and wait for the controller.
     pub fn new(
         bus: Bus,
-        mut cfg: FederationConfig,
+        cfg: FederationConfig,
         members: Vec<MemberSpec>,
     ) -> Result<Self, FederationError> {
-        let order: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
+        Self::with_remote(bus, cfg, members, Vec::new())
+    }
+
+    /// The controller and `members` in this process, and `remote` members
+    /// expected to join over the bus from other processes or hosts (a DDS
+    /// bus): time starts once all of them are ready. The controller lives
+    /// in this process, so killing it ends the federation for all.
+    pub fn with_remote(
+        bus: Bus,
+        mut cfg: FederationConfig,
+        members: Vec<MemberSpec>,
+        remote: Vec<String>,
+    ) -> Result<Self, FederationError> {
+        let mut order: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
+        order.extend(remote);
         cfg.controller.expected = order.clone();
         let controller = ControllerCell::new(Controller::new(
             bus.participant("controller"),
@@ -280,22 +294,10 @@ impl Federation {
     /// members to join over the bus.
     pub fn controller_only(
         bus: Bus,
-        mut cfg: FederationConfig,
+        cfg: FederationConfig,
         expected: Vec<String>,
     ) -> Result<Self, FederationError> {
-        cfg.controller.expected = expected.clone();
-        let controller = ControllerCell::new(Controller::new(
-            bus.participant("controller"),
-            cfg.controller.clone(),
-        )?);
-        Ok(Federation {
-            bus,
-            cfg,
-            controller,
-            inline: Vec::new(),
-            threads: Vec::new(),
-            order: expected,
-        })
+        Self::with_remote(bus, cfg, Vec::new(), expected)
     }
 
     /// The bus the federation runs on.

@@ -110,6 +110,7 @@ impl<T: TopicType> DdsReader<T> {
                 _ => 0,
             },
             hook: RwLock::new(None),
+            arrivals: AtomicU64::new(0),
         });
         let entity = create(topic, q, &cb)?;
         let sh = Arc::new(Shared {
@@ -138,6 +139,10 @@ impl<T: TopicType> DdsReader<T> {
             .into_iter()
             .filter_map(|h| ffi::writer_participant(&e, h).and_then(|w| w.name))
             .collect()
+    }
+
+    pub(crate) fn arrivals(&self) -> u64 {
+        self.sh.cb.arrivals.load(Ordering::Acquire)
     }
 
     pub(crate) fn set_data_hook(&self, hook: super::topic::DataHook) {
@@ -281,6 +286,7 @@ impl<T: TopicType> Shared<T> {
             .ownership
             .renewed(self.cb.now_ns(), self.cb.deadline_ns);
         drop(e);
+        self.cb.arrivals.fetch_add(1, Ordering::AcqRel);
         drop(pending);
         drop(old); // deletes the old Cyclone reader
         self.topic

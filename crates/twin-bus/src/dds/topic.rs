@@ -435,6 +435,8 @@ pub(super) struct ReaderCallbacks<T: TopicType> {
     pub(super) deadline_ns: u64,
     /// See `Reader::set_data_hook`.
     pub(super) hook: RwLock<Option<DataHook>>,
+    /// Data-available callbacks so far (see `Reader::arrivals`).
+    pub(super) arrivals: std::sync::atomic::AtomicU64,
 }
 
 impl<T: TopicType> ReaderCallbacks<T> {
@@ -578,6 +580,9 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
     fn on(&self, s: ffi::RawStatus) {
         let (mask, event) = match s {
             ffi::RawStatus::DataAvailable { reader } => {
+                // Cyclone calls this after the sample is in the reader, so
+                // a take after reading the new count finds it.
+                self.arrivals.fetch_add(1, Ordering::AcqRel);
                 self.last_data
                     .store(self.epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
                 let mut l = self.listener.lock();
