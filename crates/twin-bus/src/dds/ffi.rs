@@ -338,6 +338,10 @@ pub(crate) enum RawStatus {
     },
     Matched {
         current: u32,
+        /// The endpoint matched or unmatched last (its instance handle).
+        last: u64,
+        /// Change of `current` since the last call (negative: unmatched).
+        change: i32,
     },
     DeadlineMissed {
         instance: u64,
@@ -375,6 +379,8 @@ unsafe extern "C" fn on_sub_matched(
     let cb = unsafe { &*(arg as *const Arc<dyn Callbacks>) };
     cb.on(RawStatus::Matched {
         current: s.current_count,
+        last: s.last_publication_handle,
+        change: s.current_count_change,
     });
 }
 unsafe extern "C" fn on_pub_matched(
@@ -386,6 +392,8 @@ unsafe extern "C" fn on_pub_matched(
     let cb = unsafe { &*(arg as *const Arc<dyn Callbacks>) };
     cb.on(RawStatus::Matched {
         current: s.current_count,
+        last: s.last_subscription_handle,
+        change: s.current_count_change,
     });
 }
 unsafe extern "C" fn on_deadline(
@@ -749,6 +757,7 @@ pub(crate) fn writer_participant(reader: &Entity, publication: u64) -> Option<Ma
             return None;
         }
         let participant = (*ep).participant_key.v;
+        let guid = (*ep).key.v;
         let (mut name, mut strength) = (None, 0);
         let mut p: *mut std::os::raw::c_char = ptr::null_mut();
         if !(*ep).qos.is_null() {
@@ -762,6 +771,7 @@ pub(crate) fn writer_participant(reader: &Entity, publication: u64) -> Option<Ma
         c::dds_builtintopic_free_endpoint(ep);
         Some(MatchedWriter {
             participant,
+            guid,
             name,
             strength,
         })
@@ -772,6 +782,8 @@ pub(crate) fn writer_participant(reader: &Entity, publication: u64) -> Option<Ma
 pub(crate) struct MatchedWriter {
     /// The writer's participant GUID.
     pub(crate) participant: [u8; 16],
+    /// The writer's own GUID (ties between equal strengths go to the lower).
+    pub(crate) guid: [u8; 16],
     pub(crate) name: Option<String>,
     /// Its ownership strength (0 when not set).
     pub(crate) strength: i32,

@@ -22,9 +22,15 @@
 //! dropped (and counted as lost) until the owner writes again, which
 //! restores Cyclone's own arbitration, or stays silent for `D`. Only the
 //! silent owner's instances go to the next writer that writes them; a
-//! stronger writer still wins at once. With equal strengths a key can go
-//! to its other writer after a replacement (Cyclone's tie-break is not
-//! modelled here), at most once per `D`.
+//! stronger writer still wins at once, and so does one of equal strength
+//! with a lower writer GUID (Cyclone's tie-break, so both views agree).
+//! A dispose by the owner ends its guard (Cyclone knows it as the owner
+//! again); an instance left with no writers, or a writer that is no longer
+//! matched (deleted, or its participant lost), frees its keys at once and
+//! drops their entries, so the table holds only live writers' keys. Not
+//! seen here: an owner that unregisters one instance while other writers
+//! of it remain (Cyclone then releases the instance without telling the
+//! reader); its guard lasts until `D` after its last write.
 //!
 //! In the worst case hand-over takes `D` (silence) + `D/4` (watchdog
 //! period) + the fresh reader's matching; measured 1.00 D to 1.28 D

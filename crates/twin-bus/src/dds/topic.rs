@@ -18,7 +18,7 @@ use twin_core::SimTime;
 
 use super::{
     cdr, ffi, ops,
-    owners::{Arrival, Owners},
+    owners::{Arrival, Owners, Rank},
     schema::Schema,
     DdsParticipant,
 };
@@ -382,8 +382,8 @@ pub(super) struct Book<K> {
     seq: FxHashMap<u64, u64>,
     parts: FxHashMap<u64, ParticipantId>,
     owners: FxHashMap<u64, u64>,
-    /// Ownership strength per publication handle.
-    strengths: FxHashMap<u64, i32>,
+    /// Ownership rank (strength, GUID) per publication handle.
+    ranks: FxHashMap<u64, Rank>,
     /// Exclusive readers with a deadline: who owns what (`owners.rs`).
     pub(super) ownership: Owners<K>,
     pub(super) ownership_changed: Counter,
@@ -400,7 +400,7 @@ impl<K> Default for Book<K> {
             seq: FxHashMap::default(),
             parts: FxHashMap::default(),
             owners: FxHashMap::default(),
-            strengths: FxHashMap::default(),
+            ranks: FxHashMap::default(),
             ownership: Owners::default(),
             ownership_changed: Counter::default(),
             last_owner: None,
@@ -489,7 +489,11 @@ impl<T: TopicType> ReaderCallbacks<T> {
                         if let Some(n) = w.name {
                             self.names.lock().entry(id).or_insert(n);
                         }
-                        book.strengths.insert(raw.publication, w.strength);
+                        let rank = Rank {
+                            strength: w.strength,
+                            guid: w.guid,
+                        };
+                        book.ranks.insert(raw.publication, rank);
                         id
                     }
                     None => ParticipantId(0),
@@ -499,18 +503,19 @@ impl<T: TopicType> ReaderCallbacks<T> {
             }
         };
         if self.deadline_ns > 0 {
-            let strength = book.strengths.get(&raw.publication).copied();
+            let rank = book.ranks.get(&raw.publication).copied();
+            let at = Arrival {
+                instance: raw.instance,
+                publication: raw.publication,
+                at_ns: self.now_ns(),
+                source_ns: raw.source_ns,
+            };
             let admitted = if raw.valid {
-                let at = Arrival {
-                    instance: raw.instance,
-                    publication: raw.publication,
-                    at_ns: self.now_ns(),
-                    source_ns: raw.source_ns,
-                };
-                book.ownership
-                    .admit(&key, at, strength.unwrap_or(0), self.deadline_ns)
+                let rank = rank.unwrap_or(Rank::UNKNOWN);
+                book.ownership.admit(&key, at, rank, self.deadline_ns)
             } else {
-                book.ownership.gone(raw.instance);
+                let disposed = raw.instance_state == 32;
+                book.ownership.gone(&key, at, disposed);
                 true
             };
             if !admitted {
@@ -619,7 +624,15 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
                 }
                 return;
             }
-            ffi::RawStatus::Matched { current } => {
+            ffi::RawStatus::Matched {
+                current,
+                last,
+                change,
+            } => {
+                if change < 0 && self.deadline_ns > 0 {
+                    // A writer left: the keys it owned are free now.
+                    self.book.lock().ownership.writer_gone(last);
+                }
                 (StatusMask::MATCHED, StatusEvent::Matched { current })
             }
             ffi::RawStatus::DeadlineMissed { instance } => {
