@@ -109,7 +109,6 @@ impl<T: TopicType> DdsReader<T> {
             book: Mutex::new(Book::default()),
             last_incompatible: Mutex::new(None),
             last_deadline: Mutex::new(None),
-            last_data: AtomicU64::new(0),
             epoch: Instant::now(),
             deadline_ns: match (q.ownership, q.deadline) {
                 (crate::Ownership::Exclusive, Some(d)) => (d.as_nanos() as u64).max(1),

@@ -427,9 +427,6 @@ pub(super) struct ReaderCallbacks<T: TopicType> {
     pub(super) book: Mutex<Book<T::Key>>,
     pub(super) last_incompatible: Mutex<Option<QosPolicy>>,
     pub(super) last_deadline: Mutex<Option<InstanceHandle>>,
-    /// When data last became available [ns since `epoch`] (the owner
-    /// watchdog's evidence that the owner still writes).
-    pub(super) last_data: std::sync::atomic::AtomicU64,
     pub(super) epoch: Instant,
     /// The deadline `D` [ns] of an exclusive reader (0: none, no guards).
     pub(super) deadline_ns: u64,
@@ -588,8 +585,6 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
                 // Cyclone calls this after the sample is in the reader, so
                 // a take after reading the new count finds it.
                 self.arrivals.fetch_add(1, Ordering::AcqRel);
-                self.last_data
-                    .store(self.epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
                 let mut l = self.listener.lock();
                 if let Some(l) = l.as_mut() {
                     let view = ffi::Entity::borrowed(reader);
