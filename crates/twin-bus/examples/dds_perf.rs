@@ -5,6 +5,8 @@
 //!   dds_perf pong [take]         echoes `ping`'s samples
 //!   dds_perf pub SIZE N [batch]  N reliable keep-all samples as fast as possible
 //!   dds_perf sub N [take]        receives them: rate [samples/s], lost, out of order
+//!   dds_perf codec DOUBLES N     CDR encode + decode of `DOUBLES` f64 as `Vec<f64>`
+//!                                and as [`twin_bus::F64s`] (no bus): µs per sample each way
 //!
 //! By default the receiving side works in a reader listener, on the DDS
 //! delivery thread, as `ddsperf` does (its default "listener" mode); `take`
@@ -93,6 +95,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let flag = |f: &str| args.iter().any(|a| a == f);
+    if args.first().map(String::as_str) == Some("codec") {
+        return codec(arg(1, 4096) as usize, arg(2, 20_000));
+    }
     let bus = Bus::dds(DdsConfig::from_env().expect("TWIN_DDS_* settings")).expect("DDS");
     let p = bus.participant(&args[0]);
     let (size, n) = (arg(1, 64) as usize, arg(2, 10_000));
@@ -327,5 +332,75 @@ fn subscribe<B: Payload>(p: &Participant, n: u64, take: bool) {
         g.next,
         g.next as f64 / secs,
         g.bad
+    );
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Doubles<V> {
+    id: u32,
+    v: V,
+}
+impl<V: Clone + Serialize + serde::de::DeserializeOwned + Send + Sync + 'static> TopicType
+    for Doubles<V>
+{
+    const TYPE_NAME: &'static str = "bench::Doubles";
+    const KEY_FIELDS: &'static [&'static str] = &["id"];
+    type Key = u32;
+    fn key(&self) -> u32 {
+        self.id
+    }
+}
+
+/// Median over 5 batches of `n` encodes (decodes) of `k` doubles [µs each].
+fn codec_time<V>(value: &Doubles<V>, n: u64) -> (f64, f64)
+where
+    V: Clone + Serialize + serde::de::DeserializeOwned + PartialEq + Send + Sync + 'static,
+{
+    let (mut enc, mut dec) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mut bytes = Vec::new();
+        for _ in 0..n {
+            bytes = std::hint::black_box(twin_bus::dds::cdr_of(value).unwrap());
+        }
+        enc.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        let t = Instant::now();
+        for _ in 0..n {
+            let d = twin_bus::dds::from_cdr::<Doubles<V>>(std::hint::black_box(&bytes)).unwrap();
+            std::hint::black_box(d);
+        }
+        dec.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        assert!(twin_bus::dds::from_cdr::<Doubles<V>>(&bytes).unwrap() == *value);
+    }
+    enc.sort_by(f64::total_cmp);
+    dec.sort_by(f64::total_cmp);
+    (enc[2], dec[2])
+}
+
+fn codec(k: usize, n: u64) {
+    let v: Vec<f64> = (0..k).map(|i| (i as f64).sqrt()).collect();
+    let plain = codec_time(
+        &Doubles {
+            id: 1,
+            v: v.clone(),
+        },
+        n,
+    );
+    let one = codec_time(
+        &Doubles {
+            id: 1,
+            v: twin_bus::F64s(v),
+        },
+        n,
+    );
+    println!(
+        "codec {k} doubles: Vec<f64> encode {:.2} us, decode {:.2} us; F64s encode {:.2} us, \
+         decode {:.2} us ({:.1}x / {:.1}x)",
+        plain.0,
+        plain.1,
+        one.0,
+        one.1,
+        plain.0 / one.0,
+        plain.1 / one.1
     );
 }

@@ -61,7 +61,7 @@ mod waitset;
 mod writer;
 
 pub use bus::{Bus, Participant, ParticipantInfo, Topic, TopicInfo};
-pub use bytes::Bytes;
+pub use bytes::{Bytes, F64s};
 #[cfg(feature = "dds")]
 pub use dds::DdsConfig;
 pub use error::{CreateError, PublishError, TakeError};

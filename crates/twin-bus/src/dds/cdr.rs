@@ -56,9 +56,15 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
 ) -> Result<(), CdrError> {
     out.clear();
     out.extend_from_slice(&HEADER_LE);
-    value.serialize(&mut Ser { out })?;
+    value.serialize(&mut Ser {
+        out,
+        doubles: false,
+    })?;
     if let Some(t) = trailer {
-        let mut s = Ser { out };
+        let mut s = Ser {
+            out,
+            doubles: false,
+        };
         s.align(4);
         s.out.extend_from_slice(&TRAILER_MAGIC);
         s.out
@@ -130,6 +136,8 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
 
 struct Ser<'a> {
     out: &'a mut Vec<u8>,
+    /// Set by an [`crate::F64s`]: the next bytes are little-endian doubles.
+    doubles: bool,
 }
 
 impl Ser<'_> {
@@ -225,7 +233,16 @@ impl<'a, 'b> ser::Serializer for &'a mut Ser<'b> {
         Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> SerResult {
-        self.len(v.len())?;
+        if std::mem::take(&mut self.doubles) {
+            // `sequence<double>`: the count, then (if any) the doubles
+            // 8-aligned, as element-wise encoding would lay them out.
+            self.len(v.len() / 8)?;
+            if !v.is_empty() {
+                self.align(8);
+            }
+        } else {
+            self.len(v.len())?;
+        }
         self.out.extend_from_slice(v);
         Ok(())
     }
@@ -245,7 +262,12 @@ impl<'a, 'b> ser::Serializer for &'a mut Ser<'b> {
     fn serialize_unit_variant(self, _: &'static str, i: u32, _: &'static str) -> SerResult {
         self.serialize_u32(i)
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, v: &T) -> SerResult {
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        v: &T,
+    ) -> SerResult {
+        self.doubles = name == crate::bytes::F64S_NAME;
         v.serialize(self)
     }
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
@@ -521,10 +543,25 @@ impl<'de> de::Deserializer<'de> for &mut De<'de> {
     }
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _: &'static str,
+        name: &'static str,
         v: V,
     ) -> Result<V::Value, CdrError> {
-        v.visit_newtype_struct(self)
+        if name != crate::bytes::F64S_NAME {
+            return v.visit_newtype_struct(self);
+        }
+        // `sequence<double>` in one piece (see `crate::F64s`).
+        let n = self.len(8)?;
+        if n > 0 {
+            self.align(8)?;
+        }
+        let b = self.bytes(n * 8)?;
+        if self.le {
+            v.visit_borrowed_bytes(b)
+        } else {
+            let mut le = b.to_vec();
+            le.chunks_exact_mut(8).for_each(<[u8]>::reverse);
+            v.visit_byte_buf(le)
+        }
     }
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, CdrError> {
         let n = self.len(1)?;
@@ -707,6 +744,30 @@ mod tests {
         // A length beyond the data is an error, not an allocation.
         a[8] = 0xff;
         assert!(decode::<(u8, crate::Bytes)>(&a).is_err());
+    }
+
+    #[test]
+    fn f64s_encode_like_a_double_vector_and_decode_back() {
+        for n in [0usize, 1, 3, 1000] {
+            let v: Vec<f64> = (0..n).map(|i| i as f64 * 0.25 - 7.0).collect();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            encode(&(3u8, v.clone(), 9u16), None, &mut a).unwrap();
+            encode(&(3u8, crate::F64s(v.clone()), 9u16), None, &mut b).unwrap();
+            assert_eq!(a, b, "{n} doubles: same bytes as Vec<f64>");
+            let (d, _) = decode::<(u8, crate::F64s, u16)>(&a).unwrap();
+            assert_eq!((d.0, &d.1 .0, d.2), (3, &v, 9));
+            let (d, _) = decode::<(u8, Vec<f64>, u16)>(&b).unwrap();
+            assert_eq!(d.1, v);
+        }
+        // Big-endian input (a foreign writer): count, 4 pad bytes, doubles.
+        let mut be = vec![0x00, 0x00, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0];
+        be.extend(1.5f64.to_be_bytes());
+        be.extend((-3.0f64).to_be_bytes());
+        let (d, _) = decode::<crate::F64s>(&be).unwrap();
+        assert_eq!(d.0, vec![1.5, -3.0]);
+        // A count beyond the data is an error, not an allocation.
+        be[7] = 0xff;
+        assert!(decode::<crate::F64s>(&be).is_err());
     }
 
     #[test]

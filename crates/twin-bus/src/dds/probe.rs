@@ -167,6 +167,11 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         name: &'static str,
         v: V,
     ) -> R<V::Value> {
+        if name == crate::bytes::F64S_NAME {
+            // `F64s`: a plain `sequence<double>` on the wire.
+            *self.out = Format::Seq(Box::new(Format::F64));
+            return v.visit_byte_buf(Vec::new());
+        }
         self.enter()?;
         let mut inner = Format::Unit;
         let r = v.visit_newtype_struct(Probe {

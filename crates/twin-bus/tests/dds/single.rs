@@ -52,7 +52,7 @@ fn bus(domain: u32) -> Bus {
     .unwrap()
 }
 
-fn wait_matched(r: &twin_bus::Reader<Vehicle>, n: u32) {
+fn wait_matched<T: TopicType>(r: &twin_bus::Reader<T>, n: u32) {
     for _ in 0..500 {
         if r.status().matched_current >= n {
             return;
@@ -400,4 +400,71 @@ fn arrivals_count_deliveries_so_a_quiet_reader_need_not_be_taken() {
         m.reader(&mt, ReaderQos::default()).unwrap().arrivals(),
         None
     );
+}
+
+#[test]
+fn f64s_cross_cyclone_in_one_copy_with_the_idl_of_a_vec_f64() {
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    struct Trace {
+        id: u32,
+        v: twin_bus::F64s,
+        tail: u8,
+    }
+    impl TopicType for Trace {
+        const TYPE_NAME: &'static str = "test::Trace";
+        const KEY_FIELDS: &'static [&'static str] = &["id"];
+        type Key = u32;
+        fn key(&self) -> u32 {
+            self.id
+        }
+    }
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    struct Plain {
+        id: u32,
+        v: Vec<f64>,
+        tail: u8,
+    }
+    impl TopicType for Plain {
+        const TYPE_NAME: &'static str = "test::Trace";
+        const KEY_FIELDS: &'static [&'static str] = &["id"];
+        type Key = u32;
+        fn key(&self) -> u32 {
+            self.id
+        }
+    }
+    let idl = twin_bus::dds::idl_of::<Trace>().unwrap();
+    assert_eq!(idl, twin_bus::dds::idl_of::<Plain>().unwrap());
+    assert!(idl.contains("sequence<double> v;"), "{idl}");
+    let bus = bus(19);
+    let p = bus.participant("f64s");
+    let t = p.topic::<Trace>("twin/test/f64s").unwrap();
+    let r = p
+        .reader(&t, ReaderQos::default().reliable().keep_all())
+        .unwrap();
+    let w = p
+        .writer(&t, WriterQos::default().reliable().keep_all())
+        .unwrap();
+    wait_matched(&r, 1);
+    let sent: Vec<Trace> = [0usize, 1, 4096]
+        .iter()
+        .map(|&n| Trace {
+            id: n as u32,
+            v: twin_bus::F64s((0..n).map(|i| (i as f64).sin()).collect()),
+            tail: 7,
+        })
+        .collect();
+    for s in &sent {
+        w.write(s.clone()).unwrap();
+    }
+    let got = r.take_data();
+    assert_eq!(got, sent, "Cyclone normalised and delivered them unchanged");
+    // Same bytes as the plain `Vec<f64>` type, both ways.
+    let plain = Plain {
+        id: 4096,
+        v: sent[2].v.0.clone(),
+        tail: 7,
+    };
+    let cdr = twin_bus::dds::cdr_of(&sent[2]).unwrap();
+    assert_eq!(cdr, twin_bus::dds::cdr_of(&plain).unwrap());
+    assert_eq!(twin_bus::dds::from_cdr::<Plain>(&cdr).unwrap(), plain);
 }
