@@ -78,7 +78,7 @@ impl MemberDriver {
         let p = &participant;
         let reports = p.writer(
             &p.topic(REPORT_TOPIC)?,
-            protocol_writer().liveliness_lease(lease),
+            report_writer().liveliness_lease(lease),
         )?;
         let states = p.reader(&p.topic(STATE_TOPIC)?, state_reader())?;
         #[cfg(feature = "dds")]
@@ -148,8 +148,12 @@ impl MemberDriver {
     /// nothing else meanwhile (not even acknowledgements of the member's
     /// own reliable writes), so only short steps run there: a grant is
     /// handed to the driver's thread when the member's previous step took
-    /// longer than 1 ms of wall time (and for the first step). No effect
-    /// on the in-memory bus.
+    /// longer than 1 ms of wall time (and for the first step), and always
+    /// when the member has a reliable keep-all timed writer: such a write
+    /// blocks once Cyclone's unacknowledged data passes its high-water
+    /// mark, until acknowledgements arrive, which this very thread would
+    /// have to process (the member's reports use a bounded history for the
+    /// same reason, see [`report_writer`]). No effect on the in-memory bus.
     ///
     /// Order: data and grants travel by different writers (and Cyclone
     /// receives multicast and unicast on separate threads), so a grant can
@@ -263,8 +267,12 @@ impl MemberDriver {
                     self.stalled = true;
                     return Ok(DriverPoll::Idle);
                 }
-                if !self.may_block && self.last_advance > SHORT_STEP {
-                    self.stalled = true; // a long step: not on the delivery thread
+                if !self.may_block
+                    && (self.last_advance > SHORT_STEP || self.ctx.has_blocking_writer())
+                {
+                    // A long step, or one whose writes could block (see
+                    // `step_on_receive`): not on the delivery thread.
+                    self.stalled = true;
                     return Ok(DriverPoll::Idle);
                 }
                 let Some(g) = self.queued.pop_front() else {

@@ -122,6 +122,8 @@ pub(crate) struct WriteCount {
     durable: bool,
     /// History depth per instance (keep-all: `u32::MAX`).
     depth: u32,
+    /// Reliable keep-all: a write can block until readers acknowledge.
+    blocking: bool,
     /// While initialising (durable writers): samples written per instance
     /// (by key hash), to count what a late-matched reader receives.
     init: Mutex<Option<HashMap<u64, u32>>>,
@@ -250,6 +252,8 @@ impl Ctx {
                 twin_bus::History::KeepAll => u32::MAX,
                 twin_bus::History::KeepLast(d) => d,
             },
+            blocking: qos.history == twin_bus::History::KeepAll
+                && matches!(qos.reliability, twin_bus::Reliability::Reliable { .. }),
             init: Mutex::new((qos.durability != twin_bus::Durability::Volatile).then(HashMap::new)),
         });
         self.counts.lock().push(Arc::clone(&count));
@@ -292,6 +296,12 @@ impl Ctx {
             tr.push(weak);
         }
         Ok(TimedReader { core })
+    }
+
+    /// Whether a timed writer of this member can block on a write
+    /// (reliable keep-all: until its readers acknowledge).
+    pub(crate) fn has_blocking_writer(&self) -> bool {
+        self.counts.lock().iter().any(|c| c.blocking)
     }
 
     pub(crate) fn take_published_min(&self) -> Option<SimTime> {
