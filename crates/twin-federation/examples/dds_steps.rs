@@ -11,7 +11,11 @@
 //! the default of `twin member`) unless `thread` is given (then they step on
 //! their own thread, woken by a wait set). With `data`, each member also
 //! writes one sample per step on a shared reliable topic and reads the
-//! others' (so grants carry watermarks and members wait for the data).
+//! others' (so grants carry watermarks and members wait for the data);
+//! its writer keeps all samples, so these members step on their own thread
+//! (a keep-all write may block; see `MemberDriver::step_on_receive`);
+//! `datalast` uses a reliable keep-last(64) writer instead, which cannot
+//! block, and members step on receive.
 //!
 //! Steps/s counts grant rounds from the first round after every member was
 //! granted to the end, so process start-up and discovery are excluded.
@@ -48,6 +52,8 @@ impl TopicType for Val {
 /// Writes its step count each step and takes what the others wrote.
 #[derive(Default)]
 struct Data {
+    /// Reliable keep-last(64) instead of keep-all (`datalast`).
+    last: bool,
     n: u64,
     got: u64,
     w: Option<TimedWriter<Val>>,
@@ -56,7 +62,13 @@ struct Data {
 impl Member for Data {
     fn init(&mut self, ctx: &mut Ctx) -> Result<(), MemberError> {
         let topic = "bench/steps/data";
-        self.w = Some(ctx.writer(topic, WriterQos::default().reliable().keep_all())?);
+        let qos = WriterQos::default().reliable();
+        let qos = if self.last {
+            qos.keep_last(64)
+        } else {
+            qos.keep_all()
+        };
+        self.w = Some(ctx.writer(topic, qos)?);
         self.r = Some(ctx.reader(topic, ReaderQos::default().reliable().keep_all())?);
         Ok(())
     }
@@ -107,8 +119,11 @@ fn main() {
         let mut d = MemberDriver::new(
             bus.participant(name),
             TimeMode::Stepped { dt: DT },
-            if args.iter().any(|a| a == "data") {
-                Box::new(Data::default())
+            if args.iter().any(|a| a == "data" || a == "datalast") {
+                Box::new(Data {
+                    last: args.iter().any(|a| a == "datalast"),
+                    ..Data::default()
+                })
             } else {
                 Box::new(Nop)
             },
@@ -128,7 +143,9 @@ fn main() {
     } else {
         "receive"
     };
-    let data = if args.iter().skip(2).any(|a| a == "data") {
+    let data = if args.iter().skip(2).any(|a| a == "datalast") {
+        "datalast"
+    } else if args.iter().skip(2).any(|a| a == "data") {
         "data"
     } else {
         "nodata"
@@ -144,8 +161,11 @@ fn main() {
         .map(|name| MemberSpec {
             name: name.clone(),
             mode: TimeMode::Stepped { dt: DT },
-            member: if data == "data" {
-                Box::new(Data::default()) as Box<dyn Member>
+            member: if data != "nodata" {
+                Box::new(Data {
+                    last: data == "datalast",
+                    ..Data::default()
+                }) as Box<dyn Member>
             } else {
                 Box::new(Nop)
             },
