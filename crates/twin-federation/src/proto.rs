@@ -328,21 +328,23 @@ pub fn protocol_writer() -> WriterQos {
 
 /// How many of its latest reports a member's writer keeps for
 /// retransmission (see [`report_writer`]).
-pub const REPORT_DEPTH: u32 = 64;
+pub const REPORT_DEPTH: u32 = 8;
 
 /// Reports: reliable, keeping the last [`REPORT_DEPTH`] per member. A
 /// member writes a report only after the controller has taken its
 /// previous one (each completion answers a grant, which the controller
 /// sends after reading the previous report), so at most the join/ready or
 /// completed/leave pair is ever in flight and nothing the controller needs
-/// is dropped. The bounded history keeps the writer from ever blocking: a
+/// is dropped. The bounded history (8 reports: a few kB even with many
+/// watermarks, under Cyclone's initial 30 kB high-water mark) keeps the
+/// writer from ever blocking: a
 /// member stepping on Cyclone's receive thread writes its report there,
 /// and a keep-all writer whose unacknowledged samples pass Cyclone's
 /// high-water mark waits for acknowledgements that only that same thread
 /// can process (measured: 4 of 8 two-member `dds_steps` runs under load
 /// 15–20 stalled 5 s and the member failed). A reader that stops
 /// acknowledging (a suspended recorder) no longer blocks the members; it
-/// misses reports older than the last 64 instead.
+/// misses reports older than the last 8 instead.
 pub fn report_writer() -> WriterQos {
     WriterQos::default()
         .reliable_blocking(Duration::from_secs(5))
