@@ -233,7 +233,14 @@ impl MemberDriver {
         if self.fed_state == FedState::Initialise {
             if let Some(s) = &mut self.sync {
                 let (ctx, me) = (&self.ctx, &self.name);
-                progress |= s.poll(|w| initial_missing(ctx, me, w))?;
+                let reads = |topic: &str| {
+                    ctx.tracked
+                        .lock()
+                        .iter()
+                        .filter_map(std::sync::Weak::upgrade)
+                        .any(|t| t.topic() == topic)
+                };
+                progress |= s.poll(reads, |w| initial_missing(ctx, me, w))?;
             }
         }
         // A take per poll only when something arrived (DDS counts arrivals).

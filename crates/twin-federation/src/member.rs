@@ -170,16 +170,16 @@ impl Ctx {
 
     /// This member's watermarks: per topic, the highest count among its
     /// timed writers there. With `initial` (at the end of initialisation):
-    /// only transient-local writers, each counting the samples its history
-    /// holds for late-matched readers (per instance, at most its depth).
+    /// every timed writer, even one that wrote nothing yet (the discovery
+    /// barrier waits until the readers of its topic have discovered it);
+    /// only a transient-local one promises samples (`held`): those its
+    /// history holds for late-matched readers (per instance, at most its
+    /// depth).
     pub(crate) fn written(&self, me: &Arc<str>, initial: bool) -> Vec<Written> {
         let mut out: Vec<Written> = Vec::new();
         for c in self.counts.lock().iter() {
-            if initial && !c.durable {
-                continue;
-            }
             let n = c.n.load(Ordering::Acquire);
-            let held = if initial {
+            let held = if initial && c.durable {
                 c.init
                     .lock()
                     .take()
@@ -187,7 +187,7 @@ impl Ctx {
             } else {
                 0
             };
-            if n == 0 {
+            if n == 0 && !initial {
                 continue;
             }
             match out.iter_mut().find(|w| w.topic == c.topic) {

@@ -168,11 +168,17 @@ impl SyncResponder {
         }))
     }
 
-    /// Answers a request once this member's endpoints are all matched and
-    /// `missing` (what of the given initial watermarks its readers lack,
-    /// one line each) is empty. Returns whether it sent anything.
+    /// Answers a request once this member's endpoints are all matched,
+    /// discovery shows a writer of every other member on each topic this
+    /// member reads (`reads`) where that member has a timed writer (its
+    /// ready report lists them): matching alone cannot tell a writer not
+    /// yet discovered from none at all, and one discovered only after time
+    /// started would miss the samples written meanwhile; and `missing`
+    /// (what of the given initial watermarks its readers lack, one line
+    /// each) is empty. Returns whether it sent anything.
     pub(crate) fn poll(
         &mut self,
+        reads: impl Fn(&str) -> bool,
         missing: impl Fn(&[Written]) -> Vec<String>,
     ) -> Result<bool, FederationError> {
         for s in self.requests.take() {
@@ -193,6 +199,23 @@ impl SyncResponder {
             .iter()
             .map(ToString::to_string)
             .collect();
+        if gaps.is_empty() {
+            let snap = self.observer.snapshot();
+            for w in written
+                .iter()
+                .filter(|w| *w.member != *self.member && reads(&w.topic))
+            {
+                let found = snap
+                    .on_topic(&w.topic, twin_bus::dds::EndpointKind::Writer)
+                    .any(|e| e.participant_name.as_deref() == Some(&*w.member));
+                if !found {
+                    gaps.push(format!(
+                        "`{}`: no writer of `{}` discovered yet",
+                        w.topic, w.member
+                    ));
+                }
+            }
+        }
         if gaps.is_empty() {
             gaps = missing(written);
         }
