@@ -210,9 +210,11 @@ pub struct MemberReport {
     pub report: Report,
     /// With `Ready` and `Completed`: how many samples the member has
     /// written so far, per topic (its watermarks, `member` its own name).
-    /// With `Ready` only what it wrote on transient-local topics, flagged
-    /// `initial`: samples written before a volatile reader matched never
-    /// reach it, so those are not promised.
+    /// With `Ready` one entry per topic it has a timed writer on (written
+    /// to or not, so that the discovery barrier waits until readers have
+    /// discovered it), flagged `initial`; only transient-local writers
+    /// promise samples (`held`): samples written before a volatile reader
+    /// matched never reach it.
     pub written: Vec<Written>,
 }
 
