@@ -175,4 +175,49 @@ mod tests {
         assert_eq!(serde_json::from_str::<F64s>(&j).unwrap(), v);
         assert_eq!(f64s_from_le(&[0; 12]), None, "not whole doubles");
     }
+
+    /// The DDS codec's view: same bytes as the plain vectors, one copy.
+    #[cfg(feature = "dds")]
+    mod cdr_layout {
+        use super::super::*;
+        use crate::dds::cdr;
+
+        #[test]
+        fn bytes_encode_like_a_byte_vector_and_decode_back() {
+            let v: Vec<u8> = (0..=200).collect();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            cdr::encode(&(3u8, v.clone()), None, &mut a).unwrap();
+            cdr::encode(&(3u8, Bytes(v.clone())), None, &mut b).unwrap();
+            assert_eq!(a, b);
+            let (d, _) = cdr::decode::<(u8, Bytes)>(&a).unwrap();
+            assert_eq!(d.1 .0, v);
+            // A length beyond the data is an error, not an allocation.
+            a[8] = 0xff;
+            assert!(cdr::decode::<(u8, Bytes)>(&a).is_err());
+        }
+
+        #[test]
+        fn f64s_encode_like_a_double_vector_and_decode_back() {
+            for n in [0usize, 1, 3, 1000] {
+                let v: Vec<f64> = (0..n).map(|i| i as f64 * 0.25 - 7.0).collect();
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                cdr::encode(&(3u8, v.clone(), 9u16), None, &mut a).unwrap();
+                cdr::encode(&(3u8, F64s(v.clone()), 9u16), None, &mut b).unwrap();
+                assert_eq!(a, b, "{n} doubles: same bytes as Vec<f64>");
+                let (d, _) = cdr::decode::<(u8, F64s, u16)>(&a).unwrap();
+                assert_eq!((d.0, &d.1 .0, d.2), (3, &v, 9));
+                let (d, _) = cdr::decode::<(u8, Vec<f64>, u16)>(&b).unwrap();
+                assert_eq!(d.1, v);
+            }
+            // Big-endian input (a foreign writer): count, 4 pad bytes, doubles.
+            let mut be = vec![0x00, 0x00, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0];
+            be.extend(1.5f64.to_be_bytes());
+            be.extend((-3.0f64).to_be_bytes());
+            let (d, _) = cdr::decode::<F64s>(&be).unwrap();
+            assert_eq!(d.0, vec![1.5, -3.0]);
+            // A count beyond the data is an error, not an allocation.
+            be[7] = 0xff;
+            assert!(cdr::decode::<F64s>(&be).is_err());
+        }
+    }
 }

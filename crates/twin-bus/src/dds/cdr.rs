@@ -733,44 +733,6 @@ mod tests {
     }
 
     #[test]
-    fn bytes_encode_like_a_byte_vector_and_decode_back() {
-        let v: Vec<u8> = (0..=200).collect();
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        encode(&(3u8, v.clone()), None, &mut a).unwrap();
-        encode(&(3u8, crate::Bytes(v.clone())), None, &mut b).unwrap();
-        assert_eq!(a, b);
-        let (d, _) = decode::<(u8, crate::Bytes)>(&a).unwrap();
-        assert_eq!(d.1 .0, v);
-        // A length beyond the data is an error, not an allocation.
-        a[8] = 0xff;
-        assert!(decode::<(u8, crate::Bytes)>(&a).is_err());
-    }
-
-    #[test]
-    fn f64s_encode_like_a_double_vector_and_decode_back() {
-        for n in [0usize, 1, 3, 1000] {
-            let v: Vec<f64> = (0..n).map(|i| i as f64 * 0.25 - 7.0).collect();
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            encode(&(3u8, v.clone(), 9u16), None, &mut a).unwrap();
-            encode(&(3u8, crate::F64s(v.clone()), 9u16), None, &mut b).unwrap();
-            assert_eq!(a, b, "{n} doubles: same bytes as Vec<f64>");
-            let (d, _) = decode::<(u8, crate::F64s, u16)>(&a).unwrap();
-            assert_eq!((d.0, &d.1 .0, d.2), (3, &v, 9));
-            let (d, _) = decode::<(u8, Vec<f64>, u16)>(&b).unwrap();
-            assert_eq!(d.1, v);
-        }
-        // Big-endian input (a foreign writer): count, 4 pad bytes, doubles.
-        let mut be = vec![0x00, 0x00, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0];
-        be.extend(1.5f64.to_be_bytes());
-        be.extend((-3.0f64).to_be_bytes());
-        let (d, _) = decode::<crate::F64s>(&be).unwrap();
-        assert_eq!(d.0, vec![1.5, -3.0]);
-        // A count beyond the data is an error, not an allocation.
-        be[7] = 0xff;
-        assert!(decode::<crate::F64s>(&be).is_err());
-    }
-
-    #[test]
     fn round_trip_with_trailer() {
         let s = S {
             a: 7,

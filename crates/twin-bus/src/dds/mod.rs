@@ -18,7 +18,7 @@
 //! writer; a remote writer's [`crate::WriterId`] is its Cyclone publication
 //! handle and its [`crate::ParticipantId`] a hash of its participant GUID.
 
-mod cdr;
+pub(crate) mod cdr;
 mod config;
 mod discovery;
 mod ffi;
