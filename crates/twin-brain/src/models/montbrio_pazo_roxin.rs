@@ -98,6 +98,11 @@ impl NeuralMass for MontbrioPazoRoxin {
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         super::dispatch(self, x, c, n, dx)
     }
+
+    /// `c_V` (the last term) when `cv` is zero everywhere (its default).
+    fn unused_coupling_terms(&self) -> usize {
+        usize::from(self.p.cv.values().iter().all(|&g| g == 0.0))
+    }
 }
 
 impl super::Rhs for MontbrioPazoRoxin {
