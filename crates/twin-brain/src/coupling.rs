@@ -567,8 +567,11 @@ fn row_sum<const K: usize>(
     }
 }
 
-/// [`row_sum`] for two coupling variables, for rows of 9 to 129 edges (the
-/// others go to [`row_sum`]). Each group of eight edges is gathered as two
+/// [`row_sum`] for two coupling variables, for rows of up to 129 edges
+/// (longer ones go to [`row_sum`]), with every helper a nested function
+/// (closures called from several places are not always inlined, and then
+/// run without the SIMD clone's features: half the rows of the 192-region
+/// connectome have at most eight edges). Each group of eight edges is gathered as two
 /// eight-lane arrays (`x_0` and `x_1` of the eight sources, one accumulator
 /// per lane), and the read offsets are clamped to the buffer instead of
 /// bounds-checked one by one (the clamp is never active: the offsets are in
@@ -631,8 +634,19 @@ fn row_sum2<P: Fn(f32, f32) -> f32>(
         [x[0] + y[0], x[1] + y[1]]
     }
     let m = w.len().min(rel.len());
-    if !(9..=129).contains(&m) {
-        return row_sum(w, rel, buf, xi, pre, scratch);
+    match m {
+        0 => return [0.0; 2],
+        1 => return one(w, rel, buf, xi, pre, 0),
+        2..=8 => {
+            // NumPy: the first element, plus the rest added in order from zero.
+            let mut res = [0.0f32; 2];
+            for q in 1..m {
+                res = add(res, one(w, rel, buf, xi, pre, q));
+            }
+            return add(one(w, rel, buf, xi, pre, 0), res);
+        }
+        9..=129 => {}
+        _ => return row_sum(w, rel, buf, xi, pre, scratch),
     }
     let rest = m - 1;
     let full = rest - rest % 8;

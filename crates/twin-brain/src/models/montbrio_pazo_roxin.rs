@@ -13,6 +13,9 @@
 //! ```
 //!
 //! Coupling variables `r` (→ `c_r`) and `V` (→ `c_V`); `r` is bounded below by 0.
+//! With `cv = 0` in every region (the default) and a Linear, Scaling or
+//! Difference coupling, `V` is neither kept in the delay history nor coupled
+//! (`NeuralMass::unused_coupling_terms`): `c_V` is passed as 0.
 //!
 //! # Parameters (TVB defaults)
 //!
