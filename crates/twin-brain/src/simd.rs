@@ -37,6 +37,20 @@ macro_rules! kernel {
 }
 pub(crate) use kernel;
 
+/// Asks the CPU to bring the cache line holding `buf[at]` into all its cache
+/// levels (x86-64 `prefetcht0`; nothing elsewhere, or past the end of
+/// `buf`). A hint: it neither faults nor loads anything into the program, so
+/// it cannot change a result.
+#[inline(always)]
+pub(crate) fn prefetch(buf: &[f32], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = buf.get(at) {
+        safe_arch::prefetch_t0(x);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (buf, at);
+}
+
 /// The clone the dispatcher picks on this CPU, for logs and benchmarks.
 pub fn selected_features() -> &'static str {
     #[cfg(target_arch = "x86_64")]

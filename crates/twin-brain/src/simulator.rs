@@ -189,10 +189,25 @@ impl SimulatorBuilder {
         model.prepare(n)?;
         let nsv = model.state_variables().len();
         let cvar = model.cvar().to_vec();
+        // Coupling terms that the model multiplies by a zero gain are neither
+        // stored nor computed (they stay +0; see
+        // `NeuralMass::unused_coupling_terms`), for the couplings with one
+        // term per coupling variable.
+        let per_variable = matches!(
+            coupling,
+            Coupling::Linear { .. } | Coupling::Scaling { .. } | Coupling::Difference { .. }
+        );
+        let unused = match per_variable {
+            true => model
+                .unused_coupling_terms()
+                .min(cvar.len().saturating_sub(1)),
+            false => 0,
+        };
+        let coupled = cvar[..cvar.len() - unused].to_vec();
         let idelays = connectome.idelays(speed, dt);
         let horizon = idelays.iter().copied().max().unwrap_or(0) + 1;
-        let engine = CouplingEngine::new(n, cvar.len(), connectome.weights(), &idelays, horizon);
-        let mut history = History::new(horizon, cvar.len(), n);
+        let engine = CouplingEngine::new(n, coupled.len(), connectome.weights(), &idelays, horizon);
+        let mut history = History::new(horizon, coupled.len(), n);
         let bounds = model.boundaries().to_vec();
         let gfun = noise.as_ref().map(|nz| nz.gfun(nsv, n)).transpose()?;
         let mut rng = noise.as_ref().map(|nz| RandomState::new(nz.seed));
@@ -245,11 +260,11 @@ impl SimulatorBuilder {
                 *len as u64 - 1
             }
         };
-        let mut cvals = vec![0.0; cvar.len() * n];
+        let mut cvals = vec![0.0; coupled.len() * n];
         for t in 0..horizon {
             let slice = &mut hist[t * nsv * n..(t + 1) * nsv * n];
             apply_bounds(&bounds, slice, n);
-            for (k, &sv) in cvar.iter().enumerate() {
+            for (k, &sv) in coupled.iter().enumerate() {
                 cvals[k * n..(k + 1) * n].copy_from_slice(&slice[sv * n..(sv + 1) * n]);
             }
             history.update(t as u64, &cvals);
@@ -314,7 +329,7 @@ impl SimulatorBuilder {
             dt,
             speed,
             idelays,
-            cvar,
+            coupled,
             bounds,
             state,
             cvals,
@@ -331,8 +346,13 @@ impl SimulatorBuilder {
             connectome,
         };
         sim.observed = vec![0.0; sim.voi.len() * n];
-        sim.engine
-            .compute_next(&sim.coupling, &sim.history, sim.step + 1, &mut sim.c);
+        let terms = sim.coupling.n_terms(sim.coupled.len()) * n;
+        sim.engine.compute_next(
+            &sim.coupling,
+            &sim.history,
+            sim.step + 1,
+            &mut sim.c[..terms],
+        );
         Ok(sim)
     }
 }
@@ -356,7 +376,9 @@ pub struct Simulator {
     dt: f64,
     speed: f64,
     idelays: Vec<usize>,
-    cvar: Vec<usize>,
+    /// The coupling variables stored in the history and coupled (the
+    /// model's, less those whose coupling it multiplies by zero).
+    coupled: Vec<usize>,
     bounds: Vec<Bound>,
     state: Vec<f64>,
     cvals: Vec<f64>,
@@ -516,12 +538,13 @@ impl Simulator {
             &self.bounds,
             self.rng.as_mut(),
         );
-        for (k, &sv) in self.cvar.iter().enumerate() {
+        for (k, &sv) in self.coupled.iter().enumerate() {
             self.cvals[k * n..(k + 1) * n].copy_from_slice(&self.state[sv * n..(sv + 1) * n]);
         }
         self.history.update(s, &self.cvals);
+        let terms = self.coupling.n_terms(self.coupled.len()) * n;
         self.engine
-            .compute_next(&self.coupling, &self.history, s + 1, &mut self.c);
+            .compute_next(&self.coupling, &self.history, s + 1, &mut self.c[..terms]);
         self.step = s;
     }
 

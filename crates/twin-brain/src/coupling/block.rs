@@ -19,10 +19,11 @@
 //! self-connection) are blocked along their addition path ([`super::chain`]);
 //! rows with several are computed step by step by the one-step path.
 
-use super::{chain::Chain, Coupling, CouplingEngine};
+use super::{chain::Chain, fetch_due, Coupling, CouplingEngine, FETCH_F32};
 use crate::{
     history::{History, LANES},
     numpy_sum::{reduceat_with, Lanes},
+    simd::prefetch,
 };
 
 /// Couplings computed ahead: steps `start … start + len − 1`.
@@ -157,6 +158,7 @@ impl CouplingEngine {
         let dirty = std::mem::take(&mut self.block.dirty);
         match *cpl {
             Coupling::Linear { a, b } => self.rows32_of(
+                step,
                 dirty.iter().copied(),
                 buf,
                 out,
@@ -164,6 +166,7 @@ impl CouplingEngine {
                 |gx| a * gx as f64 + b,
             ),
             Coupling::Scaling { a } => self.rows32_of(
+                step,
                 dirty.iter().copied(),
                 buf,
                 out,
@@ -181,11 +184,18 @@ impl CouplingEngine {
     fn block_rows(&mut self, hist: &History, step: u64, b: usize, post: impl Fn(f32) -> f64) {
         let (n, nc) = (self.n, self.n_cvar);
         let buf = &hist.data()[hist.read_base(step - 1)..];
+        // Blocks of `b` steps: row `i` asks for its lines in a share of them.
+        let due = fetch_due(step / b as u64, nc * b);
         let blk = &mut self.block;
         blk.c.resize(b * nc * n, 0.0);
         for &i in &blk.clean {
             let (s, e) = (self.row_start[i], self.row_start[i + 1]);
             let (rel, w) = (&self.rel[s..e], &self.w32[s..e]);
+            if due(i) {
+                for &r in rel {
+                    prefetch(buf, r as usize + FETCH_F32);
+                }
+            }
             let gx = reduceat_with(e - s, &mut blk.scratch, |q| {
                 let r = rel[q] as usize;
                 let x = &buf[r..r + LANES];
@@ -204,6 +214,11 @@ impl CouplingEngine {
         for ch in &mut blk.chains {
             let s = self.row_start[ch.row];
             let (rel, w) = (&self.rel[s..], &self.w32[s..]);
+            if due(ch.row) {
+                for &r in &rel[..self.row_start[ch.row + 1] - s] {
+                    prefetch(buf, r as usize + FETCH_F32);
+                }
+            }
             ch.fill(|q| {
                 let r = rel[q] as usize;
                 let x = &buf[r..r + LANES];

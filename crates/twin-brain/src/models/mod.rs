@@ -100,6 +100,17 @@ pub trait NeuralMass: std::fmt::Debug + Send + Sync {
 
     /// Right-hand side: `dx = f(x, c)` for `n` regions (layouts in the module docs).
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]);
+
+    /// How many of the last coupling terms [`dfun`](Self::dfun) multiplies by
+    /// a gain that is exactly zero in every region, with the current
+    /// parameters (MontbrioPazoRoxin's `cv` at its default). For the
+    /// per-variable couplings (Linear, Scaling, Difference) the simulator then
+    /// neither stores those variables in the delay history nor computes
+    /// their coupling: the term is passed as `+0`, so `gain · c` is `+0`
+    /// where TVB has `±0` — the same sum unless every other addend is `−0`.
+    fn unused_coupling_terms(&self) -> usize {
+        0
+    }
 }
 
 /// A model's right-hand side, inlined into [`dispatch`]'s CPU-specific clones

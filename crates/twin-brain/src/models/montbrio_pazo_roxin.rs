@@ -13,6 +13,9 @@
 //! ```
 //!
 //! Coupling variables `r` (→ `c_r`) and `V` (→ `c_V`); `r` is bounded below by 0.
+//! With `cv = 0` in every region (the default) and a Linear, Scaling or
+//! Difference coupling, `V` is neither kept in the delay history nor coupled
+//! (`NeuralMass::unused_coupling_terms`): `c_V` is passed as 0.
 //!
 //! # Parameters (TVB defaults)
 //!
@@ -97,6 +100,11 @@ impl NeuralMass for MontbrioPazoRoxin {
 
     fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
         super::dispatch(self, x, c, n, dx)
+    }
+
+    /// `c_V` (the last term) when `cv` is zero everywhere (its default).
+    fn unused_coupling_terms(&self) -> usize {
+        usize::from(self.p.cv.values().iter().all(|&g| g == 0.0))
     }
 }
 

@@ -107,3 +107,74 @@ fn bounded_models_stay_in_bounds() {
         assert!(sim.state().iter().all(|&s| (0.0..=1.0).contains(&s)));
     }
 }
+
+/// MontbrioPazoRoxin that never declares a coupling term unused.
+#[derive(Debug)]
+struct AllTerms(crate::models::MontbrioPazoRoxin);
+
+impl NeuralMass for AllTerms {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn state_variables(&self) -> &'static [&'static str] {
+        self.0.state_variables()
+    }
+    fn cvar(&self) -> &'static [usize] {
+        self.0.cvar()
+    }
+    fn state_variable_range(&self) -> &'static [(f64, f64)] {
+        self.0.state_variable_range()
+    }
+    fn boundaries(&self) -> &'static [Bound] {
+        self.0.boundaries()
+    }
+    fn default_voi(&self) -> &'static [&'static str] {
+        self.0.default_voi()
+    }
+    fn params(&self) -> Vec<(&'static str, &crate::param::Param)> {
+        self.0.params()
+    }
+    fn params_mut(&mut self) -> Vec<(&'static str, &mut crate::param::Param)> {
+        self.0.params_mut()
+    }
+    fn dfun(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+        self.0.dfun(x, c, n, dx)
+    }
+}
+
+#[test]
+fn zero_gain_coupling_terms_are_skipped_without_changing_the_trajectory() {
+    use crate::models::MontbrioPazoRoxin;
+    let mpr = |cv: f64, all: bool, cpl: Coupling| {
+        let mut m = MontbrioPazoRoxin::default();
+        m.p.cv = crate::param::Param::scalar(cv);
+        let model: Box<dyn NeuralMass> = match all {
+            true => Box::new(AllTerms(m)),
+            false => Box::new(m),
+        };
+        SimulatorBuilder::new(conn(), model)
+            .coupling(cpl)
+            .speed(4.0)
+            .dt(0.01)
+            .noise(Noise::per_state_variable(vec![0.01, 0.02], 3))
+            .initial(InitialConditions::Random { seed: 3 })
+    };
+    for cpl in [Coupling::linear(0.5), Coupling::difference(0.5)] {
+        // cv = 0 (TVB's default): V is neither stored nor coupled...
+        let sim = mpr(0.0, false, cpl).build().unwrap();
+        assert_eq!(sim.history.n_cvar(), 1);
+        assert!(sim.coupling_input()[3..].iter().all(|&c| c == 0.0));
+        // ...and the trajectory is bit-identical to computing c_V and
+        // multiplying it by zero.
+        let (a, b) = (
+            trajectory(mpr(0.0, false, cpl), 3000),
+            trajectory(mpr(0.0, true, cpl), 3000),
+        );
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(a.iter().all(|x| x.is_finite()) && a[..6] != a[a.len() - 6..]);
+        // A non-zero gain keeps both terms.
+        let sim = mpr(0.3, false, cpl).build().unwrap();
+        assert_eq!(sim.history.n_cvar(), 2);
+        assert!(sim.coupling_input()[3..].iter().any(|&c| c != 0.0));
+    }
+}
