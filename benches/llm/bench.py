@@ -9,9 +9,18 @@ leaves out HTTP, SSE and client time. Per concurrency level C, two arrival modes
 
 - burst: C requests sent at once, aggregate tokens/s over their wall time;
 - staggered: C closed-loop clients, each starting at a random offset within one
-  single-stream request time and then sending its next request as soon as the previous one
-  ends (PER_CLIENT requests each), so that about C requests are in flight and arrivals are
-  spread; TTFT then measures how fast a new arrival is served beside running generations.
+  single-stream request time, then sending PER_CLIENT requests one after another, each
+  after a random think time (exponential, mean `--think` × one single-stream request time)
+  and each asking for a random number of tokens (uniform in [N/2, 3N/2], mean N). Random
+  lengths and think times keep the clients from synchronising: with fixed lengths, clients
+  whose requests share a step finish on the same step and arrive together again, which
+  turns staggered arrivals back into bursts. About C requests are in flight; both servers
+  get the same offsets, lengths and think times. TTFT statistics leave out each client's
+  first request (the ramp-up) and so describe the steady state.
+
+Twin's streamed `timings` split its time to first token (step in progress at arrival, wait
+for a slot, decode steps carrying the prompt, steps without it, server handler time); the
+report prints that split, averaged over all requests and over the slowest tenth.
 
 Both servers are started first and stay up; every (pass, mode, C) runs Twin and llama.cpp
 back to back, alternating which goes first, so that load swings on a shared machine hit
@@ -19,7 +28,7 @@ both. Only 127.0.0.1 is contacted; the run is bounded.
 
 Usage: python bench.py TWIN_BINARY MODEL.gguf [--threads 2] [--slots 4] [--tokens 128]
                        [--conc 1,4] [--reps 3] [--modes burst,staggered] [--per-client 3]
-                       [--prefill-chunk N]
+                       [--think 0.1] [--prefill-chunk N] [--baseline OLD_TWIN_BINARY]
 Needs: pip install xllamacpp (llama.cpp reference); stdlib only otherwise.
 """
 import argparse
@@ -40,7 +49,7 @@ PROMPT = ("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trai
 COUNTER = iter(range(1 << 30))
 
 
-def one_request(host, port, tokens, out, i):
+def one_request(host, port, tokens, out, i, steady=True):
     # A unique first line: no prompt-prefix reuse in either server, every prompt is prefilled.
     prompt = f"Request {next(COUNTER)}.\n" + PROMPT
     body = json.dumps({"prompt": prompt, "max_tokens": tokens, "temperature": 0, "top_k": 1,
@@ -75,7 +84,7 @@ def one_request(host, port, tokens, out, i):
         server_tps = (timings["predicted_n"] - 1) * 1e3 / timings["predicted_ms"]
     out[i] = {"ttft": first - t0, "total": t1 - t0, "tokens": generated,
               "decode_tps": (generated - 1) / (t1 - first) if t1 > first else 0.0,
-              "server_tps": server_tps}
+              "server_tps": server_tps, "timings": timings or {}, "steady": steady}
 
 
 def run_level(host, port, tokens, conc):
@@ -95,24 +104,70 @@ def run_threads(threads):
     return time.perf_counter() - t0
 
 
-def run_staggered(host, port, tokens, conc, per_client, spread, rng):
-    """C closed-loop clients with random start offsets in [0, spread) seconds."""
+def run_staggered(host, port, tokens, conc, per_client, spread, think, seed):
+    """C closed-loop clients with random start offsets in [0, spread) seconds, random
+    lengths and exponential think times (mean `think` seconds), all drawn from `seed`."""
     out = [None] * (conc * per_client)
-    offsets = [rng.uniform(0, spread) for _ in range(conc)]
+    plans = []
+    for c in range(conc):
+        rng = random.Random(seed * 1000 + c)
+        plans.append((rng.uniform(0, spread),
+                      [(rng.randint(max(1, tokens // 2), tokens * 3 // 2),
+                        rng.expovariate(1 / think) if think > 0 else 0.0)
+                       for _ in range(per_client)]))
 
     def client(c):
-        time.sleep(offsets[c])
-        for k in range(per_client):
-            one_request(host, port, tokens, out, c * per_client + k)
+        offset, reqs = plans[c]
+        time.sleep(offset)
+        for k, (n, pause) in enumerate(reqs):
+            if k:
+                time.sleep(pause)
+            one_request(host, port, n, out, c * per_client + k, steady=k > 0)
 
     threads = [threading.Thread(target=client, args=(c,)) for c in range(conc)]
     return summarise(out, run_threads(threads))
 
 
 def summarise(out, wall):
+    steady = [o for o in out if o["steady"]] or out
     return {"aggregate_tps": sum(o["tokens"] for o in out) / wall,
-            "ttfts": [o["ttft"] for o in out], "decode_tps": [o["decode_tps"] for o in out],
-            "server_tps": [o["server_tps"] for o in out]}
+            "ttfts": [o["ttft"] for o in steady], "decode_tps": [o["decode_tps"] for o in out],
+            "server_tps": [o["server_tps"] for o in out],
+            "splits": [split(o) for o in steady]}
+
+
+# Time-to-first-token parts (ms): client TTFT, then Twin's own split of it.
+PARTS = ["ttft", "http", "step_wait", "slot_wait", "prefill_decode", "prefill_skipped",
+         "other", "prefill_steps", "prompt_ms"]
+
+
+def split(o):
+    t = o["timings"]
+    r = {"ttft": o["ttft"] * 1e3, "prompt_ms": t.get("prompt_ms", 0.0)}
+    if "server_ttft_ms" in t:
+        queued, prompt = t["queued_ms"], t["prompt_ms"]
+        r.update(http=r["ttft"] - queued - prompt, step_wait=t["step_wait_ms"],
+                 slot_wait=queued - t["step_wait_ms"], prefill_decode=t["prefill_decode_ms"],
+                 prefill_skipped=t["prefill_skipped_ms"],
+                 other=prompt - t["prefill_decode_ms"] - t["prefill_skipped_ms"],
+                 prefill_steps=t["prefill_steps"])
+    return r
+
+
+def report_split(name, mode, conc, levels):
+    """Mean TTFT parts over all requests and over the slowest tenth."""
+    rows = sorted((s for l in levels for s in l["splits"]), key=lambda s: s["ttft"])
+    if not rows:
+        return {}
+    tail = rows[-max(1, len(rows) // 10):]
+    res = {}
+    for label, sel in (("all", rows), ("slowest 10%", tail)):
+        parts = {k: statistics.mean(s.get(k, 0.0) for s in sel) for k in PARTS
+                 if all(k in s for s in sel)}
+        res[label] = parts
+        text = "  ".join(f"{k} {v:.1f}" for k, v in parts.items())
+        print(f"  {name:10s} {mode:9s} C={conc:2d} TTFT split, {label} (ms): {text}", flush=True)
+    return res
 
 
 def pct(xs, q):
@@ -135,8 +190,8 @@ def report(name, mode, conc, levels):
     return row
 
 
-def start_twin(args):
-    p = subprocess.Popen([args.twin, "llm", "serve", "--model", args.model, "--port", "0",
+def start_twin(args, binary):
+    p = subprocess.Popen([binary, "llm", "serve", "--model", args.model, "--port", "0",
                           "--slots", str(args.slots), "--ctx", "1024", "--threads",
                           str(args.threads), "--prefill-chunk", str(args.prefill_chunk),
                           "--no-access-log"],
@@ -158,11 +213,16 @@ def main():
     ap.add_argument("--reps", type=int, default=3, help="passes over every mode and C")
     ap.add_argument("--modes", type=lambda s: s.split(","), default=["burst"])
     ap.add_argument("--per-client", type=int, default=3)
+    ap.add_argument("--think", type=float, default=0.1,
+                    help="mean think time, in single-stream request times (staggered)")
     ap.add_argument("--prefill-chunk", type=int, default=128)
     ap.add_argument("--json", help="write every row here")
+    ap.add_argument("--baseline", help="a second twin binary (an older build) in the same run")
     args = ap.parse_args()
 
-    proc, twin_port = start_twin(args)
+    procs = [start_twin(args, args.twin)]
+    if args.baseline:
+        procs.append(start_twin(args, args.baseline))
     import xllamacpp as xl
     p = xl.CommonParams()
     p.model.path = args.model
@@ -174,8 +234,9 @@ def main():
     p.verbosity = 0
     server = xl.Server(p)
     llama_port = int(server.listening_address.rsplit(":", 1)[1])
-    servers = [("twin", twin_port), ("llama.cpp", llama_port)]
-    rng = random.Random(7)
+    servers = [("twin", procs[0][1]), ("llama.cpp", llama_port)]
+    if args.baseline:
+        servers.append(("twin-base", procs[1][1]))
     try:
         spread = {}
         for name, port in servers:
@@ -185,15 +246,18 @@ def main():
         single = max(args.tokens / s["aggregate_tps"] for s in spread.values())
         results = {}
         for rep in range(args.reps):
-            order = servers if rep % 2 == 0 else servers[::-1]
+            # Every server goes first in turn (with two, the order alternates).
+            order = servers[rep % len(servers):] + servers[:rep % len(servers)]
             for mode in args.modes:
                 for conc in args.conc:
+                    seed = 7 + 100 * rep + conc
                     for name, port in order:
                         if mode == "burst":
                             r = run_level("127.0.0.1", port, args.tokens, conc)
                         else:
                             r = run_staggered("127.0.0.1", port, args.tokens, conc,
-                                              args.per_client, single, rng)
+                                              args.per_client, single, args.think * single,
+                                              seed)
                         results.setdefault((name, mode, conc), []).append(r)
                         print(f"  pass {rep + 1} {name} {mode} C={conc}: "
                               f"{r['aggregate_tps']:.1f} tok/s", flush=True)
@@ -201,13 +265,17 @@ def main():
         for mode in args.modes:
             for conc in args.conc:
                 for name, _ in servers:
-                    rows.append(report(name, mode, conc, results[(name, mode, conc)]))
+                    row = report(name, mode, conc, results[(name, mode, conc)])
+                    row["ttft_split_ms"] = report_split(name, mode, conc,
+                                                        results[(name, mode, conc)])
+                    rows.append(row)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"args": vars(args), "rows": rows}, f, indent=1)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        for proc, _ in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
         del server
 
 

@@ -55,7 +55,8 @@ pub(crate) struct EngineOpts {
     /// Compute threads (default: all cores).
     #[arg(long)]
     threads: Option<u32>,
-    /// Most prompt tokens prefilled per step while other requests generate or wait.
+    /// Most prompt tokens of one request prefilled per step while other requests generate or
+    /// wait (every waiting prompt gets a chunk of the next step).
     #[arg(long, default_value_t = 128)]
     prefill_chunk: u32,
     /// Model id reported to clients (default: the file stem).

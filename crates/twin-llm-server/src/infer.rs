@@ -178,6 +178,12 @@ impl Running {
         }
     }
 
+    /// Milliseconds from the handler's start to the first generated text, once there is some.
+    pub(crate) fn ttft_ms(&self) -> Option<f64> {
+        self.first_at
+            .map(|t| (t - self.arrived).as_secs_f64() * 1e3)
+    }
+
     fn fail(&mut self, e: ApiError) -> ApiError {
         self.state.0.metrics.error(e.error_type());
         self.outcome = Some(Err(e.clone()));
@@ -207,9 +213,7 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         let m = &self.state.0.metrics;
-        let ttft = self
-            .first_at
-            .map(|t| (t - self.arrived).as_secs_f64() * 1e3);
+        let ttft = self.ttft_ms();
         let mut line = json!({
             "ts": unix_seconds(),
             "id": self.id,

@@ -12,6 +12,33 @@ const BUCKETS: [f64; 12] = [
     0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
+/// The parts of the engine-side time to first token (see [`twin_llm::Timings`]).
+const TTFT_PARTS: [&str; 5] = [
+    "step_wait",
+    "slot_wait",
+    "prefill_decode",
+    "prefill_skipped",
+    "other",
+];
+
+/// [`TTFT_PARTS`] of one completion [s]; `other` is batch building and sampling.
+fn ttft_parts(c: &Completion) -> [f64; TTFT_PARTS.len()] {
+    let t = &c.timings;
+    let s = |d: Duration| d.as_secs_f64();
+    let slot_wait = t.queued.saturating_sub(t.step_wait);
+    let other = t
+        .prompt
+        .saturating_sub(t.prefill_decode)
+        .saturating_sub(t.prefill_skipped);
+    [
+        s(t.step_wait),
+        s(slot_wait),
+        s(t.prefill_decode),
+        s(t.prefill_skipped),
+        s(other),
+    ]
+}
+
 /// A cumulative histogram.
 #[derive(Debug, Default, Clone)]
 struct Histogram {
@@ -53,6 +80,8 @@ struct Inner {
     prompt_seconds: f64,
     decode_seconds: f64,
     decoded_after_first: u64,
+    /// Engine-side time to first token by part, summed over completed requests [s].
+    ttft_parts: [f64; TTFT_PARTS.len()],
     ttft: Histogram,
     duration: Histogram,
 }
@@ -102,6 +131,9 @@ impl Metrics {
             m.prompt_seconds += c.timings.prompt.as_secs_f64();
             m.decode_seconds += c.timings.decode.as_secs_f64();
             m.decoded_after_first += u64::from(c.usage.completion_tokens.saturating_sub(1));
+            for (sum, v) in m.ttft_parts.iter_mut().zip(ttft_parts(c)) {
+                *sum += v;
+            }
             m.duration.observe(total.as_secs_f64());
         });
     }
@@ -212,6 +244,19 @@ impl Metrics {
         );
         for (ty, n) in &m.errors {
             let _ = writeln!(o, "twin_llm_errors_total{{type=\"{ty}\"}} {n}");
+        }
+        let _ = writeln!(
+            o,
+            "# HELP twin_llm_first_token_seconds_total Engine-side time to first token of \
+             completed requests, by part: the decode step in progress at arrival, waiting for \
+             a slot, decode steps carrying the prompt, decode steps without it, the rest.\n\
+             # TYPE twin_llm_first_token_seconds_total counter"
+        );
+        for (part, v) in TTFT_PARTS.iter().zip(m.ttft_parts) {
+            let _ = writeln!(
+                o,
+                "twin_llm_first_token_seconds_total{{part=\"{part}\"}} {v}"
+            );
         }
         m.ttft.render(
             &mut o,

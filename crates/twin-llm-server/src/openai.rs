@@ -288,7 +288,8 @@ fn usage_json(c: &Completion) -> Value {
 /// The server-side time split in llama.cpp's server's `timings` shape (milliseconds), so
 /// that a benchmark reads the same fields from both servers: prompt processing is admission
 /// to first token, prediction is first token to last; as there, `predicted_n` counts every
-/// generated token, the first included.
+/// generated token, the first included. Twin's own fields split the time to first token
+/// (see [`twin_llm::Timings`]); streams add `server_ttft_ms`, handler start to first text.
 fn timings_json(c: &Completion) -> Value {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     let (prompt_ms, predicted_ms) = (ms(c.timings.prompt), ms(c.timings.decode));
@@ -304,6 +305,10 @@ fn timings_json(c: &Completion) -> Value {
     json!({
         "cache_n": c.usage.cached_tokens,
         "queued_ms": ms(c.timings.queued),
+        "step_wait_ms": ms(c.timings.step_wait),
+        "prefill_decode_ms": ms(c.timings.prefill_decode),
+        "prefill_skipped_ms": ms(c.timings.prefill_skipped),
+        "prefill_steps": c.timings.prefill_steps,
         "prompt_n": prompt_n,
         "prompt_ms": prompt_ms,
         "prompt_per_second": per_second(prompt_n, prompt_ms),
@@ -478,6 +483,7 @@ impl ChatStream {
                 u["choices"] = json!([]);
                 u["usage"] = usage_json(&c);
                 u["timings"] = timings_json(&c);
+                u["timings"]["server_ttft_ms"] = self.run.ttft_ms().into();
                 self.tail = if self.include_usage {
                     Tail::Usage(u)
                 } else {
@@ -652,7 +658,7 @@ fn completion_stream(
                         u["choices"] = json!([]);
                         u["usage"] = usage_json(&c);
                         u["timings"] = timings_json(&c);
-                        u["timings"] = timings_json(&c);
+                        u["timings"]["server_ttft_ms"] = run.ttft_ms().into();
                         let next = if include_usage {
                             Tail::Usage(u)
                         } else {

@@ -160,6 +160,12 @@ async fn chat_stream_sends_role_deltas_finish_usage_and_done() {
     assert_eq!(ev[n - 2]["choices"], json!([]));
     assert_eq!(ev[n - 2]["usage"]["completion_tokens"], 3);
     assert_eq!(ev[n - 2]["timings"]["predicted_n"], 3);
+    // Streams carry the handler-side time to first token beside the engine's split of it.
+    let t = &ev[n - 2]["timings"];
+    assert!(t["server_ttft_ms"].as_f64().unwrap() >= 0.0, "{t}");
+    for part in ["step_wait_ms", "prefill_decode_ms", "prefill_skipped_ms"] {
+        assert!(t[part].as_f64().is_some(), "{part} missing in {t}");
+    }
     assert_eq!(ev[n - 3]["choices"][0]["finish_reason"], "length");
     assert!(ev
         .iter()
@@ -753,6 +759,8 @@ async fn health_and_metrics_report_load() {
         "twin_llm_decode_tokens_per_second",
         "twin_llm_prompt_tokens_per_second",
         "twin_llm_time_to_first_token_seconds_bucket{le=\"+Inf\"} 1",
+        "twin_llm_first_token_seconds_total{part=\"step_wait\"}",
+        "twin_llm_first_token_seconds_total{part=\"prefill_decode\"}",
     ] {
         assert!(m.contains(name), "{name} missing in\n{m}");
     }

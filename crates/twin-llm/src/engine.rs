@@ -175,14 +175,28 @@ pub struct Usage {
 }
 
 /// Where one generation spent its time.
+///
+/// Time to first token inside the engine is `queued + prompt`; the other fields split it:
+/// `queued = step_wait + (waiting for a free slot)` and
+/// `prompt = prefill_decode + prefill_skipped + (batch building and sampling)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Timings {
-    /// Waiting for a free sequence slot.
+    /// From submission to admission into a sequence slot.
     pub queued: Duration,
     /// Prompt processing (prefill), from admission to the first token.
     pub prompt: Duration,
     /// Generating tokens after the first.
     pub decode: Duration,
+    /// Of `queued`: submission until the scheduler took the request (the decode step in
+    /// progress when it arrived).
+    pub step_wait: Duration,
+    /// Of `prompt`: `llama_decode` time of the steps that carried this prompt's tokens.
+    pub prefill_decode: Duration,
+    /// Of `prompt`: `llama_decode` time of steps that ran after admission without any of
+    /// this prompt's tokens (no room left in the batch).
+    pub prefill_skipped: Duration,
+    /// Decode calls (steps) that carried this prompt's tokens.
+    pub prefill_steps: u32,
 }
 
 /// The end of a successful generation.

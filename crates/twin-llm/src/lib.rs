@@ -37,6 +37,8 @@ mod engine;
 mod error;
 pub mod gguf;
 mod mock;
+#[cfg_attr(not(feature = "llama"), allow(dead_code))]
+mod plan;
 pub mod registry;
 pub mod text;
 

@@ -210,6 +210,7 @@ impl Engine for MockEngine {
                             queued: admitted - submitted,
                             prompt: first - admitted,
                             decode: done - first,
+                            ..Timings::default()
                         },
                     }));
                 }

@@ -45,10 +45,11 @@ pub struct LlamaOptions {
     pub threads: Option<u32>,
     /// Most tokens in one decode step (prompt chunks plus one token per generating slot).
     pub batch: u32,
-    /// Most prompt tokens prefilled in one step while other slots generate or other prompts
-    /// wait (chunked prefill, oldest request first); a lone prompt gets the whole `batch`.
-    /// Smaller chunks give earlier first tokens to the first of a burst of requests and
-    /// shorter stalls of running generations; the total work is the same.
+    /// Most tokens of one prompt prefilled in one step while other slots generate or other
+    /// prompts wait (chunked prefill); a lone prompt gets the whole `batch`. Every waiting
+    /// prompt gets a chunk of the next step, oldest first, until the batch is full (see
+    /// `plan`). Smaller chunks give shorter stalls of running generations; the total work is
+    /// the same.
     pub prefill_chunk: u32,
     /// Layers offloaded to a GPU (GPU builds only).
     pub gpu_layers: u32,

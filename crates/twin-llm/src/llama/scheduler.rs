@@ -6,20 +6,22 @@
 //! 3. admit queued jobs into free slots, choosing the slot whose cached tokens share the
 //!    longest prefix with the prompt; the rest of that slot's KV cache is removed and only
 //!    the prompt's suffix is prefilled (prompt-prefix reuse across conversation turns);
-//! 4. build one batch: the pending token of every generating slot, then prompt chunks of
-//!    prefilling slots, oldest request first; while any slot generates or more than one
-//!    prompt waits, prompts get at most `prefill_chunk` tokens per step (chunked prefill:
-//!    the first request of a burst gets its first token after its own prefill rather than
-//!    after everyone's, and running generations are not stalled by a long prompt), a lone
-//!    prompt gets the whole batch;
-//! 5. decode it once, then sample every slot whose logits were computed, stream the text,
-//!    and finish slots on end-of-generation, stop sequence, `max_tokens`, full context or a
-//!    disconnected caller (cancellation takes effect at the next step).
+//! 4. build one batch as [`crate::plan`] decides: the pending token of every generating
+//!    slot and a chunk of every waiting prompt (at most `prefill_chunk` tokens each while
+//!    anything else shares the step, oldest request first);
+//! 5. decode it once, then sample every slot whose logits were computed (first tokens
+//!    first), stream the text, and finish slots on end-of-generation, stop sequence,
+//!    `max_tokens`, full context or a disconnected caller (cancellation takes effect at the
+//!    next step).
+//!
+//! Each request's time to first token is split in its [`Timings`]: the step in progress
+//! when it arrived, the wait for a slot, and the decode time of the steps that carried (or
+//! skipped) its prompt.
 
 use std::{
     collections::VecDeque,
     sync::{atomic::Ordering, mpsc},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use llama_cpp_2::{
@@ -30,6 +32,7 @@ use super::{sampler, Counters, Job};
 use crate::{
     engine::{Completion, Event, FinishReason, Timings, Usage},
     error::EngineError,
+    plan::{plan, SlotView},
     text::{Pushed, TextStream},
 };
 
@@ -58,8 +61,24 @@ struct Active {
     logits_at: Option<i32>,
     generated: u32,
     limit: u32,
+    /// Intake order (smaller is older).
+    order: u64,
+    /// When the scheduler took the request from the channel.
+    taken: Instant,
     admitted: Instant,
     first_token: Option<Instant>,
+    /// Decode time and count of the steps that carried this prompt, and of those that ran
+    /// without it, before its first token.
+    prefill_decode: Duration,
+    prefill_steps: u32,
+    prefill_skipped: Duration,
+}
+
+/// A request waiting for a slot, with its intake order and time.
+struct Queued {
+    job: Job,
+    order: u64,
+    taken: Instant,
 }
 
 /// One sequence of the context.
@@ -103,10 +122,19 @@ pub(super) fn run(
             last_used: 0,
         })
         .collect();
-    let mut queue: VecDeque<Job> = VecDeque::new();
+    let mut queue: VecDeque<Queued> = VecDeque::new();
     let mut batch = LlamaBatch::new(config.batch as usize, config.slots as i32);
     let mut clock: u64 = 0;
+    let mut intake: u64 = 0;
     let mut open = true;
+    let mut take_job = |job: Job| {
+        intake += 1;
+        Queued {
+            job,
+            order: intake,
+            taken: Instant::now(),
+        }
+    };
     loop {
         clock += 1;
         // 1. Intake.
@@ -116,13 +144,13 @@ pub(super) fn run(
                 return;
             }
             match jobs.recv() {
-                Ok(job) => queue.push_back(job),
+                Ok(job) => queue.push_back(take_job(job)),
                 Err(_) => return,
             }
         }
         loop {
             match jobs.try_recv() {
-                Ok(job) => queue.push_back(job),
+                Ok(job) => queue.push_back(take_job(job)),
                 Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => {
                     open = false;
@@ -131,8 +159,8 @@ pub(super) fn run(
             }
         }
         // 2. Callers that left while queued.
-        queue.retain(|j| {
-            let keep = !j.tx.is_closed();
+        queue.retain(|q| {
+            let keep = !q.job.tx.is_closed();
             if !keep {
                 counters.queued.fetch_sub(1, Ordering::SeqCst);
             }
@@ -140,49 +168,46 @@ pub(super) fn run(
         });
         // 3. Admission.
         while !queue.is_empty() {
-            let Some(i) = pick_slot(&slots, &queue[0].tokens) else {
+            let Some(i) = pick_slot(&slots, &queue[0].job.tokens) else {
                 break;
             };
-            let job = queue.pop_front().expect("queue is not empty");
+            let q = queue.pop_front().expect("queue is not empty");
             counters.queued.fetch_sub(1, Ordering::SeqCst);
-            admit(model, &mut ctx, &mut slots[i], job, config, clock, counters);
+            admit(model, &mut ctx, &mut slots[i], q, config, clock, counters);
         }
         // 4. One batch.
-        batch.clear();
-        let mut room = config.batch as usize;
-        for slot in &mut slots {
-            let Some(a) = &mut slot.active else { continue };
-            a.logits_at = None;
-            if let Some(t) = a.pending.take() {
-                let pos = slot.cache.len() as i32;
-                batch
-                    .add(t, pos, &[slot.seq], true)
-                    .expect("batch sized for every slot");
-                a.logits_at = Some(batch.n_tokens() - 1);
-                slot.cache.push(t);
-                room -= 1;
-            }
-        }
-        let mut prefilling: Vec<usize> = (0..slots.len())
-            .filter(|&i| {
-                slots[i]
-                    .active
-                    .as_ref()
-                    .is_some_and(|a| a.prefilled < a.job.tokens.len())
+        let views: Vec<Option<SlotView>> = slots
+            .iter()
+            .map(|s| {
+                s.active.as_ref().map(|a| SlotView {
+                    pending: a.pending.is_some(),
+                    prompt_left: a.job.tokens.len() - a.prefilled,
+                    order: a.order,
+                })
             })
             .collect();
-        prefilling.sort_by_key(|&i| slots[i].active.as_ref().map(|a| a.job.submitted));
-        if batch.n_tokens() > 0 || prefilling.len() > 1 {
-            room = room.min(config.prefill_chunk as usize);
+        let step = plan(&views, config.batch as usize, config.prefill_chunk as usize);
+        batch.clear();
+        for slot in &mut slots {
+            if let Some(a) = &mut slot.active {
+                a.logits_at = None;
+            }
         }
-        for i in prefilling {
+        for &i in &step.decode {
+            let slot = &mut slots[i];
+            let Some(a) = &mut slot.active else { continue };
+            let Some(t) = a.pending.take() else { continue };
+            let pos = slot.cache.len() as i32;
+            batch
+                .add(t, pos, &[slot.seq], true)
+                .expect("batch sized for every slot");
+            a.logits_at = Some(batch.n_tokens() - 1);
+            slot.cache.push(t);
+        }
+        for &(i, take) in &step.prefill {
             let slot = &mut slots[i];
             let Some(a) = &mut slot.active else { continue };
             let total = a.job.tokens.len();
-            if room == 0 {
-                break;
-            }
-            let take = (total - a.prefilled).min(room);
             for k in a.prefilled..a.prefilled + take {
                 let last = k + 1 == total;
                 batch
@@ -195,13 +220,26 @@ pub(super) fn run(
             slot.cache
                 .extend_from_slice(&a.job.tokens[a.prefilled..a.prefilled + take]);
             a.prefilled += take;
-            room -= take;
         }
         if batch.n_tokens() == 0 {
             continue;
         }
         // 5. Decode and sample.
-        if let Err(e) = ctx.decode(&mut batch) {
+        let started = Instant::now();
+        let decoded = ctx.decode(&mut batch);
+        let took = started.elapsed();
+        for (i, slot) in slots.iter_mut().enumerate() {
+            let Some(a) = &mut slot.active else { continue };
+            if a.first_token.is_none() {
+                if step.prefill.iter().any(|&(j, _)| j == i) {
+                    a.prefill_decode += took;
+                    a.prefill_steps += 1;
+                } else {
+                    a.prefill_skipped += took;
+                }
+            }
+        }
+        if let Err(e) = decoded {
             let err = EngineError::Decode {
                 reason: e.to_string(),
             };
@@ -216,7 +254,16 @@ pub(super) fn run(
             }
             continue;
         }
-        for slot in &mut slots {
+        // Slots about to get their first token are sampled (and streamed) first.
+        let mut order: Vec<usize> = (0..slots.len()).collect();
+        order.sort_by_key(|&i| {
+            slots[i]
+                .active
+                .as_ref()
+                .is_some_and(|a| a.first_token.is_some())
+        });
+        for i in order {
+            let slot = &mut slots[i];
             // `Some(None)`: the caller left; `Some(Some(reason))`: generation ended.
             let finished = match &mut slot.active {
                 Some(a) if a.job.tx.is_closed() => Some(None),
@@ -257,11 +304,12 @@ fn admit(
     model: &LlamaModel,
     ctx: &mut LlamaContext<'_>,
     slot: &mut Slot,
-    job: Job,
+    queued: Queued,
     config: &Config,
     clock: u64,
     counters: &Counters,
 ) {
+    let Queued { job, order, taken } = queued;
     // Keep the common prefix, but recompute at least the last prompt token for its logits.
     let keep = common_prefix(&slot.cache, &job.tokens).min(job.tokens.len() - 1);
     if ctx
@@ -295,8 +343,13 @@ fn admit(
         logits_at: None,
         generated: 0,
         limit,
+        order,
+        taken,
         admitted: Instant::now(),
         first_token: None,
+        prefill_decode: Duration::ZERO,
+        prefill_steps: 0,
+        prefill_skipped: Duration::ZERO,
     });
 }
 
@@ -357,6 +410,10 @@ fn complete(mut a: Active, finish_reason: FinishReason) {
             queued: a.admitted - a.job.submitted,
             prompt: first - a.admitted,
             decode: done - first,
+            step_wait: a.taken - a.job.submitted,
+            prefill_decode: a.prefill_decode,
+            prefill_skipped: a.prefill_skipped,
+            prefill_steps: a.prefill_steps,
         },
     }));
 }

@@ -310,6 +310,76 @@ fn concurrent_requests_are_batched_and_all_complete() {
 }
 
 #[test]
+fn prompts_arriving_while_others_decode_join_the_next_step_together() {
+    let opts = LlamaOptions {
+        slots: 5,
+        slot_context: 1024,
+        threads: Some(2),
+        prefill_chunk: 64,
+        ..Default::default()
+    };
+    let e = &LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads");
+    let submit = |prompt: String, max: u32| {
+        e.submit(GenerateRequest {
+            prompt,
+            params: SamplingParams {
+                ignore_eos: true,
+                ..greedy(max)
+            },
+        })
+        .unwrap()
+    };
+    // One sequence is generating when the others arrive.
+    let mut running = submit(chat_prompt(e, "Tell me a very long story."), 400);
+    assert!(matches!(running.blocking_next(), Some(Event::Text(_))));
+    let topics = ["rivers", "mountains", "deserts"];
+    let short: Vec<String> = topics
+        .iter()
+        .map(|t| chat_prompt(e, &format!("Write two sentences about {t} in Europe.")))
+        .collect();
+    let long = chat_prompt(
+        e,
+        &"Summarise the history of the printing press. ".repeat(20),
+    );
+    let lens: Vec<u32> = short.iter().map(|p| e.count_tokens(p).unwrap()).collect();
+    let long_len = e.count_tokens(&long).unwrap();
+    // Together the short prompts overflow one chunk; each alone fits in one.
+    assert!(
+        lens.iter().all(|&n| n <= 64) && lens.iter().sum::<u32>() > 64,
+        "{lens:?}"
+    );
+    assert!(long_len > 2 * 64, "{long_len}");
+    let mut gens: Vec<_> = short.into_iter().map(|p| submit(p, 4)).collect();
+    gens.push(submit(long, 4));
+    let done: Vec<_> = rt().block_on(async {
+        let mut out = Vec::new();
+        for g in gens {
+            let r = tokio::time::timeout(Duration::from_secs(120), g.collect()).await;
+            out.push(r.expect("timed out").expect("generation").1);
+        }
+        out
+    });
+    for (c, n) in done.iter().zip(&lens) {
+        // The whole prompt went into the first step after it arrived, beside the running
+        // sequence's token and the other arrivals' prompts: no step ran without it.
+        assert_eq!(
+            c.timings.prefill_steps, 1,
+            "prompt of {n} tokens: {:?}",
+            c.timings
+        );
+        assert_eq!(c.timings.prefill_skipped, Duration::ZERO, "{:?}", c.timings);
+        assert!(c.timings.prefill_decode > Duration::ZERO);
+        assert_eq!(c.usage.completion_tokens, 4);
+    }
+    // The long prompt is spread over chunks of at most 64 tokens, one per step.
+    let t = done[3].timings;
+    assert_eq!(t.prefill_steps, long_len.div_ceil(64), "{t:?}");
+    assert_eq!(t.prefill_skipped, Duration::ZERO, "{t:?}");
+    // The running sequence is still generating.
+    assert!(matches!(running.blocking_next(), Some(Event::Text(_))));
+}
+
+#[test]
 fn dropping_a_generation_frees_its_slot() {
     let opts = LlamaOptions {
         slots: 1,
