@@ -53,7 +53,7 @@ impl Aodv {
         let rev_hops = rev.hops;
         let rev_expires = rev.expires;
         let rev_next = rev.next_hop;
-        self.new_rreq_from_neighbor(from, r.origin_seq, now);
+        self.new_rreq_from_neighbor(cx, from, r.origin_seq, now);
 
         if r.dst == self.me {
             // §6.6.1: the destination answers.
@@ -155,11 +155,12 @@ impl Aodv {
     /// table keeps it for ALLOWED_HELLO_LOSS × HELLO_INTERVAL, and its
     /// route becomes a valid one-hop entry without sequence number that
     /// lives `active_route_timeout` from now.
-    fn new_rreq_from_neighbor(&mut self, from: NodeId, origin_seq: u32, now: u64) {
+    fn new_rreq_from_neighbor(&mut self, cx: &NetCx<'_>, from: NodeId, origin_seq: u32, now: u64) {
         if self.p.rreq_refreshes_neighbors {
             let life = u64::from(self.p.allowed_hello_loss) * self.p.hello_interval.as_nanos();
             let e = self.neighbors.entry(from.0).or_insert(0);
             *e = (*e).max(now + life);
+            self.learn_mac(cx, from.0);
         }
         if self.p.only_hello_revalidates_neighbors {
             let art = self.art;
