@@ -107,6 +107,7 @@ struct Counters
 } g;
 
 std::map<Mac48Address, Ipv4Address> g_macToIp;
+bool g_txDetail = false; // --txdetail
 
 // With --nbsample: once a second, every node's one-hop AODV routes by state,
 // from RoutingProtocol::PrintRoutingTable (which purges a copy first). The
@@ -371,10 +372,13 @@ DroppedMpdu(std::string ctx, WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
             std::string cls = TxErrClass(node, to);
             ++g.txErrClass[kind + "/" + cls];
             // Distance to the receiver (manet-ns3 range ~138 m): near ones
-            // are collisions, far ones departed neighbours.
+            // are collisions, far ones departed neighbours. Only with
+            // --txdetail: reading a position advances the mobility model's
+            // helper, whose floating-point rounding then differs, so the
+            // run no longer reproduces the same events.
             std::string dist = "ge150m";
             auto it = g_macToIp.find(to);
-            for (uint32_t j = 0; it != g_macToIp.end() && j < NodeList::GetNNodes(); ++j)
+            for (uint32_t j = 0; g_txDetail && it != g_macToIp.end() && j < NodeList::GetNNodes(); ++j)
             {
                 Ptr<Node> nj = NodeList::GetNode(j);
                 if (nj->GetObject<Ipv4>()->GetAddress(1, 0).GetLocal() == it->second)
@@ -384,13 +388,18 @@ DroppedMpdu(std::string ctx, WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
                     dist = d < 100 ? "lt100m" : d < 130 ? "100_130m" : d < 150 ? "130_150m" : "ge150m";
                 }
             }
-            ++g.txErrClass["dist/" + dist];
+            if (g_txDetail)
+            {
+                ++g.txErrClass["dist/" + dist];
+            }
             double now = Simulator::Now().GetSeconds();
             auto [last, fresh] = g.lastTxErr.try_emplace({node, to}, now);
             // The failing node's view: its entry for the next hop itself (a
             // link failure invalidates nothing without one) and the route of
             // the frame's destination.
-            if (kind == "data" && it != g_macToIp.end())
+            // The same (--txdetail, kept off with the positions so that a
+            // default run is exactly the run without counters).
+            if (g_txDetail && kind == "data" && it != g_macToIp.end())
             {
                 auto table = RouteTable(node);
                 Ptr<Packet> q = mpdu->GetPacket()->Copy();
@@ -430,7 +439,10 @@ DroppedMpdu(std::string ctx, WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
             {
                 ++g.txErrEpisodes;
                 ++g.txErrClass["first/" + cls];
-                ++g.txErrClass["first_dist/" + dist];
+                if (g_txDetail)
+                {
+                    ++g.txErrClass["first_dist/" + dist];
+                }
                 g.episodeStart[{node, to}] = now;
             }
             else
@@ -500,6 +512,9 @@ main(int argc, char* argv[])
     cmd.AddValue("run", "RngSeedManager run", run);
     bool nbSample = false;
     cmd.AddValue("nbsample", "sample one-hop AODV routes once a second", nbSample);
+    cmd.AddValue("txdetail",
+                 "classify retry-limit drops by distance and route table (perturbs the run)",
+                 g_txDetail);
     cmd.Parse(argc, argv);
     RngSeedManager::SetSeed(seed);
     RngSeedManager::SetRun(run);
