@@ -39,6 +39,10 @@
 //! `I ± 5 %` and a HELLO is sent when nothing was broadcast in the last
 //! `I`, which leaves gaps of up to `2 I` after a broadcast.
 //!
+//! A frame the MAC gives up on breaks the link to its next hop (§6.11),
+//! or, with `tx_error_needs_neighbor`, only if that next hop is in the
+//! neighbour table with a known MAC address, as in ns-3 (module `txerr`).
+//!
 //! An RREP carries an IP TTL that each forwarding hop decrements; one that
 //! arrives with TTL < 2 is not forwarded, so an RREP caught in a routing
 //! loop dies. Its replier sets TTL = `net_diameter`, or (ns-3's
