@@ -25,6 +25,7 @@ impl Aodv {
         // Reverse route to the originator.
         let min_life = (2 * self.net_traversal)
             .saturating_sub(2 * u64::from(hops) * self.p.node_traversal_time.as_nanos());
+        let existed = self.routes.contains_key(&r.origin.0);
         let rev = self.routes.entry(r.origin.0).or_insert(Route {
             next_hop: from,
             hops,
@@ -34,7 +35,16 @@ impl Aodv {
             expires: 0,
             precursors: Vec::new(),
         });
-        if !rev.valid_seq
+        if existed && self.p.rreq_keeps_reverse_state {
+            // ns-3's `RecvRequest`: the sender becomes the next hop in any
+            // case, the number only grows, and the state stays as it was.
+            if !rev.valid_seq || seq_newer(r.origin_seq, rev.seq) {
+                rev.seq = r.origin_seq;
+            }
+            rev.valid_seq = true;
+            rev.next_hop = from;
+            rev.hops = hops;
+        } else if !rev.valid_seq
             || seq_newer(r.origin_seq, rev.seq)
             || rev.state == RouteState::Invalid
             || (rev.seq == r.origin_seq && hops < rev.hops)
@@ -220,7 +230,17 @@ impl Aodv {
             return;
         }
         let art = self.art;
-        let Some(rev) = self.valid_route(r.origin.0, now) else {
+        let rev = if self.p.rreq_keeps_reverse_state {
+            // ns-3's `RecvReply`: any reverse route not being searched
+            // carries the RREP, valid or not (`rreq_keeps_reverse_state`
+            // leaves invalid ones invalid).
+            self.valid_route(r.origin.0, now);
+            let searching = self.discovery.contains_key(&r.origin.0);
+            self.routes.get_mut(&r.origin.0).filter(|_| !searching)
+        } else {
+            self.valid_route(r.origin.0, now)
+        };
+        let Some(rev) = rev else {
             return;
         };
         rev.expires = rev.expires.max(now + art);

@@ -111,6 +111,13 @@ pub struct AodvParams {
     /// refreshed; other failures are ignored and the route stays in use
     /// (ns-3's `Neighbors::ProcessTxError`). RFC 3561 §6.11: any failure.
     pub tx_error_needs_neighbor: bool,
+    /// A new RREQ always makes its sender the next hop of an existing
+    /// reverse route (with the RREQ's hop count, and its originator
+    /// sequence number if newer) but leaves the route's state as it was, so
+    /// an invalid route stays invalid (ns-3's `RecvRequest`). RFC 3561
+    /// §6.5: the route is updated only with fresher or shorter information,
+    /// and is then valid.
+    pub rreq_keeps_reverse_state: bool,
 }
 
 impl Default for AodvParams {
@@ -148,6 +155,7 @@ impl Default for AodvParams {
             rreq_refreshes_neighbors: false,
             rrep_ttl_from_hops: false,
             tx_error_needs_neighbor: false,
+            rreq_keeps_reverse_state: false,
         }
     }
 }

@@ -509,3 +509,47 @@ fn mac_failures_break_only_links_to_neighbours_with_a_known_mac_when_configured_
     let (s, _) = run(true, true, false);
     assert_eq!(s, vec![Valid, Valid]);
 }
+
+#[test]
+fn new_rreqs_leave_a_broken_reverse_route_broken_and_rreps_still_take_it_like_ns3() {
+    // n0 learns a reverse route to n7 from n7's RREQ via n5, loses n5,
+    // perhaps hears n7's next RREQ via n6, then gets an RREP for n7 from n4.
+    let run = |ns3: bool, second_rreq: bool| {
+        let p = AodvParams {
+            rreq_keeps_reverse_state: ns3,
+            ..AodvParams::default()
+        };
+        let (r, _) = on_node0(&p, |a, cx| {
+            let q = from_n5(a, cx, AodvMsg::Rreq(rreq(7, 1, 9, 8, 2)));
+            a.receive(cx, q, id(5));
+            a.link_break(cx, id(5));
+            if second_rreq {
+                let q = from_n5(a, cx, AodvMsg::Rreq(rreq(7, 2, 10, 8, 1)));
+                a.receive(cx, q, id(6));
+            }
+            let rrep = Rrep {
+                hop_count: 1,
+                dst: id(8),
+                dst_seq: 4,
+                origin: id(7),
+                lifetime_ms: 3000,
+                ack_required: false,
+            };
+            let mut pkt = from_n5(a, cx, AodvMsg::Rrep(rrep));
+            pkt.ttl = 5;
+            a.receive(cx, pkt, id(4));
+            let r = &a.routes()[&7];
+            (r.state, r.next_hop, r.seq, a.counters().rrep_forwarded)
+        });
+        r
+    };
+    use RouteState::{Invalid, Valid};
+    // (The break raised the number 9 to 10, RFC 3561 §6.11.) RFC 3561
+    // §6.5: the new RREQ revalidates the route; an RREP needs a valid one.
+    assert_eq!(run(false, true), (Valid, id(6), 10, 1));
+    assert_eq!(run(false, false), (Invalid, id(5), 10, 0));
+    // ns-3: the RREQ moves the next hop but the route stays broken; the
+    // RREP goes along it all the same.
+    assert_eq!(run(true, true), (Invalid, id(6), 10, 1));
+    assert_eq!(run(true, false), (Invalid, id(5), 10, 1));
+}
