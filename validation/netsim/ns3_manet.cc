@@ -37,6 +37,35 @@ using namespace ns3;
 
 namespace
 {
+// Read-only access to AODV's private neighbour table (RoutingProtocol::m_nb,
+// Neighbors::m_nb), through the explicit-instantiation rule that lets a
+// member pointer to a private member be named in an explicit instantiation.
+// Used only to classify retry-limit drops the way Neighbors::ProcessTxError
+// sees them; nothing is written.
+template <typename Tag, typename Tag::type M>
+struct Expose
+{
+    friend typename Tag::type Get(Tag)
+    {
+        return M;
+    }
+};
+
+struct RpNbTag
+{
+    using type = aodv::Neighbors aodv::RoutingProtocol::*;
+    friend type Get(RpNbTag);
+};
+
+struct NbListTag
+{
+    using type = std::vector<aodv::Neighbors::Neighbor> aodv::Neighbors::*;
+    friend type Get(NbListTag);
+};
+
+template struct Expose<RpNbTag, &aodv::RoutingProtocol::m_nb>;
+template struct Expose<NbListTag, &aodv::Neighbors::m_nb>;
+
 struct Counters
 {
     uint64_t appTx = 0;
@@ -64,7 +93,21 @@ struct Counters
     uint64_t nbSamples = 0;         // node-seconds sampled (--nbsample)
     uint64_t nbUp = 0;              // ... valid one-hop AODV routes summed over them
     uint64_t nbDown = 0;            // ... invalid one-hop AODV routes summed over them
+    // Retry-limit drops of frames by what AODV's ProcessTxError can do with
+    // them (kind/class): "acts" (a neighbour entry has the frame's receiver
+    // address: closed, link failure), "no_mac" (the next hop is in the
+    // neighbour table but its MAC address was never learned from ARP),
+    // "absent" (not in the neighbour table): the last two are ignored.
+    std::map<std::string, uint64_t> txErrClass;
+    // Retry-limit drop episodes: drops at one node toward one receiver with
+    // less than 1 s since the previous such drop belong to one episode.
+    uint64_t txErrEpisodes = 0;
+    std::map<std::pair<uint32_t, Mac48Address>, double> lastTxErr;
+    std::map<std::pair<uint32_t, Mac48Address>, double> episodeStart;
 } g;
+
+std::map<Mac48Address, Ipv4Address> g_macToIp;
+bool g_txDetail = false; // --txdetail
 
 // With --nbsample: once a second, every node's one-hop AODV routes by state,
 // from RoutingProtocol::PrintRoutingTable (which purges a copy first). The
@@ -217,12 +260,91 @@ OlsrTx(const olsr::PacketHeader&, const olsr::MessageList& msgs)
     }
 }
 
+// One node's AODV routing table as PrintRoutingTable shows it (a purged
+// copy): destination -> (gateway, "UP"/"DOWN"/"IN_SEARCH").
+std::map<std::string, std::pair<std::string, std::string>>
+RouteTable(uint32_t node)
+{
+    std::map<std::string, std::pair<std::string, std::string>> t;
+    Ptr<Ipv4> ip = NodeList::GetNode(node)->GetObject<Ipv4>();
+    auto lr = ip ? DynamicCast<Ipv4ListRouting>(ip->GetRoutingProtocol()) : nullptr;
+    for (uint32_t k = 0; lr && k < lr->GetNRoutingProtocols(); ++k)
+    {
+        int16_t prio;
+        auto a = DynamicCast<aodv::RoutingProtocol>(lr->GetRoutingProtocol(k, prio));
+        if (!a)
+        {
+            continue;
+        }
+        std::ostringstream os;
+        a->PrintRoutingTable(Create<OutputStreamWrapper>(&os), Time::S);
+        std::istringstream in(os.str());
+        std::string line;
+        while (std::getline(in, line))
+        {
+            std::istringstream ls(line);
+            std::vector<std::string> tok;
+            for (std::string w; ls >> w;)
+            {
+                tok.push_back(w);
+            }
+            if (tok.size() == 6)
+            {
+                t[tok[0]] = {tok[1], tok[3]};
+            }
+        }
+    }
+    return t;
+}
+
+std::string
+IpStr(Ipv4Address a)
+{
+    std::ostringstream o;
+    o << a;
+    return o.str();
+}
+
+// How AODV's Neighbors::ProcessTxError (called after this callback, which
+// is connected first) will treat a lost frame to `to` at node `node`.
+std::string
+TxErrClass(uint32_t node, Mac48Address to)
+{
+    Ptr<Ipv4> ip = NodeList::GetNode(node)->GetObject<Ipv4>();
+    auto lr = ip ? DynamicCast<Ipv4ListRouting>(ip->GetRoutingProtocol()) : nullptr;
+    for (uint32_t k = 0; lr && k < lr->GetNRoutingProtocols(); ++k)
+    {
+        int16_t prio;
+        auto a = DynamicCast<aodv::RoutingProtocol>(lr->GetRoutingProtocol(k, prio));
+        if (!a)
+        {
+            continue;
+        }
+        const auto& nbs = (*a).*Get(RpNbTag());
+        const auto& list = nbs.*Get(NbListTag());
+        bool present = false;
+        auto it = g_macToIp.find(to);
+        for (const auto& n : list)
+        {
+            if (n.m_hardwareAddress == to)
+            {
+                return "acts";
+            }
+            present |= it != g_macToIp.end() && n.m_neighborAddress == it->second;
+        }
+        return present ? "no_mac" : "absent";
+    }
+    return "not_aodv";
+}
+
 // MPDUs the Wi-Fi MAC gave up on (retry limit, queue), data frames only.
 void
-DroppedMpdu(WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
+DroppedMpdu(std::string ctx, WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
 {
     if (mpdu->GetHeader().IsData())
     {
+        uint32_t node = std::stoul(ctx.substr(10, ctx.find('/', 10) - 10)); // "/NodeList/N/..."
+        Mac48Address to = mpdu->GetHeader().GetAddr1();
         ++g.droppedMpdu[int(reason)];
         // What the frame carried: ARP, AODV (UDP 654), OLSR (698), CBR data (9).
         Ptr<Packet> p = mpdu->GetPacket()->Copy();
@@ -245,6 +367,93 @@ DroppedMpdu(WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
             }
         }
         ++g.droppedMpduKind[kind];
+        if (g_ctrlPort == 654 && reason == WIFI_MAC_DROP_REACHED_RETRY_LIMIT)
+        {
+            std::string cls = TxErrClass(node, to);
+            ++g.txErrClass[kind + "/" + cls];
+            // Distance to the receiver (manet-ns3 range ~138 m): near ones
+            // are collisions, far ones departed neighbours. Only with
+            // --txdetail: reading a position advances the mobility model's
+            // helper, whose floating-point rounding then differs, so the
+            // run no longer reproduces the same events.
+            std::string dist = "ge150m";
+            auto it = g_macToIp.find(to);
+            for (uint32_t j = 0; g_txDetail && it != g_macToIp.end() && j < NodeList::GetNNodes(); ++j)
+            {
+                Ptr<Node> nj = NodeList::GetNode(j);
+                if (nj->GetObject<Ipv4>()->GetAddress(1, 0).GetLocal() == it->second)
+                {
+                    double d = NodeList::GetNode(node)->GetObject<MobilityModel>()->GetDistanceFrom(
+                        nj->GetObject<MobilityModel>());
+                    dist = d < 100 ? "lt100m" : d < 130 ? "100_130m" : d < 150 ? "130_150m" : "ge150m";
+                }
+            }
+            if (g_txDetail)
+            {
+                ++g.txErrClass["dist/" + dist];
+            }
+            double now = Simulator::Now().GetSeconds();
+            auto [last, fresh] = g.lastTxErr.try_emplace({node, to}, now);
+            // The failing node's view: its entry for the next hop itself (a
+            // link failure invalidates nothing without one) and the route of
+            // the frame's destination.
+            // The same (--txdetail, kept off with the positions so that a
+            // default run is exactly the run without counters).
+            if (g_txDetail && kind == "data" && it != g_macToIp.end())
+            {
+                auto table = RouteTable(node);
+                Ptr<Packet> q = mpdu->GetPacket()->Copy();
+                LlcSnapHeader l;
+                q->RemoveHeader(l);
+                Ipv4Header h;
+                q->RemoveHeader(h);
+                std::string nh = IpStr(it->second);
+                auto e = table.find(nh);
+                auto d = table.find(IpStr(h.GetDestination()));
+                bool first = fresh || now - last->second >= 1.0;
+                std::string pre = first ? "view_first/" : "view_follow/";
+                if (std::getenv("TXERR_LOG"))
+                {
+                    // ... and the next hop's entry once AODV has handled the
+                    // loss (an extra event, so only with the log).
+                    Simulator::ScheduleNow([node, nh, pre]() {
+                        auto t = RouteTable(node);
+                        auto e = t.find(nh);
+                        ++g.txErrClass[pre + "after_nexthop_" +
+                                       (e == t.end() ? "none" : e->second.second)];
+                    });
+                    std::cerr << now << " node " << node << " -> " << nh << " dst "
+                              << h.GetDestination() << " src " << h.GetSource() << " "
+                              << TxErrClass(node, to) << " nh "
+                              << (e == table.end() ? "none" : e->second.second) << " dst_route "
+                              << (d == table.end() ? "none" : d->second.first + "/" + d->second.second)
+                              << " queued " << mpdu->GetTimestamp().GetSeconds() << "\n";
+                }
+                ++g.txErrClass[pre + "nexthop_" + (e == table.end() ? "none" : e->second.second)];
+                ++g.txErrClass[pre + "dst_" +
+                               (d == table.end() ? "none"
+                                : d->second.first != nh ? "other_gw_" + d->second.second
+                                                        : "via_" + d->second.second)];
+            }
+            if (fresh || now - last->second >= 1.0)
+            {
+                ++g.txErrEpisodes;
+                ++g.txErrClass["first/" + cls];
+                if (g_txDetail)
+                {
+                    ++g.txErrClass["first_dist/" + dist];
+                }
+                g.episodeStart[{node, to}] = now;
+            }
+            else
+            {
+                // A later loss of the same episode: was the frame already
+                // queued when the episode's first frame was given up on?
+                bool queued = mpdu->GetTimestamp().GetSeconds() < g.episodeStart[{node, to}];
+                ++g.txErrClass[std::string(queued ? "follow_queued/" : "follow_later/") + kind];
+            }
+            last->second = now;
+        }
     }
 }
 
@@ -303,6 +512,9 @@ main(int argc, char* argv[])
     cmd.AddValue("run", "RngSeedManager run", run);
     bool nbSample = false;
     cmd.AddValue("nbsample", "sample one-hop AODV routes once a second", nbSample);
+    cmd.AddValue("txdetail",
+                 "classify retry-limit drops by distance and route table (perturbs the run)",
+                 g_txDetail);
     cmd.Parse(argc, argv);
     RngSeedManager::SetSeed(seed);
     RngSeedManager::SetRun(run);
@@ -334,6 +546,11 @@ main(int argc, char* argv[])
     WifiMacHelper mac;
     mac.SetType("ns3::AdhocWifiMac");
     NetDeviceContainer devs = wifi.Install(phy, mac, nodes);
+    // Before the internet stack: this callback then runs before AODV's own
+    // (connected when the interfaces come up), so it sees the neighbour
+    // table as ProcessTxError finds it.
+    Config::Connect("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/DroppedMpdu",
+                    MakeCallback(&DroppedMpdu));
 
     auto uni = [](double hi) {
         std::ostringstream s;
@@ -381,6 +598,10 @@ main(int argc, char* argv[])
     Ipv4AddressHelper addr;
     addr.SetBase("10.1.0.0", "255.255.0.0");
     Ipv4InterfaceContainer ifs = addr.Assign(devs);
+    for (uint32_t i = 0; i < devs.GetN(); ++i)
+    {
+        g_macToIp[Mac48Address::ConvertFrom(devs.Get(i)->GetAddress())] = ifs.GetAddress(i);
+    }
 
     auto startRv = CreateObject<UniformRandomVariable>();
     double offered = 0;
@@ -411,8 +632,6 @@ main(int argc, char* argv[])
     Config::ConnectWithoutContext("/NodeList/*/$ns3::ArpL3Protocol/Drop", MakeCallback(&ArpDrop));
     Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/MacTx",
                                   MakeCallback(&MacTx));
-    Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/DroppedMpdu",
-                                  MakeCallback(&DroppedMpdu));
     Config::ConnectWithoutContextFailSafe("/NodeList/*/$ns3::olsr::RoutingProtocol/Tx",
                                   MakeCallback(&OlsrTx));
     FlowMonitorHelper fmh;
@@ -524,6 +743,11 @@ main(int argc, char* argv[])
     {
         kinds << (kinds.tellp() > 0 ? "," : "") << "\"" << k << "\":" << n;
     }
+    std::ostringstream txerr;
+    for (auto& [k, n] : g.txErrClass)
+    {
+        txerr << (txerr.tellp() > 0 ? "," : "") << "\"" << k << "\":" << n;
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     std::cout << "RESULT {\"sim\":\"ns-3.44\",\"peak_rss_mb\":" << ru.ru_maxrss / 1024.0 << ",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
@@ -549,6 +773,7 @@ main(int argc, char* argv[])
               << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
               << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}"
               << ",\"dropped_mpdu_kind\":{" << kinds.str() << "}"
+              << ",\"tx_error_class\":{" << txerr.str() << "},\"tx_error_episodes\":" << g.txErrEpisodes
               << ",\"nb_samples\":" << g.nbSamples << ",\"nb_up\":" << g.nbUp << ",\"nb_down\":" << g.nbDown << "}"
               << std::endl;
     return 0;

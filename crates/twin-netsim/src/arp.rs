@@ -218,6 +218,14 @@ impl Arp {
         ));
     }
 
+    /// Whether `n` has a live entry (resolved and not older than
+    /// `alive_timeout`): ns-3's `ArpCache::Entry` alive and not expired.
+    pub(crate) fn resolved(&self, n: NodeId, now: u64) -> bool {
+        self.entries.get(&n.0).is_some_and(|e| {
+            e.state == State::Alive && now.saturating_sub(e.since) < self.p.alive_timeout.as_nanos()
+        })
+    }
+
     /// A unicast packet for neighbour `next_hop` leaves the network layer.
     pub(crate) fn send(&mut self, now: u64, pkt: Packet, next_hop: NodeId, out: &mut Vec<ArpOut>) {
         let t = next_hop.0;

@@ -136,7 +136,12 @@ pub(crate) enum MacOut {
     /// carried application data).
     TxOk { data: Option<(u32, u32)> },
     /// A unicast packet to `next_hop` failed after all retries.
-    TxFailed { pkt: Packet, next_hop: NodeId },
+    TxFailed {
+        pkt: Packet,
+        next_hop: NodeId,
+        /// When the packet entered the MAC queue \[ns\].
+        queued_at: u64,
+    },
     /// A packet was dropped (queue overflow or expiry).
     Dropped { pkt: Packet, reason: MacDrop },
 }
@@ -671,6 +676,7 @@ impl Dcf {
                 cx.out.push(MacOut::TxFailed {
                     pkt: q.pkt,
                     next_hop: q.next_hop,
+                    queued_at: q.since,
                 });
             }
             self.cw = self.cw_min;

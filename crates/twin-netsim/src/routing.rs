@@ -83,6 +83,9 @@ pub(crate) struct NetCx<'a> {
     pub(crate) uid: &'a mut u64,
     /// Current positions of all nodes (geographic routing only).
     pub(crate) positions: &'a mut dyn FnMut(NodeId) -> Position,
+    /// Whether this node's ARP cache holds a live entry for a neighbour
+    /// (always true without ARP).
+    pub(crate) resolved: &'a dyn Fn(NodeId) -> bool,
 }
 
 impl NetCx<'_> {
@@ -209,10 +212,16 @@ impl Routing {
         }
     }
 
-    /// The MAC gave up on `pkt` to `next_hop`.
-    pub(crate) fn tx_failed(&mut self, cx: &mut NetCx<'_>, pkt: Packet, next_hop: NodeId) {
+    /// The MAC gave up on `pkt` to `next_hop` (queued at `queued_at` ns).
+    pub(crate) fn tx_failed(
+        &mut self,
+        cx: &mut NetCx<'_>,
+        pkt: Packet,
+        next_hop: NodeId,
+        queued_at: u64,
+    ) {
         match self {
-            Routing::Aodv(p) => p.link_failed(cx, pkt, next_hop),
+            Routing::Aodv(p) => p.link_failed(cx, pkt, next_hop, queued_at),
             Routing::Olsr(_) => cx.drop_pkt(pkt, NetDrop::LinkBreak),
             Routing::Greedy(p) => p.link_failed(cx, pkt, next_hop),
         }

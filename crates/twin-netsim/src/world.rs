@@ -314,6 +314,9 @@ impl World {
             } = self;
             let now = s.now();
             let mut positions = |n: NodeId| pos_of(mob, cache, n.0 as usize, now.as_nanos());
+            let Node { net, arp, .. } = &mut nodes[node as usize];
+            let arp = &*arp;
+            let resolved = |n: NodeId| arp.as_ref().is_none_or(|a| a.resolved(n, now.as_nanos()));
             let mut cx = NetCx {
                 now,
                 me: NodeId(node),
@@ -321,8 +324,9 @@ impl World {
                 out: &mut out,
                 uid,
                 positions: &mut positions,
+                resolved: &resolved,
             };
-            f(&mut nodes[node as usize].net, &mut cx);
+            f(net, &mut cx);
         }
         for o in out.drain(..) {
             self.on_net_out(s, node, o);
@@ -443,8 +447,12 @@ impl World {
             MacOut::TxFailed { pkt, .. } if matches!(pkt.body, Body::Arp(_)) => {
                 self.stats.mac_drop(crate::mac::MacDrop::RetryLimit, &pkt);
             }
-            MacOut::TxFailed { pkt, next_hop } => {
-                self.run_net(s, node, |n, cx| n.tx_failed(cx, pkt, next_hop));
+            MacOut::TxFailed {
+                pkt,
+                next_hop,
+                queued_at,
+            } => {
+                self.run_net(s, node, |n, cx| n.tx_failed(cx, pkt, next_hop, queued_at));
             }
             MacOut::Dropped { pkt, reason } => self.stats.mac_drop(reason, &pkt),
         }

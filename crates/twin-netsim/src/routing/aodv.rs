@@ -39,13 +39,17 @@
 //! `I ± 5 %` and a HELLO is sent when nothing was broadcast in the last
 //! `I`, which leaves gaps of up to `2 I` after a broadcast.
 //!
+//! A frame the MAC gives up on breaks the link to its next hop (§6.11),
+//! or, with `tx_error_needs_neighbor`, only if that next hop is in the
+//! neighbour table with a known MAC address, as in ns-3 (module `txerr`).
+//!
 //! An RREP carries an IP TTL that each forwarding hop decrements; one that
 //! arrives with TTL < 2 is not forwarded, so an RREP caught in a routing
 //! loop dies. Its replier sets TTL = `net_diameter`, or (ns-3's
 //! `SendReply`, `rrep_ttl_from_hops`) the replier's hop count to the
 //! RREP's originator.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Serialize;
 use twin_core::{NodeId, SimDuration, SimTime};
@@ -64,6 +68,9 @@ use crate::{
 mod control;
 mod msg;
 mod params;
+mod txerr;
+
+pub use self::txerr::TxErrorCounters;
 
 /// Timers of an AODV node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,6 +146,9 @@ pub struct AodvCounters {
     pub link_breaks_mac: u64,
     /// RREPs not forwarded because their TTL ran out (routing loops).
     pub rrep_ttl_expired: u64,
+    /// MAC failures as AODV saw them (diagnostics of `tx_error_needs_neighbor`).
+    #[serde(flatten)]
+    pub tx: TxErrorCounters,
 }
 
 /// An ongoing route discovery.
@@ -185,6 +195,10 @@ pub struct Aodv {
     buffer: VecDeque<(Packet, u64, u32)>,
     /// HELLO neighbours and when they expire.
     neighbors: BTreeMap<u32, u64>,
+    /// Neighbours whose MAC address was learned (`tx_error_needs_neighbor`).
+    neighbor_mac: BTreeSet<u32>,
+    /// Per next hop: last MAC failure and start of its episode \[ns\].
+    tx_episodes: BTreeMap<u32, (u64, u64)>,
     /// Time of our last broadcast (HELLOs are skipped after one).
     last_bcast: u64,
     /// Time of the last RREQ broadcast since the HELLO timer last expired.
@@ -224,6 +238,8 @@ impl Aodv {
             discovery: BTreeMap::new(),
             buffer: VecDeque::new(),
             neighbors: BTreeMap::new(),
+            neighbor_mac: BTreeSet::new(),
+            tx_episodes: BTreeMap::new(),
             last_bcast: 0,
             rreq_since_hello: None,
             rreq_window: (0, 0),
@@ -605,6 +621,7 @@ impl Aodv {
                 let life = u64::from(self.p.allowed_hello_loss) * self.p.hello_interval.as_nanos();
                 self.touch_neighbor(from, now, life, Some(seq));
                 self.neighbors.insert(from.0, now + life);
+                self.learn_mac(cx, from.0);
             }
             AodvMsg::Rreq(r) => {
                 self.touch_neighbor(from, now, self.art, None);
@@ -636,6 +653,7 @@ impl Aodv {
         let now = cx.ns();
         self.counters.link_breaks += 1;
         self.neighbors.remove(&next_hop.0);
+        self.neighbor_mac.remove(&next_hop.0);
         let mut lost = Vec::new();
         let mut precursors = Vec::new();
         for (&dst, r) in self.routes.iter_mut() {
@@ -654,20 +672,13 @@ impl Aodv {
         self.send_rerr(cx, lost, precursors);
     }
 
-    /// The MAC could not deliver `pkt` to `next_hop`.
-    pub(crate) fn link_failed(&mut self, cx: &mut NetCx<'_>, pkt: Packet, next_hop: NodeId) {
-        self.counters.link_breaks_mac += 1;
-        self.link_break(cx, next_hop);
-        cx.drop_pkt(pkt, NetDrop::LinkBreak);
-    }
-
     /// Forwards (or delivers) a packet that is not AODV control (§6.2).
     fn forward(&mut self, cx: &mut NetCx<'_>, mut pkt: Packet, from: NodeId) {
         let now = cx.ns();
         if pkt.dst == self.me {
             self.refresh(pkt.src.0, now);
             self.refresh(from.0, now);
-            self.keep_neighbor(from.0, now);
+            self.keep_neighbor(cx, from.0, now);
             cx.deliver(pkt);
             return;
         }
@@ -683,8 +694,8 @@ impl Aodv {
             self.refresh(pkt.src.0, now);
             self.refresh(from.0, now);
             self.refresh(next.0, now);
-            self.keep_neighbor(from.0, now);
-            self.keep_neighbor(next.0, now);
+            self.keep_neighbor(cx, from.0, now);
+            self.keep_neighbor(cx, next.0, now);
             pkt.ttl -= 1;
             pkt.hops += 1;
             cx.send(pkt, next);
@@ -754,10 +765,11 @@ impl Aodv {
 
     /// With `data_refreshes_neighbors`, a data packet to or from `n` keeps
     /// it in the neighbour table for at least `active_route_timeout`.
-    fn keep_neighbor(&mut self, n: u32, now: u64) {
+    fn keep_neighbor(&mut self, cx: &NetCx<'_>, n: u32, now: u64) {
         if self.p.data_refreshes_neighbors && n != self.me.0 {
             let e = self.neighbors.entry(n).or_insert(0);
             *e = (*e).max(now + self.art);
+            self.learn_mac(cx, n);
         }
     }
 

@@ -25,6 +25,7 @@ impl Aodv {
         // Reverse route to the originator.
         let min_life = (2 * self.net_traversal)
             .saturating_sub(2 * u64::from(hops) * self.p.node_traversal_time.as_nanos());
+        let existed = self.routes.contains_key(&r.origin.0);
         let rev = self.routes.entry(r.origin.0).or_insert(Route {
             next_hop: from,
             hops,
@@ -34,7 +35,16 @@ impl Aodv {
             expires: 0,
             precursors: Vec::new(),
         });
-        if !rev.valid_seq
+        if existed && self.p.rreq_keeps_reverse_state {
+            // ns-3's `RecvRequest`: the sender becomes the next hop in any
+            // case, the number only grows, and the state stays as it was.
+            if !rev.valid_seq || seq_newer(r.origin_seq, rev.seq) {
+                rev.seq = r.origin_seq;
+            }
+            rev.valid_seq = true;
+            rev.next_hop = from;
+            rev.hops = hops;
+        } else if !rev.valid_seq
             || seq_newer(r.origin_seq, rev.seq)
             || rev.state == RouteState::Invalid
             || (rev.seq == r.origin_seq && hops < rev.hops)
@@ -53,7 +63,7 @@ impl Aodv {
         let rev_hops = rev.hops;
         let rev_expires = rev.expires;
         let rev_next = rev.next_hop;
-        self.new_rreq_from_neighbor(from, r.origin_seq, now);
+        self.new_rreq_from_neighbor(cx, from, r.origin_seq, now);
 
         if r.dst == self.me {
             // §6.6.1: the destination answers.
@@ -155,11 +165,12 @@ impl Aodv {
     /// table keeps it for ALLOWED_HELLO_LOSS × HELLO_INTERVAL, and its
     /// route becomes a valid one-hop entry without sequence number that
     /// lives `active_route_timeout` from now.
-    fn new_rreq_from_neighbor(&mut self, from: NodeId, origin_seq: u32, now: u64) {
+    fn new_rreq_from_neighbor(&mut self, cx: &NetCx<'_>, from: NodeId, origin_seq: u32, now: u64) {
         if self.p.rreq_refreshes_neighbors {
             let life = u64::from(self.p.allowed_hello_loss) * self.p.hello_interval.as_nanos();
             let e = self.neighbors.entry(from.0).or_insert(0);
             *e = (*e).max(now + life);
+            self.learn_mac(cx, from.0);
         }
         if self.p.only_hello_revalidates_neighbors {
             let art = self.art;
@@ -219,7 +230,17 @@ impl Aodv {
             return;
         }
         let art = self.art;
-        let Some(rev) = self.valid_route(r.origin.0, now) else {
+        let rev = if self.p.rreq_keeps_reverse_state {
+            // ns-3's `RecvReply`: any reverse route not being searched
+            // carries the RREP, valid or not (`rreq_keeps_reverse_state`
+            // leaves invalid ones invalid).
+            self.valid_route(r.origin.0, now);
+            let searching = self.discovery.contains_key(&r.origin.0);
+            self.routes.get_mut(&r.origin.0).filter(|_| !searching)
+        } else {
+            self.valid_route(r.origin.0, now)
+        };
+        let Some(rev) = rev else {
             return;
         };
         rev.expires = rev.expires.max(now + art);

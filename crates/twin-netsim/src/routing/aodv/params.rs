@@ -105,6 +105,19 @@ pub struct AodvParams {
     /// an RREP arriving with TTL < 2 is not forwarded, so an RREP caught
     /// in a routing loop dies.
     pub rrep_ttl_from_hops: bool,
+    /// Link-layer feedback (a frame the MAC gave up on) breaks the link
+    /// only if the next hop is in the neighbour table with a known MAC
+    /// address, i.e. one its ARP cache held when the entry was made or
+    /// refreshed; other failures are ignored and the route stays in use
+    /// (ns-3's `Neighbors::ProcessTxError`). RFC 3561 §6.11: any failure.
+    pub tx_error_needs_neighbor: bool,
+    /// A new RREQ always makes its sender the next hop of an existing
+    /// reverse route (with the RREQ's hop count, and its originator
+    /// sequence number if newer) but leaves the route's state as it was, so
+    /// an invalid route stays invalid (ns-3's `RecvRequest`). RFC 3561
+    /// §6.5: the route is updated only with fresher or shorter information,
+    /// and is then valid.
+    pub rreq_keeps_reverse_state: bool,
 }
 
 impl Default for AodvParams {
@@ -141,6 +154,8 @@ impl Default for AodvParams {
             only_hello_revalidates_neighbors: false,
             rreq_refreshes_neighbors: false,
             rrep_ttl_from_hops: false,
+            tx_error_needs_neighbor: false,
+            rreq_keeps_reverse_state: false,
         }
     }
 }

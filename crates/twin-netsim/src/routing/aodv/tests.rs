@@ -10,6 +10,15 @@ fn on_node0<R>(
     p: &AodvParams,
     f: impl FnOnce(&mut Aodv, &mut NetCx<'_>) -> R,
 ) -> (R, Vec<crate::routing::NetOut>) {
+    on_node0_arp(p, true, f)
+}
+
+/// [`on_node0`] with n0's ARP cache answering `resolved` for every neighbour.
+fn on_node0_arp<R>(
+    p: &AodvParams,
+    resolved: bool,
+    f: impl FnOnce(&mut Aodv, &mut NetCx<'_>) -> R,
+) -> (R, Vec<crate::routing::NetOut>) {
     let mut out = Vec::new();
     let mut sched = twin_des::Scheduler::with_capacity(8);
     let mut uid = 0;
@@ -21,6 +30,7 @@ fn on_node0<R>(
         out: &mut out,
         uid: &mut uid,
         positions: &mut pos,
+        resolved: &|_| resolved,
     };
     let rng = twin_des::RngStreams::new(1, 1).stream(0, 3);
     let mut a = Aodv::new(id(0), p, rng);
@@ -440,4 +450,106 @@ fn rrep_ttl_starts_at_the_hop_count_to_the_originator_when_configured_like_ns3()
     };
     assert_eq!(ttl_from_n4(true), 4);
     assert_eq!(ttl_from_n4(false), AodvParams::default().net_diameter);
+}
+
+#[test]
+fn mac_failures_break_only_links_to_neighbours_with_a_known_mac_when_configured_like_ns3() {
+    // n0 holds a one-hop route to n5 learnt from n5's RREQ (not in the
+    // neighbour table), then, optionally, a HELLO from n5; then the MAC
+    // gives up on two data frames to n5.
+    let run = |ns3: bool, hello: bool, resolved: bool| {
+        let p = AodvParams {
+            tx_error_needs_neighbor: ns3,
+            ..AodvParams::default()
+        };
+        let (r, _) = on_node0_arp(&p, resolved, |a, cx| {
+            let req = from_n5(a, cx, AodvMsg::Rreq(rreq(5, 1, 9, 7, 0)));
+            a.receive(cx, req, id(5));
+            if hello {
+                let h = from_n5(a, cx, AodvMsg::Hello { seq: 9 });
+                a.receive(cx, h, id(5));
+            }
+            assert_eq!(a.routes()[&5].state, RouteState::Valid);
+            let mut states = Vec::new();
+            for seq in 0..2 {
+                let pkt = Packet {
+                    uid: cx.next_uid(),
+                    src: id(0),
+                    dst: id(5),
+                    ttl: 64,
+                    hops: 0,
+                    bytes: 540,
+                    created: SimTime::ZERO,
+                    body: Body::Data { flow: 0, seq },
+                };
+                a.link_failed(cx, pkt, id(5), 0);
+                states.push(a.routes()[&5].state);
+            }
+            (states, a.counters())
+        });
+        r
+    };
+    use RouteState::{Invalid, Valid};
+    // RFC 3561 §6.11: any failure breaks the link.
+    let (s, c) = run(false, false, true);
+    assert_eq!(s, vec![Invalid, Invalid]);
+    assert_eq!((c.link_breaks_mac, c.tx.tx_errors_ignored), (2, 0));
+    // ns-3: n5 is not in the neighbour table, so the route stays and the
+    // next frame goes the same way (a black hole).
+    let (s, c) = run(true, false, true);
+    assert_eq!(s, vec![Valid, Valid]);
+    assert_eq!((c.link_breaks_mac, c.tx.tx_errors_ignored), (0, 2));
+    assert_eq!((c.tx.tx_errors, c.tx.tx_error_episodes), (2, 1));
+    assert_eq!(c.tx.tx_error_follow_later_data, 1);
+    // A HELLO put n5 in the table while ARP knew its address: broken.
+    let (s, c) = run(true, true, true);
+    assert_eq!(s, vec![Invalid, Invalid]);
+    assert_eq!(c.tx.tx_errors_ignored, 1, "the second finds no entry");
+    // ... but not if its address was never resolved.
+    let (s, _) = run(true, true, false);
+    assert_eq!(s, vec![Valid, Valid]);
+}
+
+#[test]
+fn new_rreqs_leave_a_broken_reverse_route_broken_and_rreps_still_take_it_like_ns3() {
+    // n0 learns a reverse route to n7 from n7's RREQ via n5, loses n5,
+    // perhaps hears n7's next RREQ via n6, then gets an RREP for n7 from n4.
+    let run = |ns3: bool, second_rreq: bool| {
+        let p = AodvParams {
+            rreq_keeps_reverse_state: ns3,
+            ..AodvParams::default()
+        };
+        let (r, _) = on_node0(&p, |a, cx| {
+            let q = from_n5(a, cx, AodvMsg::Rreq(rreq(7, 1, 9, 8, 2)));
+            a.receive(cx, q, id(5));
+            a.link_break(cx, id(5));
+            if second_rreq {
+                let q = from_n5(a, cx, AodvMsg::Rreq(rreq(7, 2, 10, 8, 1)));
+                a.receive(cx, q, id(6));
+            }
+            let rrep = Rrep {
+                hop_count: 1,
+                dst: id(8),
+                dst_seq: 4,
+                origin: id(7),
+                lifetime_ms: 3000,
+                ack_required: false,
+            };
+            let mut pkt = from_n5(a, cx, AodvMsg::Rrep(rrep));
+            pkt.ttl = 5;
+            a.receive(cx, pkt, id(4));
+            let r = &a.routes()[&7];
+            (r.state, r.next_hop, r.seq, a.counters().rrep_forwarded)
+        });
+        r
+    };
+    use RouteState::{Invalid, Valid};
+    // (The break raised the number 9 to 10, RFC 3561 §6.11.) RFC 3561
+    // §6.5: the new RREQ revalidates the route; an RREP needs a valid one.
+    assert_eq!(run(false, true), (Valid, id(6), 10, 1));
+    assert_eq!(run(false, false), (Invalid, id(5), 10, 0));
+    // ns-3: the RREQ moves the next hop but the route stays broken; the
+    // RREP goes along it all the same.
+    assert_eq!(run(true, true), (Invalid, id(6), 10, 1));
+    assert_eq!(run(true, false), (Invalid, id(5), 10, 1));
 }
