@@ -27,11 +27,17 @@
 //! E_c = V_c0,   V_cK = T_∞,   V_ck = e_ck s_k + (1 − e_ck) V_c(k+1)
 //! ```
 //!
-//! A detected onset `t_c` contributes `(E_c − t_c)² / (2 σ_T²)`; a channel
-//! without onset is right-censored at the last window `s_end`, contributing
-//! `−ln Φ((E_c − s_end)/σ_T)` (survival), Φ again logistic, so its tail is
-//! linear: `T_∞ = s_end + 2 σ_T`, and a channel the model keeps quiet costs
-//! ≈ 0.03 nats, one it makes seize at `s_end − a` ≈ `1.702 a/σ_T` nats.
+//! The detection error `t_c − E_c` is logistic with scale `ς = σ_T/1.702`
+//! (the distribution whose CDF is the approximation above, sd ≈ σ_T): a
+//! detected onset `t_c` contributes `−ln f = r/ς + 2 ln(1 + e^{−r/ς}) + ln ς`,
+//! `r = E_c − t_c`; a channel without onset is right-censored at the last
+//! window `s_end`, contributing the survival `−ln F((E_c − s_end)/ς) =
+//! ln(1 + e^{−(E_c − s_end)/ς})`. `T_∞ = s_end + 2 σ_T`, so a channel the model
+//! keeps quiet costs ≈ 0.03 nats, one it makes seize at `s_end − a` ≈ `a/ς`.
+//! Both tails are linear, not quadratic: the step that remains where a region
+//! crosses its bifurcation (onset from "never" to ≈ 20 s) costs tens of nats
+//! per channel, not hundreds, and a spurious or missed detection cannot
+//! dominate the fit.
 //!
 //! The gradient with respect to `m` is `∂E_c/∂e_ck = S_ck (s_k − V_c(k+1))`,
 //! `S_ck = Π_{j<k} (1 − e_cj)`, times `e_ck (1 − e_ck) · 1.702/σ`; the
@@ -139,16 +145,17 @@ impl Onsets {
         let sd = self.sd_s;
         for c in 0..nc {
             let ec = self.channel(m, c, None);
+            let scale = sd / PROBIT;
             let du_de = match self.observed_s[c] {
                 Some(t) => {
-                    u += (ec - t) * (ec - t) / (2.0 * sd * sd);
-                    (ec - t) / (sd * sd)
+                    let r = (ec - t) / scale;
+                    u += r + 2.0 * softplus(-r) + scale.ln();
+                    (1.0 - 2.0 * sigmoid(-r)) / scale
                 }
                 None => {
-                    // −ln Φ(z) ≈ softplus(−1.702 z), z = (E − s_end)/σ_T.
-                    let z = PROBIT * (ec - self.end_s()) / sd;
+                    let z = (ec - self.end_s()) / scale;
                     u += softplus(-z);
-                    -sigmoid(-z) * PROBIT / sd
+                    -sigmoid(-z) / scale
                 }
             };
             self.channel(m, c, Some((&mut g, du_de)));
@@ -190,9 +197,11 @@ mod tests {
         assert!((e[1] - o.never_s()).abs() < 0.01, "{e:?}");
         let (u_fit, _) = o.value_grad(&step(&o, [2.5, 99.0], 6.0));
         let (u_bad, _) = o.value_grad(&step(&o, [2.5, 3.0], 6.0));
-        assert!(u_fit < 0.1, "{u_fit}");
+        // The fitting trace costs the logistic density's floor ln(4ς) only.
+        let floor = 2.0 * 2f64.ln() + (o.sd_s / PROBIT).ln();
+        assert!((u_fit - floor).abs() < 0.1, "{u_fit} vs {floor}");
         // A silent channel made to seize 2.5 s before the end: ≈ 1.702 · 2.5.
-        assert!(u_bad > 3.5 && u_bad < 5.0, "{u_bad}");
+        assert!(u_bad - u_fit > 3.5 && u_bad - u_fit < 5.0, "{u_bad}");
     }
 
     #[test]
