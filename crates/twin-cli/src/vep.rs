@@ -20,6 +20,7 @@ use twin_vep::{
     hmc::{HmcSettings, Metric, Sampler},
     io::{read_json, read_matrix_csv, read_matrix_npy, write_json, write_matrix_npy},
     model::Stimulus,
+    onset::Likelihood,
     patient::{
         default_truth_dir, load_truth, synthesize, toy_connectome, GivenSensors, Patient,
         SyntheticSpec,
@@ -174,6 +175,14 @@ pub(crate) struct FitArgs {
     /// Observation noise of the log-power features.
     #[arg(long, default_value_t = 0.5)]
     sigma: f64,
+    /// Observation model, the same for MAP and sampling: `power` (every
+    /// log-power window) or `onset` (one censored onset time per channel,
+    /// smooth enough for NUTS to converge; validation/vep/nuts/onset).
+    #[arg(long, default_value = "power")]
+    likelihood: String,
+    /// Onset-time uncertainty σ_T of `--likelihood onset` [s].
+    #[arg(long, default_value_t = 1.0)]
+    onset_sd: f64,
     /// Seed.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -368,10 +377,17 @@ fn features(a: FeaturesArgs) -> Result<()> {
 
 fn fit(a: FitArgs) -> Result<()> {
     let p = Patient::load(&a.patient)?;
+    let likelihood = match a.likelihood.as_str() {
+        "power" => Likelihood::Power,
+        "onset" => Likelihood::Onset,
+        o => bail!("--likelihood `{o}`: expected power or onset"),
+    };
     let s = FitSettings {
         sigma: a.sigma,
         hypothesis: a.hypothesis.clone(),
         seed: a.seed,
+        likelihood,
+        onset_sd_s: a.onset_sd,
         ..Default::default()
     };
     let (r, draws) = if a.sample {

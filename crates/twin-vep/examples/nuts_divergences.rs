@@ -1,7 +1,7 @@
 //! Where NUTS diverges on one study patient (20-region toy connectome):
 //!
 //! ```text
-//! cargo run -p twin-vep --example nuts_divergences -- PATIENT CHAINS WARMUP DRAWS TARGET_ACCEPT [dense|diag]
+//! cargo run -p twin-vep --example nuts_divergences -- PATIENT CHAINS WARMUP DRAWS TARGET_ACCEPT [dense|diag [power|onset]]
 //! ```
 //!
 //! Prints, per divergent transition, the energy error, whether the simulation
@@ -10,6 +10,7 @@
 
 use twin_vep::fit::{laplace, map, problem, FitSettings};
 use twin_vep::hmc::{sample, HmcSettings, Metric};
+use twin_vep::onset::Likelihood;
 use twin_vep::patient::{default_truth_dir, synthesize, toy_connectome, Patient};
 use twin_vep::study::{default_conditions, patient_spec};
 
@@ -34,7 +35,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let syn = synthesize(&conn, &spec)?;
     syn.write(&dir, &default_truth_dir(&dir))?;
     let pat = Patient::load(&dir)?;
-    let s = FitSettings::default();
+    let likelihood = match a.get(6).map(String::as_str) {
+        None | Some("power") => Likelihood::Power,
+        Some("onset") => Likelihood::Onset,
+        Some(o) => return Err(format!("likelihood `{o}`: expected power or onset").into()),
+    };
+    let s = FitSettings {
+        likelihood,
+        ..Default::default()
+    };
     let (p, feats) = problem(&pat, &s)?;
     let m = map(&p, &feats, &s);
     let lap = laplace(&p, &m.x);

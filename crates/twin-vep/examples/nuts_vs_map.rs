@@ -2,7 +2,7 @@
 //! (the same synthetic patients as `validation/vep/run.sh`):
 //!
 //! ```text
-//! cargo run -p twin-vep --example nuts_vs_map -- CONDITION PATIENTS CHAINS WARMUP DRAWS [OUT.json [TARGET_ACCEPT [dense|diag]]]
+//! cargo run -p twin-vep --example nuts_vs_map -- CONDITION PATIENTS CHAINS WARMUP DRAWS [OUT.json [TARGET_ACCEPT [dense|diag [power|onset]]]]
 //! ```
 //!
 //! PATIENTS is a count N (the first N) or a range A..B (0-based).
@@ -14,6 +14,7 @@
 use twin_brain::Connectome;
 use twin_vep::fit::{fit_hmc, fit_laplace, FitSettings};
 use twin_vep::hmc::{HmcSettings, Metric};
+use twin_vep::onset::Likelihood;
 use twin_vep::patient::{default_truth_dir, synthesize, toy_connectome, Patient};
 use twin_vep::study::{default_conditions, patient_spec};
 
@@ -54,6 +55,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None | Some("diag") => Metric::Diagonal,
         Some(o) => return Err(format!("metric `{o}`: expected dense or diag").into()),
     };
+    let likelihood = match a.get(8).map(String::as_str) {
+        None | Some("power") => Likelihood::Power,
+        Some("onset") => Likelihood::Onset,
+        Some(o) => return Err(format!("likelihood `{o}`: expected power or onset").into()),
+    };
     let hs = HmcSettings {
         chains,
         warmup,
@@ -75,7 +81,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let syn = synthesize(&conn, &spec)?;
         syn.write(&dir, &default_truth_dir(&dir))?;
         let pat = Patient::load(&dir)?;
-        let s = FitSettings::default();
+        let s = FitSettings {
+            likelihood,
+            ..Default::default()
+        };
         let (map, _) = fit_laplace(&pat, &s)?;
         let (nuts, _) = fit_hmc(&pat, &s, &hs)?;
         let d = nuts
@@ -108,6 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let v = serde_json::json!({
             "condition": a[0], "chains": chains, "warmup": warmup, "draws": draws, "patients": rows,
             "target_accept": target_accept, "metric": format!("{metric:?}"),
+            "likelihood": format!("{likelihood:?}"),
         });
         std::fs::write(out, serde_json::to_string_pretty(&v)?)?;
     }

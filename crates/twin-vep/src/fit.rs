@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::features::{compute, FeatureParams, Features};
 use crate::model::{simulate, X0_CRITICAL};
 use crate::objective::Problem;
+use crate::onset::{Likelihood, Onsets};
 use crate::optim::{lbfgs, sym_eigen, Minimum};
 use crate::patient::Patient;
 use crate::rng::Rng;
@@ -51,6 +52,16 @@ pub struct FitSettings {
     pub class_draws: usize,
     /// Seed.
     pub seed: u64,
+    /// Observation model: every log-power window, or one onset per channel.
+    #[serde(default)]
+    pub likelihood: Likelihood,
+    /// Onset-time uncertainty σ_T of [`Likelihood::Onset`] \[s\].
+    #[serde(default = "default_onset_sd")]
+    pub onset_sd_s: f64,
+}
+
+fn default_onset_sd() -> f64 {
+    1.0
 }
 
 impl Default for FitSettings {
@@ -67,6 +78,8 @@ impl Default for FitSettings {
             max_iter: 200,
             class_draws: 60,
             seed: 7,
+            likelihood: Likelihood::Power,
+            onset_sd_s: default_onset_sd(),
         }
     }
 }
@@ -125,8 +138,52 @@ pub fn problem(patient: &Patient, s: &FitSettings) -> Result<(Problem, Features)
         prior_sd: vec![s.prior_sd; n],
         k_prior: s.k_prior,
         k_log_sd: s.k_log_sd,
+        onset: match s.likelihood {
+            Likelihood::Power => None,
+            Likelihood::Onset => Some(onset_data(&feats, s)?),
+        },
     };
     Ok((p, feats))
+}
+
+/// The onset data of [`Likelihood::Onset`]: the detector's per-channel
+/// threshold (median of the baseline windows + threshold, as
+/// [`crate::features::onsets`] uses) and the detected onsets.
+fn onset_data(feats: &Features, s: &FitSettings) -> Result<Onsets, VepError> {
+    if s.onset_sd_s.is_nan() || s.onset_sd_s <= 0.0 {
+        return Err(VepError::Invalid {
+            what: "onset-time uncertainty".into(),
+            reason: format!("{} s: expected a positive number", s.onset_sd_s),
+        });
+    }
+    if feats.window_start_s.is_empty() {
+        return Err(VepError::Invalid {
+            what: "onset likelihood".into(),
+            reason: "the recording has no feature window".into(),
+        });
+    }
+    let nc = feats.pairs.len();
+    let fp = &s.features;
+    let nb = feats
+        .window_start_s
+        .iter()
+        .filter(|&&t| t + fp.window_s <= fp.baseline_s)
+        .count()
+        .clamp(1, feats.window_start_s.len());
+    let threshold = (0..nc)
+        .map(|c| {
+            let mut b: Vec<f64> = (0..nb).map(|k| feats.log_power[k * nc + c]).collect();
+            b.sort_by(f64::total_cmp);
+            b[b.len() / 2] + fp.threshold
+        })
+        .collect();
+    Ok(Onsets {
+        threshold,
+        noise: s.sigma,
+        start_s: feats.window_start_s.clone(),
+        observed_s: feats.onset_s.clone(),
+        sd_s: s.onset_sd_s,
+    })
 }
 
 /// Regions ranked by how strongly the channels with early onsets see them.

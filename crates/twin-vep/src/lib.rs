@@ -42,6 +42,7 @@
 //!
 //! * [`model`]: the Epileptor2D network, Euler / Euler–Maruyama, stimuli.
 //! * [`objective`]: log posterior of log-power features and its adjoint gradient.
+//! * [`onset`]: the smooth censored onset-time likelihood NUTS converges on.
 //! * [`optim`]: L-BFGS and the symmetric eigen-solver of the Laplace step.
 //! * [`fit`], [`hmc`], [`nuts`]: MAP, Laplace, NUTS / static HMC, diagnostics, classification.
 //! * [`patient`], [`sensors`], [`io`]: folder layout, shafts and gain, arrays.
@@ -59,6 +60,7 @@ pub mod io;
 pub mod model;
 pub mod nuts;
 pub mod objective;
+pub mod onset;
 pub mod optim;
 pub mod patient;
 pub mod predict;

@@ -13,7 +13,10 @@
 //! ```
 //!
 //! (the `log(gain · exp(x))` form of BVEP), and the data `y_ck = m_ck + ε`,
-//! `ε ~ N(0, σ²)`.
+//! `ε ~ N(0, σ²)` ([`crate::onset::Likelihood::Power`]). With [`Problem::onset`] set, the
+//! data are instead one onset time per channel, compared through the smooth
+//! censored model of [`crate::onset`] ([`crate::onset::Likelihood::Onset`]); both enter the
+//! adjoint below through `∂U_obs/∂m_ck`.
 //!
 //! # Parameters and priors
 //!
@@ -33,6 +36,7 @@
 //! ```
 
 use crate::model::{simulate, ModelParams, Network, Trajectory};
+use crate::onset::Onsets;
 
 /// The data and fixed quantities of one fit.
 #[derive(Debug, Clone)]
@@ -63,6 +67,8 @@ pub struct Problem {
     pub k_prior: f64,
     /// Prior standard deviation of ln K.
     pub k_log_sd: f64,
+    /// Onset observation model; `None` compares every window of `y`.
+    pub onset: Option<Onsets>,
 }
 
 impl Problem {
@@ -124,11 +130,7 @@ impl Problem {
     fn value_of(&self, theta: &[f64], tr: &Trajectory) -> (f64, Vec<f64>) {
         let n = self.net.n;
         let m = self.predict(tr);
-        let s2 = self.sigma * self.sigma;
-        let mut u = 0.0;
-        for (mi, yi) in m.iter().zip(&self.y) {
-            u += (mi - yi) * (mi - yi) / (2.0 * s2);
-        }
+        let mut u = self.observation(&m).0;
         for i in 0..n {
             let d = (theta[i] - self.prior_mu[i]) / self.prior_sd[i];
             u += 0.5 * d * d;
@@ -138,6 +140,21 @@ impl Problem {
         (u, m)
     }
 
+    /// `U_obs` and `∂U_obs/∂m` for predicted features `m`.
+    pub fn observation(&self, m: &[f64]) -> (f64, Vec<f64>) {
+        if let Some(o) = &self.onset {
+            return o.value_grad(m);
+        }
+        let s2 = self.sigma * self.sigma;
+        let mut u = 0.0;
+        let mut g = vec![0.0; m.len()];
+        for ((mi, yi), gi) in m.iter().zip(&self.y).zip(&mut g) {
+            u += (mi - yi) * (mi - yi) / (2.0 * s2);
+            *gi = (mi - yi) / s2;
+        }
+        (u, g)
+    }
+
     /// `U(θ)` and its gradient (adjoint of the Euler recursion).
     pub fn value_grad(&self, theta: &[f64]) -> (f64, Vec<f64>) {
         let n = self.net.n;
@@ -145,13 +162,13 @@ impl Problem {
         let k = theta[n].exp();
         let tr = self.trajectory(theta);
         let (u, m) = self.value_of(theta, &tr);
-        let s2 = self.sigma * self.sigma;
+        let (_, dm) = self.observation(&m);
         let tlen = tr.len();
-        // a_c(t) = Σ_{k ∋ t} r_ck / ((mean power + floor) |W_k|), r = (m − y)/σ².
+        // a_c(t) = Σ_{k ∋ t} r_ck / ((mean power + floor) |W_k|), r = ∂U_obs/∂m_ck.
         let mut acc = vec![0.0; tlen * nc];
         for (w, &(s, e)) in self.windows.iter().enumerate() {
             for c in 0..nc {
-                let r = (m[w * nc + c] - self.y[w * nc + c]) / s2;
+                let r = dm[w * nc + c];
                 let coef = r / m[w * nc + c].exp() / (e - s).max(1) as f64;
                 for t in s..e {
                     acc[t * nc + c] += coef;
@@ -236,6 +253,7 @@ pub(crate) mod tests {
             prior_sd: vec![1.0; 3],
             k_prior: 1.0,
             k_log_sd: 0.5,
+            onset: None,
         };
         let truth = [-1.6, -2.15, -2.6, 0.8f64.ln()];
         p.y = p.predict(&p.trajectory(&truth));
@@ -245,6 +263,28 @@ pub(crate) mod tests {
     #[test]
     fn adjoint_gradient_matches_central_finite_differences() {
         let (p, theta) = problem();
+        check_gradient(&p, &theta);
+    }
+
+    #[test]
+    fn adjoint_gradient_of_the_onset_likelihood_matches_finite_differences() {
+        let (mut p, theta) = problem();
+        let start_s: Vec<f64> = p.windows.iter().map(|w| w.0 as f64 * 0.05).collect();
+        // Channel 0 saw an onset at 4 s, channel 1 none; θ seizes on both.
+        p.onset = Some(Onsets {
+            threshold: vec![-1.0, -1.5],
+            noise: 0.5,
+            start_s,
+            observed_s: vec![Some(4.0), None],
+            sd_s: 1.0,
+        });
+        let u = p.value(&theta);
+        assert!(u > 1.0, "the silent channel should cost: {u}");
+        check_gradient(&p, &theta);
+    }
+
+    fn check_gradient(p: &Problem, theta: &[f64]) {
+        let theta = theta.to_vec();
         let (u, g) = p.value_grad(&theta);
         assert!((u - p.value(&theta)).abs() < 1e-12 * u.abs().max(1.0));
         for j in 0..theta.len() {
