@@ -62,6 +62,21 @@ fn wait_matched<T: TopicType>(r: &twin_bus::Reader<T>, n: u32) {
     panic!("reader never matched {n} writers");
 }
 
+/// A reliable keep-all reader and writer of `t` in `p`, matched to each other.
+fn matched_pair<T: TopicType>(
+    p: &twin_bus::Participant,
+    t: &twin_bus::Topic<T>,
+) -> (twin_bus::Reader<T>, twin_bus::Writer<T>) {
+    let r = p
+        .reader(t, ReaderQos::default().reliable().keep_all())
+        .unwrap();
+    let w = p
+        .writer(t, WriterQos::default().reliable().keep_all())
+        .unwrap();
+    wait_matched(&r, 1);
+    (r, w)
+}
+
 #[test]
 fn keyed_samples_cross_participants_with_sim_time() {
     let bus = bus(11);
@@ -373,13 +388,7 @@ fn arrivals_count_deliveries_so_a_quiet_reader_need_not_be_taken() {
     let bus = bus(18);
     let p = bus.participant("arrivals");
     let t = p.topic::<Vehicle>("twin/test/arrivals").unwrap();
-    let r = p
-        .reader(&t, ReaderQos::default().reliable().keep_all())
-        .unwrap();
-    let w = p
-        .writer(&t, WriterQos::default().reliable().keep_all())
-        .unwrap();
-    wait_matched(&r, 1);
+    let (r, w) = matched_pair(&p, &t);
     let before = r.arrivals().expect("DDS readers count arrivals");
     assert!(r.take().is_empty());
     w.write(v("a", 1.0)).unwrap();
@@ -438,13 +447,7 @@ fn f64s_cross_cyclone_in_one_copy_with_the_idl_of_a_vec_f64() {
     let bus = bus(19);
     let p = bus.participant("f64s");
     let t = p.topic::<Trace>("twin/test/f64s").unwrap();
-    let r = p
-        .reader(&t, ReaderQos::default().reliable().keep_all())
-        .unwrap();
-    let w = p
-        .writer(&t, WriterQos::default().reliable().keep_all())
-        .unwrap();
-    wait_matched(&r, 1);
+    let (r, w) = matched_pair(&p, &t);
     let sent: Vec<Trace> = [0usize, 1, 4096]
         .iter()
         .map(|&n| Trace {
