@@ -8,9 +8,14 @@
 //!   one region is contiguous in time, so an edge that reads `x_j(s − 1 − d)` at
 //!   step `s` reads the neighbouring values at step `s + 1` (one cache line
 //!   serves several steps), and all coupling variables of one edge share a line;
-//! * **doubled**: each step is written at `s % H` and `s % H + H`, so a delayed
-//!   read for any `d < H` is one add and one load with no wrap-around: slot
-//!   `(s − 1) % H + H − d`.
+//! * **doubled**: step `s` is written at slot `s % H + H` (the upper half),
+//!   and after each step with `s % H = H − 1` the upper half of every region is
+//!   copied onto its lower half. A delayed read for any `d < H` is then one add
+//!   and one load with no wrap-around, slot `(s − 1) % H + H − d`: it falls in
+//!   the lower half only when `d > (s − 1) % H`, i.e. for a step of the
+//!   previous cycle, which the copy put there. (Writing both halves every step
+//!   gives the same reads but touches two cache lines per region and step;
+//!   the copy costs one contiguous `H`-slot move per region every `H` steps.)
 //! * **time-contiguous in blocks**: reading at that slot `b` further on gives
 //!   the value of `b` steps later (for `b ≤ d`), so a run of consecutive steps of
 //!   one delayed source is one contiguous read (the blocked coupling uses this).
@@ -67,11 +72,17 @@ impl History {
         let slot = (step % self.horizon as u64) as usize;
         let (n, nc, h, h2) = (self.n, self.n_cvar, self.horizon, 2 * self.horizon);
         for i in 0..n {
-            let base = (i * h2 + slot) * nc;
+            let base = (i * h2 + h + slot) * nc;
             for k in 0..nc {
-                let v = values[k * n + i] as f32;
-                self.data[base + k] = v;
-                self.data[base + h * nc + k] = v;
+                self.data[base + k] = values[k * n + i] as f32;
+            }
+        }
+        if slot == h - 1 {
+            // A cycle is complete: its steps become the lower half's.
+            for i in 0..n {
+                let lower = i * h2 * nc;
+                self.data
+                    .copy_within(lower + h * nc..lower + h2 * nc, lower);
             }
         }
     }
@@ -79,7 +90,7 @@ impl History {
     /// The stored value of cvar `k`, region `i`, at step `step` (must be within the horizon).
     pub fn get(&self, step: u64, k: usize, i: usize) -> f32 {
         let slot = (step % self.horizon as u64) as usize;
-        self.data[(i * 2 * self.horizon + slot) * self.n_cvar + k]
+        self.data[(i * 2 * self.horizon + self.horizon + slot) * self.n_cvar + k]
     }
 
     /// The whole doubled buffer, `N × 2H × n_cvar`, then [`LANES`] padding entries.
@@ -119,6 +130,39 @@ mod tests {
         assert_eq!(buf[base + 6 + 3 - 2], 14.0);
         assert_eq!(buf[base + 3], 6.0);
         assert_eq!(h.get(5, 0, 0), 5.0);
+    }
+
+    #[test]
+    fn every_delay_reads_its_step_across_cycles() {
+        // Horizon 5, two regions, two cvars: at each step every delay 0..5 of
+        // every region must read the value written d steps before (steps
+        // before 0 hold the initial fill, −1 − t for slot t).
+        let (hz, n) = (5usize, 2usize);
+        let mut h = History::new(hz, 2, n);
+        let val = |s: i64, k: usize, i: usize| (s * 10 + (k * n + i) as i64) as f64;
+        for t in 0..hz as u64 {
+            let s = t as i64 - hz as i64;
+            h.update(t, &[val(s, 0, 0), val(s, 0, 1), val(s, 1, 0), val(s, 1, 1)]);
+        }
+        for now in hz as u64..hz as u64 + 23 {
+            let s = now as i64 - hz as i64;
+            h.update(
+                now,
+                &[val(s, 0, 0), val(s, 0, 1), val(s, 1, 0), val(s, 1, 1)],
+            );
+            let base = h.read_base(now);
+            for d in 0..hz {
+                for (i, k) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    let at = base + (i * 2 * hz + hz - d) * 2 + k;
+                    assert_eq!(
+                        h.data()[at] as f64,
+                        val(s - d as i64, k, i),
+                        "now {now} d {d}"
+                    );
+                }
+                assert_eq!(h.get(now - d as u64, 1, 1) as f64, val(s - d as i64, 1, 1));
+            }
+        }
     }
 
     #[test]
