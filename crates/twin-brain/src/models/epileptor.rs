@@ -157,19 +157,44 @@ impl NeuralMass for Epileptor {
 impl super::Rhs for Epileptor {
     #[inline(always)]
     fn rhs(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
-        if self.modification {
-            self.kernel::<true>(x, c, n, dx);
-        } else {
-            self.kernel::<false>(x, c, n, dx);
+        // The common case: every parameter but x0 is one value for all regions,
+        // held in a register instead of streamed from a broadcast array.
+        let p = &self.p;
+        let uniform = [
+            &p.a, &p.b, &p.c, &p.d, &p.r, &p.Iext, &p.slope, &p.Iext2, &p.tau, &p.aa, &p.bb,
+            &p.Kvf, &p.Kf, &p.Ks, &p.tt,
+        ]
+        .iter()
+        .all(|v| v.values().len() == 1);
+        match (self.modification, uniform) {
+            (true, true) => self.kernel::<true, true>(x, c, n, dx),
+            (true, false) => self.kernel::<true, false>(x, c, n, dx),
+            (false, true) => self.kernel::<false, true>(x, c, n, dx),
+            (false, false) => self.kernel::<false, false>(x, c, n, dx),
         }
     }
 }
 
 impl Epileptor {
     /// The right-hand side, monomorphised on `modification` so that the common
-    /// case is a loop without calls (and vectorises).
+    /// case is a loop without calls (and vectorises), and on `UNIFORM`: every
+    /// parameter but `x0` read once (the same values as the broadcast slices).
     #[inline(always)]
-    fn kernel<const MODIFIED: bool>(&self, x: &[f64], c: &[f64], n: usize, dx: &mut [f64]) {
+    fn kernel<const MODIFIED: bool, const UNIFORM: bool>(
+        &self,
+        x: &[f64],
+        c: &[f64],
+        n: usize,
+        dx: &mut [f64],
+    ) {
+        #[inline(always)]
+        fn at<const U: bool>(s: &[f64], i: usize) -> f64 {
+            if U {
+                s[0]
+            } else {
+                s[i]
+            }
+        }
         let p = &self.p;
         // Slices of exactly n elements let the compiler drop bounds checks and vectorise.
         let (a, b, cc, d, r) = (
@@ -211,12 +236,16 @@ impl Epileptor {
             let (x1, y1, z) = (x1s[i], y1s[i], zs[i]);
             let (x2, y2, g) = (x2s[i], y2s[i], gs[i]);
             let (c1, c2) = (c1s[i], c2s[i]);
+            let u = |s: &[f64]| at::<UNIFORM>(s, i);
+            let (a, b, cc, d, r) = (u(a), u(b), u(cc), u(d), u(r));
+            let (iext, slope, iext2, tau) = (u(iext), u(slope), u(iext2), u(tau));
+            let (aa, bb, kvf, kf, ks, tt) = (u(aa), u(bb), u(kvf), u(kf), u(ks), u(tt));
             let x1sq = ipow(x1, 2);
-            let f1_neg = -a[i] * x1sq + b[i] * x1;
-            let f1_pos = slope[i] - x2 + 0.6 * ipow(z - 4.0, 2);
+            let f1_neg = -a * x1sq + b * x1;
+            let f1_pos = slope - x2 + 0.6 * ipow(z - 4.0, 2);
             let f1 = if x1 < 0.0 { f1_neg } else { f1_pos };
-            dx1[i] = tt[i] * (y1 - z + iext[i] + kvf[i] * c1 + f1 * x1);
-            dy1[i] = tt[i] * (cc[i] - d[i] * x1sq - y1);
+            dx1[i] = tt * (y1 - z + iext + kvf * c1 + f1 * x1);
+            dy1[i] = tt * (cc - d * x1sq - y1);
             let z7 = -0.1 * ipow(z, 7);
             let zz = if z < 0.0 { z7 } else { 0.0 };
             let h = if MODIFIED {
@@ -224,13 +253,12 @@ impl Epileptor {
             } else {
                 4.0 * (x1 - x0[i]) + zz
             };
-            dz[i] = tt[i] * (r[i] * (h - z + ks[i] * c1));
-            dx2[i] = tt[i]
-                * (-y2 + x2 - ipow(x2, 3) + iext2[i] + bb[i] * g - 0.3 * (z - 3.5) + kf[i] * c2);
-            let f2_pos = aa[i] * (x2 + 0.25);
+            dz[i] = tt * (r * (h - z + ks * c1));
+            dx2[i] = tt * (-y2 + x2 - ipow(x2, 3) + iext2 + bb * g - 0.3 * (z - 3.5) + kf * c2);
+            let f2_pos = aa * (x2 + 0.25);
             let f2 = if x2 < -0.25 { 0.0 } else { f2_pos };
-            dy2[i] = tt[i] * ((-y2 + f2) / tau[i]);
-            dg[i] = tt[i] * (-0.01 * (g - 0.1 * x1));
+            dy2[i] = tt * ((-y2 + f2) / tau);
+            dg[i] = tt * (-0.01 * (g - 0.1 * x1));
         }
     }
 }
