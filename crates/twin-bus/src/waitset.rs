@@ -7,7 +7,7 @@
 
 use std::{
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
     },
     time::{Duration, Instant},
@@ -21,11 +21,14 @@ use crate::{status::StatusMask, TakeError};
 #[derive(Debug, Default)]
 pub(crate) struct Notifier {
     generation: Mutex<u64>,
+    /// Notifications so far, readable without the lock (for spinning).
+    pulses: AtomicU64,
     cv: Condvar,
 }
 
 impl Notifier {
     pub(crate) fn notify(&self) {
+        self.pulses.fetch_add(1, Ordering::AcqRel);
         *self.generation.lock() += 1;
         self.cv.notify_all();
     }
@@ -179,6 +182,96 @@ impl WaitSet {
     }
 }
 
+impl WaitSet {
+    /// Like [`WaitSet::wait`], but busy-polls first, for as long as `busy`
+    /// returns true (and `timeout` allows), before blocking: an "idle
+    /// strategy" of spin, then yield, then block. Spinning keeps this CPU
+    /// out of its idle state, so the next wake-up of any thread on it is
+    /// not a wake-up of a halted (virtual) CPU, which can take 50–150 µs.
+    /// The spin yields the CPU every few iterations, so runnable threads
+    /// are not starved. `busy` is called every iteration: keep it cheap
+    /// (see [`IdleSpin`]).
+    pub fn wait_spinning(
+        &self,
+        timeout: Duration,
+        mut busy: impl FnMut() -> bool,
+    ) -> Result<Vec<usize>, TakeError> {
+        let start = Instant::now();
+        let mut pulses = self.notifier.pulses.load(Ordering::Acquire);
+        let hits = self.triggered();
+        if !hits.is_empty() {
+            return Ok(hits);
+        }
+        let mut i = 0u32;
+        while busy() {
+            let now = self.notifier.pulses.load(Ordering::Acquire);
+            if now != pulses {
+                pulses = now;
+                let hits = self.triggered();
+                if !hits.is_empty() {
+                    return Ok(hits);
+                }
+            }
+            i = i.wrapping_add(1);
+            if i % SPINS_PER_YIELD == 0 {
+                if start.elapsed() >= timeout {
+                    return Err(TakeError::Timeout(timeout));
+                }
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+        self.wait(timeout.saturating_sub(start.elapsed()))
+    }
+}
+
+/// Spin-loop iterations between two yields of [`WaitSet::wait_spinning`]
+/// (a pause is ~10–140 cycles: tens of µs between yields at most).
+const SPINS_PER_YIELD: u32 = 64;
+
+/// Whether to keep spinning: true until `window` has passed without
+/// activity (any change of a counter such as [`crate::Bus::activity`]).
+/// A process whose data arrives at intervals shorter than the window keeps
+/// spinning between arrivals; one left idle longer blocks. A zero window
+/// never spins.
+#[derive(Debug)]
+pub struct IdleSpin {
+    window: Duration,
+    seen: u64,
+    since: Instant,
+}
+
+impl IdleSpin {
+    /// Spins for up to `window` after the last activity.
+    pub fn new(window: Duration) -> Self {
+        IdleSpin {
+            window,
+            seen: 0,
+            since: Instant::now(),
+        }
+    }
+
+    /// The window.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// Records the activity counter `now`; true while the last change is
+    /// less than the window ago.
+    pub fn keep(&mut self, now: u64) -> bool {
+        if self.window.is_zero() {
+            return false;
+        }
+        let t = Instant::now();
+        if now != self.seen {
+            self.seen = now;
+            self.since = t;
+        }
+        t.duration_since(self.since) < self.window
+    }
+}
+
 impl Drop for WaitSet {
     fn drop(&mut self) {
         for c in &self.conditions {
@@ -190,4 +283,62 @@ impl Drop for WaitSet {
 /// A status condition's mask, kept with its source.
 pub(crate) fn mask_hit(changed: StatusMask, mask: StatusMask) -> bool {
     changed.intersects(mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spinning_wait_sees_a_guard_set_by_another_thread_and_times_out_without_one() {
+        let g = GuardCondition::new();
+        let mut ws = WaitSet::new();
+        ws.attach(g.condition());
+        // Nothing triggers: spinning for as long as `busy` says, then the
+        // blocking rest; the timeout is kept.
+        let t = Instant::now();
+        let mut calls = 0u64;
+        let r = ws.wait_spinning(Duration::from_millis(30), || {
+            calls += 1;
+            true
+        });
+        assert!(matches!(r, Err(TakeError::Timeout(_))), "{r:?}");
+        assert!(t.elapsed() >= Duration::from_millis(30));
+        assert!(calls > 100, "spun only {calls} times");
+        // Set from another thread while this one spins.
+        let g2 = g.clone();
+        let h = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(5));
+            g2.set(true);
+        });
+        let hits = ws.wait_spinning(Duration::from_secs(10), || true).unwrap();
+        assert_eq!(hits, vec![0]);
+        h.join().unwrap();
+        // And while it blocks, after the spin ended at once.
+        g.set(false);
+        let h = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(5));
+            g.set(true);
+        });
+        let t = Instant::now();
+        assert_eq!(
+            ws.wait_spinning(Duration::from_secs(10), || false).unwrap(),
+            vec![0]
+        );
+        assert!(t.elapsed() < Duration::from_secs(5));
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn idle_spin_keeps_spinning_only_within_its_window_of_the_last_activity() {
+        assert!(!IdleSpin::new(Duration::ZERO).keep(1));
+        let mut s = IdleSpin::new(Duration::from_millis(20));
+        assert!(s.keep(0));
+        std::thread::sleep(Duration::from_millis(25));
+        assert!(!s.keep(0), "no activity for longer than the window");
+        assert!(s.keep(1), "activity restarts the window");
+        assert!(s.keep(1));
+        std::thread::sleep(Duration::from_millis(25));
+        assert!(!s.keep(1));
+    }
 }

@@ -10,6 +10,8 @@ use crate::{member::Ctx, proto::*, FederationError, Member, MemberError, Next};
 const DATA_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Steps longer than this (wall time) are not run on the delivery thread.
 const SHORT_STEP: std::time::Duration = std::time::Duration::from_millis(1);
+/// Longest block of a thread that spins between arrivals (see [`idle_wait`]).
+pub(crate) const PARK_SLICE: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// What one [`MemberDriver::poll`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -389,6 +391,7 @@ impl MemberDriver {
             ws.attach(t.condition());
         }
         let start = std::time::Instant::now();
+        let mut spin = twin_bus::IdleSpin::new(self.ctx.participant.bus().idle_spin());
         loop {
             let Some((w, seen, want)) = missing() else {
                 return Ok(true);
@@ -406,7 +409,9 @@ impl MemberDriver {
             }
             // Woken by arrivals; the bound re-checks matches (a writer that
             // died is unmatched and no longer waited for).
-            let _ = ws.wait((self.data_wait - waited).min(std::time::Duration::from_millis(50)));
+            let bound = (self.data_wait - waited).min(std::time::Duration::from_millis(50));
+            let bus = self.ctx.participant.bus();
+            let _ = ws.wait_spinning(bound, || spin.keep(bus.activity()));
         }
     }
 
@@ -439,13 +444,13 @@ impl MemberDriver {
         for c in self.conditions() {
             ws.attach(c);
         }
+        let bus = self.ctx.participant.bus().clone();
+        let mut spin = twin_bus::IdleSpin::new(bus.idle_spin());
         loop {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.poll())) {
                 Ok(Ok(DriverPoll::Done)) => return Ok(self.steps),
                 Ok(Ok(DriverPoll::Progress)) => {}
-                Ok(Ok(DriverPoll::Idle)) => {
-                    let _ = ws.wait(std::time::Duration::from_millis(20));
-                }
+                Ok(Ok(DriverPoll::Idle)) => idle_wait(&ws, &bus, &mut spin),
                 Ok(Err(e)) => return Err(e),
                 Err(_) => {
                     self.ctx.participant.kill();
@@ -461,6 +466,19 @@ impl MemberDriver {
     pub fn leave(&mut self) -> Result<(), FederationError> {
         self.send(Report::Leave)?;
         self.finish()
+    }
+}
+
+/// Waits on `ws` for the driver's next poll: with a spin window, busy-polls
+/// while data keeps arriving (see [`twin_bus::WaitSet::wait_spinning`]),
+/// then blocks in slices of [`PARK_SLICE`] (data handled on the delivery
+/// thread wakes no one, so spinning resumes at the next slice); without,
+/// blocks for up to 20 ms.
+fn idle_wait(ws: &twin_bus::WaitSet, bus: &twin_bus::Bus, spin: &mut twin_bus::IdleSpin) {
+    if spin.window().is_zero() {
+        let _ = ws.wait(std::time::Duration::from_millis(20));
+    } else {
+        let _ = ws.wait_spinning(PARK_SLICE, || spin.keep(bus.activity()));
     }
 }
 
@@ -526,6 +544,8 @@ impl OnReceive {
         if let Some(g) = &d.grants {
             g.set_data_hook(hook);
         }
+        let bus = d.ctx.participant.bus().clone();
+        let mut spin = twin_bus::IdleSpin::new(bus.idle_spin());
         *me.driver.lock() = Some(d);
         let out = loop {
             me.wake.set(false);
@@ -533,7 +553,9 @@ impl OnReceive {
                 break r;
             }
             if !me.step(false) {
-                let _ = ws.wait(std::time::Duration::from_millis(20));
+                // Grants are stepped on the delivery thread without waking
+                // this one: it spins only to keep its vCPU awake.
+                idle_wait(&ws, &bus, &mut spin);
             }
         };
         let d = me.driver.lock().take();

@@ -21,8 +21,8 @@ use twin_bus::{Bus, GuardCondition, WaitSet, Writer};
 use twin_core::{Epoch, SimTime};
 
 use crate::{
-    proto::*, Controller, ControllerConfig, DriverPoll, FederationError, Member, MemberDriver,
-    StallReport,
+    driver::PARK_SLICE, proto::*, Controller, ControllerConfig, DriverPoll, FederationError,
+    Member, MemberDriver, StallReport,
 };
 
 /// A member to run, with its placement.
@@ -354,6 +354,8 @@ impl Federation {
         let mut last_report = Instant::now();
         let mut stall_reported = false;
         let mut iter = 0u64;
+        let bus = self.bus.clone();
+        let mut spin = twin_bus::IdleSpin::new(bus.idle_spin());
         loop {
             cell.wake.set(false);
             if let Some(e) = cell.error.lock().take() {
@@ -429,7 +431,16 @@ impl Federation {
                     wait = wait.min(w.saturating_duration_since(Instant::now()));
                 }
                 if !wait.is_zero() {
-                    let _ = ws.wait(wait);
+                    // Spin while reports keep coming (the hooks handle them
+                    // without waking this thread), so that this vCPU is not
+                    // halted when the next one lands; then block in short
+                    // slices, to resume spinning soon after activity resumes.
+                    if spin.window().is_zero() {
+                        let _ = ws.wait(wait);
+                    } else {
+                        let _ =
+                            ws.wait_spinning(wait.min(PARK_SLICE), || spin.keep(bus.activity()));
+                    }
                 }
             }
         }

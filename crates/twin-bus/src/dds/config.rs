@@ -16,11 +16,19 @@ pub struct DdsConfig {
     pub interface: Option<String>,
     /// Unicast peers (`host` or `host:port`); non-empty disables multicast.
     pub peers: Vec<String>,
+    /// How long (µs) a waiting federation thread busy-polls after the last
+    /// data arrival before it blocks ([`crate::Bus::idle_spin`]); `None`:
+    /// [`super::DEFAULT_SPIN_US`]; 0: never spin.
+    pub spin_us: Option<u32>,
 }
+
+/// Largest accepted spin window, µs (0.1 s).
+const MAX_SPIN_US: u32 = 100_000;
 
 impl DdsConfig {
     /// Settings from the environment: `TWIN_DDS_DOMAIN`,
-    /// `TWIN_DDS_INTERFACE` and `TWIN_DDS_PEERS` (comma-separated). Cyclone's
+    /// `TWIN_DDS_INTERFACE`, `TWIN_DDS_PEERS` (comma-separated) and
+    /// `TWIN_DDS_SPIN_US` (0–100000). Cyclone's
     /// own `CYCLONEDDS_URI` applies when neither interface nor peers is set.
     pub fn from_env() -> Result<DdsConfig, String> {
         let vars: BTreeMap<String, String> = std::env::vars()
@@ -38,6 +46,17 @@ impl DdsConfig {
                 .ok()
                 .filter(|d| *d <= 232)
                 .ok_or_else(|| format!("TWIN_DDS_DOMAIN=`{d}`: expected an integer 0..=232"))?;
+        }
+        if let Some(d) = vars.get("TWIN_DDS_SPIN_US") {
+            c.spin_us = Some(
+                d.trim()
+                    .parse()
+                    .ok()
+                    .filter(|d| *d <= MAX_SPIN_US)
+                    .ok_or_else(|| {
+                        format!("TWIN_DDS_SPIN_US=`{d}`: expected microseconds 0..={MAX_SPIN_US}")
+                    })?,
+            );
         }
         c.interface = vars
             .get("TWIN_DDS_INTERFACE")
@@ -133,5 +152,12 @@ mod tests {
         assert!(e.contains("TWIN_DDS_DOMAIN=`300`"), "{e}");
         assert!(DdsConfig::from_vars(&vars(&[("TWIN_DDS_PEERS", "a\"/><x")])).is_err());
         assert_eq!(DdsConfig::default().cyclone_xml(), None);
+        assert_eq!(c.spin_us, None);
+        let s = DdsConfig::from_vars(&vars(&[("TWIN_DDS_SPIN_US", " 50 ")])).unwrap();
+        assert_eq!(s.spin_us, Some(50));
+        for bad in ["-1", "fast", "100001"] {
+            let e = DdsConfig::from_vars(&vars(&[("TWIN_DDS_SPIN_US", bad)])).unwrap_err();
+            assert!(e.contains(&format!("TWIN_DDS_SPIN_US=`{bad}`")), "{e}");
+        }
     }
 }

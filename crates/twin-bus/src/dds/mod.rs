@@ -66,6 +66,15 @@ pub fn from_cdr<T: TopicType>(bytes: &[u8]) -> Result<T, String> {
     cdr::decode::<T>(bytes).map(|(v, _)| v).map_err(|e| e.0)
 }
 
+/// Data-available callbacks of every DDS reader in this process so far:
+/// the activity an idle-spinning thread watches ([`crate::Bus::activity`]).
+pub(crate) static ARRIVALS: AtomicU64 = AtomicU64::new(0);
+
+/// Spin window of [`crate::Bus::idle_spin`] when `TWIN_DDS_SPIN_US` and
+/// [`DdsConfig::spin_us`] are unset (chosen by measurement: BENCHMARKS.md,
+/// DDS run 9).
+pub const DEFAULT_SPIN_US: u32 = 100;
+
 /// One process's view of a DDS domain.
 #[derive(Debug)]
 pub(crate) struct Domain {
