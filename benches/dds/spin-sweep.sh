@@ -5,8 +5,15 @@
 # under `perf stat` (CPU time and context switches of the controller and
 # all member processes).
 #
-#   benches/dds/spin-sweep.sh BIN N RUNS idle|awake SPIN_US... [-- MODE...]
-#   e.g. benches/dds/spin-sweep.sh target/release/examples/dds_steps 4 5 idle 0 20 50 100 200
+#   benches/dds/spin-sweep.sh BIN N RUNS idle|awake VARIANT... [-- MODE...]
+#   e.g. benches/dds/spin-sweep.sh target/release/examples/dds_steps 4 5 idle 0 20 50 100 200 0k
+#
+# A VARIANT is a spin window in µs (`TWIN_DDS_SPIN_US`), with a `k` suffix
+# also `TWIN_DDS_KEEP_AWAKE=1` (a PM QoS CPU latency request of 0 µs held
+# by every process: idle vCPUs poll instead of halting). With DDSPERF set
+# (Cyclone's ddsperf), ddsperf's 64 B round trip is measured before and
+# after the runs, in the same namespace: ~25 µs with the vCPUs awake,
+# ~90-150 µs on the idle VM (BENCHMARKS.md, DDS runs 6 and 8b).
 #
 # BIN is a `dds_steps` build (cargo build --release -p twin-federation
 # --features dds --example dds_steps). `awake`: two `nice -n 19` busy loops
@@ -32,15 +39,26 @@ if [ "$state" = awake ]; then
   for _ in 1 2; do nice -n 19 bash -c 'while :; do :; done' & pids+=($!); done
 fi
 stat="$(mktemp)"
+rtt() { # ddsperf 64 B round trip: median of its per-second medians (one-way x 2)
+  [ -n "${DDSPERF:-}" ] || return 0
+  "$DDSPERF" -D 9 pong >/dev/null 2>&1 & local p=$!
+  sleep 0.5
+  "$DDSPERF" -D 5 ping size 64 2>/dev/null | grep -o ' 50% [0-9.]*us' | awk '{print $2+0}' \
+    | sort -n | awk '{a[NR]=$1} END {printf "ddsperf round trip 64 B: median %.1f us\n", 2*a[int((NR+1)/2)]}'
+  wait $p || true
+}
 echo "== $(date -u +%H:%M:%S) N=$n state=$state mode=[$*] $(uptime | sed 's/.*load/load/')"
+rtt
 for _ in $(seq "$runs"); do
-  for s in "${spins[@]}"; do
-    out="$(TWIN_DDS_SPIN_US=$s timeout 120 perf stat -x, -e task-clock,context-switches -o "$stat" "$bin" "$n" $rounds "$@")"
+  for v in "${spins[@]}"; do
+    s="${v%k}"; k=0; [ "$s" != "$v" ] && k=1
+    out="$(TWIN_DDS_SPIN_US=$s TWIN_DDS_KEEP_AWAKE=$k timeout 120 perf stat -x, -e task-clock,context-switches -o "$stat" "$bin" "$n" $rounds "$@")"
     sps="$(echo "$out" | grep -o '= [0-9]* steps/s' | awk '{print $2}')"
-    awk -F, -v sps="${sps:-FAILED}" -v s="$s" -v r=$rounds '/task-clock/{t=$1} /context-switches/{c=$1}
-      END {printf "spin %4s us %6s steps/s  cpu %6.1f ms/1000 steps  cs %4.1f/round\n", s, sps, t*1000/r, c/r}' "$stat"
+    awk -F, -v sps="${sps:-FAILED}" -v s="$v" -v r=$rounds '/task-clock/{t=$1} /context-switches/{c=$1}
+      END {printf "spin %5s %6s steps/s  cpu %6.1f ms/1000 steps  cs %4.1f/round\n", s, sps, t*1000/r, c/r}' "$stat"
   done
 done
+rtt
 echo "== end $(date -u +%H:%M:%S) $(uptime | sed 's/.*load/load/')"
 rm -f "$stat"
 for p in "${pids[@]}"; do kill "$p"; done
