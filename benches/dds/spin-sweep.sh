@@ -20,7 +20,9 @@
 # keep the vCPUs out of their idle state (see BENCHMARKS.md, DDS run 6);
 # `idle`: nothing else started. MODE goes to dds_steps (`thread`, `data`).
 # Prints one line per run: steps/s, CPU ms per 1,000 steps (all processes),
-# context switches per round; and the load average before and after.
+# context switches per round, vCPU halts per round (cpuidle state 1 entries
+# of all CPUs, where the kernel has a cpuidle driver: machine-wide, so
+# other work counts too); and the load average before and after.
 # Needs root (network namespace) and perf.
 set -euo pipefail
 [ $# -ge 5 ] || { sed -n 2,18p "$0" >&2; exit 2; }
@@ -39,6 +41,7 @@ if [ "$state" = awake ]; then
   for _ in 1 2; do nice -n 19 bash -c 'while :; do :; done' & pids+=($!); done
 fi
 stat="$(mktemp)"
+halts() { cat /sys/devices/system/cpu/cpu*/cpuidle/state1/usage 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
 rtt() { # ddsperf 64 B round trip: median of its per-second medians (one-way x 2)
   [ -n "${DDSPERF:-}" ] || return 0
   "$DDSPERF" -D 9 pong >/dev/null 2>&1 & local p=$!
@@ -52,10 +55,12 @@ rtt
 for _ in $(seq "$runs"); do
   for v in "${spins[@]}"; do
     s="${v%k}"; k=0; [ "$s" != "$v" ] && k=1
+    h0="$(halts)"
     out="$(TWIN_DDS_SPIN_US=$s TWIN_DDS_KEEP_AWAKE=$k timeout 120 perf stat -x, -e task-clock,context-switches -o "$stat" "$bin" "$n" $rounds "$@")"
+    h1="$(halts)"
     sps="$(echo "$out" | grep -o '= [0-9]* steps/s' | awk '{print $2}')"
-    awk -F, -v sps="${sps:-FAILED}" -v s="$v" -v r=$rounds '/task-clock/{t=$1} /context-switches/{c=$1}
-      END {printf "spin %5s %6s steps/s  cpu %6.1f ms/1000 steps  cs %4.1f/round\n", s, sps, t*1000/r, c/r}' "$stat"
+    awk -F, -v sps="${sps:-FAILED}" -v s="$v" -v r=$rounds -v h=$((h1 - h0)) '/task-clock/{t=$1} /context-switches/{c=$1}
+      END {printf "spin %5s %6s steps/s  cpu %6.1f ms/1000 steps  cs %4.1f/round  halts %5.2f/round\n", s, sps, t*1000/r, c/r, h/r}' "$stat"
   done
 done
 rtt

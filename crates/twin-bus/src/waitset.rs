@@ -183,18 +183,22 @@ impl WaitSet {
 }
 
 impl WaitSet {
-    /// Like [`WaitSet::wait`], but busy-polls first, for as long as `busy`
-    /// returns true (and `timeout` allows), before blocking: an "idle
-    /// strategy" of spin, then yield, then block. Spinning keeps this CPU
-    /// out of its idle state, so the next wake-up of any thread on it is
-    /// not a wake-up of a halted (virtual) CPU, which can take 50–150 µs.
-    /// The spin yields the CPU every few iterations, so runnable threads
-    /// are not starved. `busy` is called every iteration: keep it cheap
-    /// (see [`IdleSpin`]).
+    /// Like [`WaitSet::wait`], but busy-polls first, while `spin` says so
+    /// for the counter `activity` (see [`IdleSpin::keep`]) and `timeout`
+    /// allows, before blocking: an "idle strategy" of spin, then yield,
+    /// then block. Spinning keeps this CPU out of its idle state, so the
+    /// next wake-up of any thread on it is not a wake-up of a halted
+    /// (virtual) CPU, which can take 50–150 µs. The spin yields the CPU
+    /// every few iterations, so runnable threads are not starved, and
+    /// stops (for [`IdleSpin`]'s back-off) as soon as a yield shows other
+    /// work waiting for this CPU: a busy CPU does not halt anyway, and the
+    /// spin would only take time from that work. `activity` is called
+    /// every iteration: keep it cheap (one atomic load).
     pub fn wait_spinning(
         &self,
         timeout: Duration,
-        mut busy: impl FnMut() -> bool,
+        spin: &mut IdleSpin,
+        activity: impl Fn() -> u64,
     ) -> Result<Vec<usize>, TakeError> {
         let start = Instant::now();
         let mut pulses = self.notifier.pulses.load(Ordering::Acquire);
@@ -203,7 +207,7 @@ impl WaitSet {
             return Ok(hits);
         }
         let mut i = 0u32;
-        while busy() {
+        while spin.keep(activity()) {
             let now = self.notifier.pulses.load(Ordering::Acquire);
             if now != pulses {
                 pulses = now;
@@ -214,10 +218,12 @@ impl WaitSet {
             }
             i = i.wrapping_add(1);
             if i % SPINS_PER_YIELD == 0 {
-                if start.elapsed() >= timeout {
+                let before = Instant::now();
+                if before.duration_since(start) >= timeout {
                     return Err(TakeError::Timeout(timeout));
                 }
                 std::thread::yield_now();
+                spin.yielded(before.elapsed());
             } else {
                 std::hint::spin_loop();
             }
@@ -227,19 +233,29 @@ impl WaitSet {
 }
 
 /// Spin-loop iterations between two yields of [`WaitSet::wait_spinning`]
-/// (a pause is ~10–140 cycles: tens of µs between yields at most).
+/// (a pause is ~10–140 cycles: a few µs between yields).
 const SPINS_PER_YIELD: u32 = 64;
 
-/// Whether to keep spinning: true until `window` has passed without
-/// activity (any change of a counter such as [`crate::Bus::activity`]).
-/// A process whose data arrives at intervals shorter than the window keeps
-/// spinning between arrivals; one left idle longer blocks. A zero window
-/// never spins.
+/// A yield that gave the CPU away for longer than this means other work
+/// (beyond a federation's own short receive-path steps) wants the CPU.
+const CROWDED_YIELD: Duration = Duration::from_micros(500);
+
+/// How long [`IdleSpin`] does not spin after a crowded yield.
+const CROWDED_BACKOFF: Duration = Duration::from_millis(20);
+
+/// When to spin in [`WaitSet::wait_spinning`]: for up to `window` after
+/// the last activity (any change of a counter such as
+/// [`crate::Bus::activity`]), and not while the CPU looks crowded. A
+/// process whose data arrives at intervals shorter than the window keeps
+/// spinning between arrivals; one left idle longer blocks; one whose yield
+/// handed the CPU to other work for more than 0.5 ms backs off for 20 ms.
+/// A zero window never spins.
 #[derive(Debug)]
 pub struct IdleSpin {
     window: Duration,
     seen: u64,
     since: Instant,
+    backoff_until: Option<Instant>,
 }
 
 impl IdleSpin {
@@ -249,6 +265,7 @@ impl IdleSpin {
             window,
             seen: 0,
             since: Instant::now(),
+            backoff_until: None,
         }
     }
 
@@ -257,8 +274,8 @@ impl IdleSpin {
         self.window
     }
 
-    /// Records the activity counter `now`; true while the last change is
-    /// less than the window ago.
+    /// Records the activity counter `now`; true while its last change is
+    /// less than the window ago and no back-off is running.
     pub fn keep(&mut self, now: u64) -> bool {
         if self.window.is_zero() {
             return false;
@@ -268,7 +285,21 @@ impl IdleSpin {
             self.seen = now;
             self.since = t;
         }
+        if let Some(b) = self.backoff_until {
+            if t < b {
+                return false;
+            }
+            self.backoff_until = None;
+        }
         t.duration_since(self.since) < self.window
+    }
+
+    /// Records how long a yield of the spin took; a long one (the CPU went
+    /// to other work) starts the back-off.
+    pub fn yielded(&mut self, took: Duration) {
+        if took > CROWDED_YIELD {
+            self.backoff_until = Some(Instant::now() + CROWDED_BACKOFF);
+        }
     }
 }
 
@@ -297,21 +328,25 @@ mod tests {
         // Nothing triggers: spinning for as long as `busy` says, then the
         // blocking rest; the timeout is kept.
         let t = Instant::now();
-        let mut calls = 0u64;
-        let r = ws.wait_spinning(Duration::from_millis(30), || {
-            calls += 1;
-            true
+        let calls = std::cell::Cell::new(0u64);
+        let mut spin = IdleSpin::new(Duration::from_secs(10));
+        let r = ws.wait_spinning(Duration::from_millis(30), &mut spin, || {
+            calls.set(calls.get() + 1);
+            0
         });
         assert!(matches!(r, Err(TakeError::Timeout(_))), "{r:?}");
         assert!(t.elapsed() >= Duration::from_millis(30));
-        assert!(calls > 100, "spun only {calls} times");
+        assert!(calls.get() > 100, "spun only {} times", calls.get());
         // Set from another thread while this one spins.
         let g2 = g.clone();
         let h = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(5));
             g2.set(true);
         });
-        let hits = ws.wait_spinning(Duration::from_secs(10), || true).unwrap();
+        let mut spin = IdleSpin::new(Duration::from_secs(10));
+        let hits = ws
+            .wait_spinning(Duration::from_secs(10), &mut spin, || 0)
+            .unwrap();
         assert_eq!(hits, vec![0]);
         h.join().unwrap();
         // And while it blocks, after the spin ended at once.
@@ -322,7 +357,12 @@ mod tests {
         });
         let t = Instant::now();
         assert_eq!(
-            ws.wait_spinning(Duration::from_secs(10), || false).unwrap(),
+            ws.wait_spinning(
+                Duration::from_secs(10),
+                &mut IdleSpin::new(Duration::ZERO),
+                || 0
+            )
+            .unwrap(),
             vec![0]
         );
         assert!(t.elapsed() < Duration::from_secs(5));
@@ -340,5 +380,13 @@ mod tests {
         assert!(s.keep(1));
         std::thread::sleep(Duration::from_millis(25));
         assert!(!s.keep(1));
+        // A crowded yield: no spinning for the back-off, even with activity.
+        assert!(s.keep(2));
+        s.yielded(Duration::from_micros(100));
+        assert!(s.keep(2), "a short yield is no sign of other work");
+        s.yielded(Duration::from_millis(2));
+        assert!(!s.keep(3));
+        std::thread::sleep(CROWDED_BACKOFF + Duration::from_millis(5));
+        assert!(s.keep(4), "spins again after the back-off");
     }
 }

@@ -411,7 +411,7 @@ impl MemberDriver {
             // died is unmatched and no longer waited for).
             let bound = (self.data_wait - waited).min(std::time::Duration::from_millis(50));
             let bus = self.ctx.participant.bus();
-            let _ = ws.wait_spinning(bound, || spin.keep(bus.activity()));
+            let _ = ws.wait_spinning(bound, &mut spin, || bus.activity());
         }
     }
 
@@ -478,7 +478,7 @@ fn idle_wait(ws: &twin_bus::WaitSet, bus: &twin_bus::Bus, spin: &mut twin_bus::I
     if spin.window().is_zero() {
         let _ = ws.wait(std::time::Duration::from_millis(20));
     } else {
-        let _ = ws.wait_spinning(PARK_SLICE, || spin.keep(bus.activity()));
+        let _ = ws.wait_spinning(PARK_SLICE, spin, || bus.activity());
     }
 }
 

@@ -439,7 +439,7 @@ impl Federation {
                         let _ = ws.wait(wait);
                     } else {
                         let _ =
-                            ws.wait_spinning(wait.min(PARK_SLICE), || spin.keep(bus.activity()));
+                            ws.wait_spinning(wait.min(PARK_SLICE), &mut spin, || bus.activity());
                     }
                 }
             }
