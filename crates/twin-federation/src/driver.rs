@@ -10,8 +10,6 @@ use crate::{member::Ctx, proto::*, FederationError, Member, MemberError, Next};
 const DATA_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Steps longer than this (wall time) are not run on the delivery thread.
 const SHORT_STEP: std::time::Duration = std::time::Duration::from_millis(1);
-/// Longest block of a thread that spins between arrivals (see [`idle_wait`]).
-pub(crate) const PARK_SLICE: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// What one [`MemberDriver::poll`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -471,14 +469,15 @@ impl MemberDriver {
 
 /// Waits on `ws` for the driver's next poll: with a spin window, busy-polls
 /// while data keeps arriving (see [`twin_bus::WaitSet::wait_spinning`]),
-/// then blocks in slices of [`PARK_SLICE`] (data handled on the delivery
-/// thread wakes no one, so spinning resumes at the next slice); without,
-/// blocks for up to 20 ms.
+/// then blocks for [`twin_bus::IdleSpin::park`]'s slice (data handled on
+/// the delivery thread wakes no one, so spinning resumes at the next
+/// slice); without, blocks for up to 20 ms.
 fn idle_wait(ws: &twin_bus::WaitSet, bus: &twin_bus::Bus, spin: &mut twin_bus::IdleSpin) {
     if spin.window().is_zero() {
         let _ = ws.wait(std::time::Duration::from_millis(20));
     } else {
-        let _ = ws.wait_spinning(PARK_SLICE, spin, || bus.activity());
+        let park = spin.park(bus.activity());
+        let _ = ws.wait_spinning(park, spin, || bus.activity());
     }
 }
 

@@ -21,8 +21,8 @@ use twin_bus::{Bus, GuardCondition, WaitSet, Writer};
 use twin_core::{Epoch, SimTime};
 
 use crate::{
-    driver::PARK_SLICE, proto::*, Controller, ControllerConfig, DriverPoll, FederationError,
-    Member, MemberDriver, StallReport,
+    proto::*, Controller, ControllerConfig, DriverPoll, FederationError, Member, MemberDriver,
+    StallReport,
 };
 
 /// A member to run, with its placement.
@@ -438,8 +438,8 @@ impl Federation {
                     if spin.window().is_zero() {
                         let _ = ws.wait(wait);
                     } else {
-                        let _ =
-                            ws.wait_spinning(wait.min(PARK_SLICE), &mut spin, || bus.activity());
+                        let park = spin.park(bus.activity());
+                        let _ = ws.wait_spinning(wait.min(park), &mut spin, || bus.activity());
                     }
                 }
             }
