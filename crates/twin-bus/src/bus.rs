@@ -68,6 +68,34 @@ impl Bus {
         })
     }
 
+    /// A counter that changes whenever data arrives from the network (DDS:
+    /// data-available callbacks of every reader in this process); always 0
+    /// on the in-memory bus. Cheap (one atomic load): what an idle-spinning
+    /// thread watches ([`crate::IdleSpin`]).
+    pub fn activity(&self) -> u64 {
+        match &self.inner {
+            BusInner::Memory(_) => 0,
+            #[cfg(feature = "dds")]
+            BusInner::Dds(_) => crate::dds::ARRIVALS.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// How long a thread waiting for the federation's next message should
+    /// busy-poll after the last arrival before it blocks
+    /// ([`crate::WaitSet::wait_spinning`]); zero on the in-memory bus, where
+    /// a wake-up does not cross processes. DDS: [`DdsConfig::spin_us`].
+    ///
+    /// [`DdsConfig::spin_us`]: crate::DdsConfig::spin_us
+    pub fn idle_spin(&self) -> std::time::Duration {
+        match &self.inner {
+            BusInner::Memory(_) => std::time::Duration::ZERO,
+            #[cfg(feature = "dds")]
+            BusInner::Dds(d) => std::time::Duration::from_micros(u64::from(
+                d.config.spin_us.unwrap_or(crate::dds::DEFAULT_SPIN_US),
+            )),
+        }
+    }
+
     /// True for a DDS data space.
     pub fn is_dds(&self) -> bool {
         !matches!(self.inner, BusInner::Memory(_))

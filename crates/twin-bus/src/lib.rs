@@ -75,5 +75,5 @@ pub use sample::{
 };
 pub use status::{Counter, ReaderStatus, StatusEvent, StatusMask, WriterStatus};
 pub use topic::{TopicDescriptor, TopicType};
-pub use waitset::{Condition, GuardCondition, WaitSet};
+pub use waitset::{Condition, GuardCondition, IdleSpin, WaitSet};
 pub use writer::Writer;

@@ -389,6 +389,7 @@ impl MemberDriver {
             ws.attach(t.condition());
         }
         let start = std::time::Instant::now();
+        let mut spin = twin_bus::IdleSpin::new(self.ctx.participant.bus().idle_spin());
         loop {
             let Some((w, seen, want)) = missing() else {
                 return Ok(true);
@@ -406,7 +407,9 @@ impl MemberDriver {
             }
             // Woken by arrivals; the bound re-checks matches (a writer that
             // died is unmatched and no longer waited for).
-            let _ = ws.wait((self.data_wait - waited).min(std::time::Duration::from_millis(50)));
+            let bound = (self.data_wait - waited).min(std::time::Duration::from_millis(50));
+            let bus = self.ctx.participant.bus();
+            let _ = ws.wait_spinning(bound, &mut spin, || bus.activity());
         }
     }
 
@@ -439,13 +442,13 @@ impl MemberDriver {
         for c in self.conditions() {
             ws.attach(c);
         }
+        let bus = self.ctx.participant.bus().clone();
+        let mut spin = twin_bus::IdleSpin::new(bus.idle_spin());
         loop {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.poll())) {
                 Ok(Ok(DriverPoll::Done)) => return Ok(self.steps),
                 Ok(Ok(DriverPoll::Progress)) => {}
-                Ok(Ok(DriverPoll::Idle)) => {
-                    let _ = ws.wait(std::time::Duration::from_millis(20));
-                }
+                Ok(Ok(DriverPoll::Idle)) => idle_wait(&ws, &bus, &mut spin),
                 Ok(Err(e)) => return Err(e),
                 Err(_) => {
                     self.ctx.participant.kill();
@@ -461,6 +464,20 @@ impl MemberDriver {
     pub fn leave(&mut self) -> Result<(), FederationError> {
         self.send(Report::Leave)?;
         self.finish()
+    }
+}
+
+/// Waits on `ws` for the driver's next poll: with a spin window, busy-polls
+/// while data keeps arriving (see [`twin_bus::WaitSet::wait_spinning`]),
+/// then blocks for [`twin_bus::IdleSpin::park`]'s slice (data handled on
+/// the delivery thread wakes no one, so spinning resumes at the next
+/// slice); without, blocks for up to 20 ms.
+fn idle_wait(ws: &twin_bus::WaitSet, bus: &twin_bus::Bus, spin: &mut twin_bus::IdleSpin) {
+    if spin.window().is_zero() {
+        let _ = ws.wait(std::time::Duration::from_millis(20));
+    } else {
+        let park = spin.park(bus.activity());
+        let _ = ws.wait_spinning(park, spin, || bus.activity());
     }
 }
 
@@ -526,6 +543,8 @@ impl OnReceive {
         if let Some(g) = &d.grants {
             g.set_data_hook(hook);
         }
+        let bus = d.ctx.participant.bus().clone();
+        let mut spin = twin_bus::IdleSpin::new(bus.idle_spin());
         *me.driver.lock() = Some(d);
         let out = loop {
             me.wake.set(false);
@@ -533,7 +552,9 @@ impl OnReceive {
                 break r;
             }
             if !me.step(false) {
-                let _ = ws.wait(std::time::Duration::from_millis(20));
+                // Grants are stepped on the delivery thread without waking
+                // this one: it spins only to keep its vCPU awake.
+                idle_wait(&ws, &bus, &mut spin);
             }
         };
         let d = me.driver.lock().take();

@@ -354,6 +354,8 @@ impl Federation {
         let mut last_report = Instant::now();
         let mut stall_reported = false;
         let mut iter = 0u64;
+        let bus = self.bus.clone();
+        let mut spin = twin_bus::IdleSpin::new(bus.idle_spin());
         loop {
             cell.wake.set(false);
             if let Some(e) = cell.error.lock().take() {
@@ -429,7 +431,16 @@ impl Federation {
                     wait = wait.min(w.saturating_duration_since(Instant::now()));
                 }
                 if !wait.is_zero() {
-                    let _ = ws.wait(wait);
+                    // Spin while reports keep coming (the hooks handle them
+                    // without waking this thread), so that this vCPU is not
+                    // halted when the next one lands; then block in short
+                    // slices, to resume spinning soon after activity resumes.
+                    if spin.window().is_zero() {
+                        let _ = ws.wait(wait);
+                    } else {
+                        let park = spin.park(bus.activity());
+                        let _ = ws.wait_spinning(wait.min(park), &mut spin, || bus.activity());
+                    }
                 }
             }
         }

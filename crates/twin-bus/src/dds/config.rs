@@ -16,11 +16,25 @@ pub struct DdsConfig {
     pub interface: Option<String>,
     /// Unicast peers (`host` or `host:port`); non-empty disables multicast.
     pub peers: Vec<String>,
+    /// How long (µs) a waiting federation thread busy-polls after the last
+    /// data arrival before it blocks ([`crate::Bus::idle_spin`]); `None`:
+    /// [`super::DEFAULT_SPIN_US`]; 0: never spin.
+    pub spin_us: Option<u32>,
+    /// Holds a Linux PM QoS CPU latency request of 0 µs while the bus
+    /// lives (`/dev/cpu_dma_latency`; root only): idle CPUs poll instead
+    /// of halting, which on a VM spares the 50–150 µs wake-up of a halted
+    /// vCPU per message, at the cost of keeping every CPU of the machine
+    /// busy. Off by default.
+    pub keep_awake: bool,
 }
+
+/// Largest accepted spin window, µs (0.1 s).
+const MAX_SPIN_US: u32 = 100_000;
 
 impl DdsConfig {
     /// Settings from the environment: `TWIN_DDS_DOMAIN`,
-    /// `TWIN_DDS_INTERFACE` and `TWIN_DDS_PEERS` (comma-separated). Cyclone's
+    /// `TWIN_DDS_INTERFACE`, `TWIN_DDS_PEERS` (comma-separated) and
+    /// `TWIN_DDS_SPIN_US` (0–100000), `TWIN_DDS_KEEP_AWAKE` (0 or 1). Cyclone's
     /// own `CYCLONEDDS_URI` applies when neither interface nor peers is set.
     pub fn from_env() -> Result<DdsConfig, String> {
         let vars: BTreeMap<String, String> = std::env::vars()
@@ -38,6 +52,24 @@ impl DdsConfig {
                 .ok()
                 .filter(|d| *d <= 232)
                 .ok_or_else(|| format!("TWIN_DDS_DOMAIN=`{d}`: expected an integer 0..=232"))?;
+        }
+        if let Some(d) = vars.get("TWIN_DDS_SPIN_US") {
+            c.spin_us = Some(
+                d.trim()
+                    .parse()
+                    .ok()
+                    .filter(|d| *d <= MAX_SPIN_US)
+                    .ok_or_else(|| {
+                        format!("TWIN_DDS_SPIN_US=`{d}`: expected microseconds 0..={MAX_SPIN_US}")
+                    })?,
+            );
+        }
+        if let Some(a) = vars.get("TWIN_DDS_KEEP_AWAKE") {
+            c.keep_awake = match a.trim() {
+                "1" => true,
+                "0" | "" => false,
+                _ => return Err(format!("TWIN_DDS_KEEP_AWAKE=`{a}`: expected 0 or 1")),
+            };
         }
         c.interface = vars
             .get("TWIN_DDS_INTERFACE")
@@ -133,5 +165,16 @@ mod tests {
         assert!(e.contains("TWIN_DDS_DOMAIN=`300`"), "{e}");
         assert!(DdsConfig::from_vars(&vars(&[("TWIN_DDS_PEERS", "a\"/><x")])).is_err());
         assert_eq!(DdsConfig::default().cyclone_xml(), None);
+        assert_eq!(c.spin_us, None);
+        let s = DdsConfig::from_vars(&vars(&[("TWIN_DDS_SPIN_US", " 50 ")])).unwrap();
+        assert_eq!(s.spin_us, Some(50));
+        let a = DdsConfig::from_vars(&vars(&[("TWIN_DDS_KEEP_AWAKE", "1")])).unwrap();
+        assert!(a.keep_awake && !c.keep_awake);
+        let e = DdsConfig::from_vars(&vars(&[("TWIN_DDS_KEEP_AWAKE", "yes")])).unwrap_err();
+        assert!(e.contains("TWIN_DDS_KEEP_AWAKE=`yes`"), "{e}");
+        for bad in ["-1", "fast", "100001"] {
+            let e = DdsConfig::from_vars(&vars(&[("TWIN_DDS_SPIN_US", bad)])).unwrap_err();
+            assert!(e.contains(&format!("TWIN_DDS_SPIN_US=`{bad}`")), "{e}");
+        }
     }
 }

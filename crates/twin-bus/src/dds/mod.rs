@@ -66,10 +66,36 @@ pub fn from_cdr<T: TopicType>(bytes: &[u8]) -> Result<T, String> {
     cdr::decode::<T>(bytes).map(|(v, _)| v).map_err(|e| e.0)
 }
 
+/// Data-available callbacks of every DDS reader in this process so far:
+/// the activity an idle-spinning thread watches ([`crate::Bus::activity`]).
+pub(crate) static ARRIVALS: AtomicU64 = AtomicU64::new(0);
+
+/// Spin window of [`crate::Bus::idle_spin`] when `TWIN_DDS_SPIN_US` and
+/// [`DdsConfig::spin_us`] are unset. Under load every window of 20–200 µs
+/// gave ~2× the steps/s of none (BENCHMARKS.md, DDS run 9); 200 µs, about
+/// one grant round at 5 k steps/s, keeps a member spinning from one grant
+/// to the next, so that on an idle VM its vCPU does not halt in between.
+pub const DEFAULT_SPIN_US: u32 = 200;
+
+/// Asks the kernel for a CPU wake-up latency of 0 µs for as long as the
+/// returned file is open (Linux PM QoS, `/dev/cpu_dma_latency`, root only):
+/// idle CPUs then poll instead of halting (on a VM: no halted vCPU to wake
+/// for the next datagram). Affects the whole machine while held.
+fn cpu_latency_request() -> std::io::Result<std::fs::File> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/cpu_dma_latency")?;
+    f.write_all(&0i32.to_ne_bytes())?;
+    Ok(f)
+}
+
 /// One process's view of a DDS domain.
 #[derive(Debug)]
 pub(crate) struct Domain {
     pub(crate) config: DdsConfig,
+    /// The open PM QoS request of [`DdsConfig::keep_awake`], if asked.
+    _awake: Option<std::fs::File>,
     _domain: Option<ffi::Entity>,
     next_entity: AtomicU64,
     participants: Mutex<Vec<Arc<PartState>>>,
@@ -132,8 +158,16 @@ impl Domain {
             Some(x) => ffi::create_domain(config.domain, &x)?,
             None => None,
         };
+        let awake = if config.keep_awake {
+            Some(cpu_latency_request().map_err(|e| {
+                format!("TWIN_DDS_KEEP_AWAKE: cannot hold a CPU latency request on /dev/cpu_dma_latency: {e}")
+            })?)
+        } else {
+            None
+        };
         Ok(Arc::new(Domain {
             config,
+            _awake: awake,
             _domain: dom,
             next_entity: AtomicU64::new(1),
             participants: Mutex::new(Vec::new()),

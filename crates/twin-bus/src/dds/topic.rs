@@ -585,6 +585,7 @@ impl<T: TopicType> ffi::Callbacks for ReaderCallbacks<T> {
                 // Cyclone calls this after the sample is in the reader, so
                 // a take after reading the new count finds it.
                 self.arrivals.fetch_add(1, Ordering::AcqRel);
+                super::ARRIVALS.fetch_add(1, Ordering::Relaxed);
                 let mut l = self.listener.lock();
                 if let Some(l) = l.as_mut() {
                     let view = ffi::Entity::borrowed(reader);
