@@ -99,6 +99,11 @@ struct Counters
     // neighbour table but its MAC address was never learned from ARP),
     // "absent" (not in the neighbour table): the last two are ignored.
     std::map<std::string, uint64_t> txErrClass;
+    // Round 6: ARP drops by packet kind and cause, data IP drops by reason.
+    std::map<std::string, uint64_t> arpDropBy;
+    std::map<int, uint64_t> ipDropData;
+    uint64_t lastTxUid = ~uint64_t(0); // the packet whose Tx trace fired last ...
+    int64_t lastTxAt = -1;            // ... and when [ns]
     // Retry-limit drop episodes: drops at one node toward one receiver with
     // less than 1 s since the previous such drop belong to one episode.
     uint64_t txErrEpisodes = 0;
@@ -168,6 +173,10 @@ AppTx(Ptr<const Packet>)
 void
 IpTx(Ptr<const Packet> p, Ptr<Ipv4>, uint32_t iface)
 {
+    // Ipv4L3Protocol fires Tx just before handing the packet to the
+    // interface, whose ARP lookup may drop it at once (see ArpDropCtx).
+    g.lastTxUid = p->GetUid();
+    g.lastTxAt = Simulator::Now().GetNanoSeconds();
     Ptr<Packet> c = p->Copy();
     Ipv4Header ip;
     c->RemoveHeader(ip);
@@ -458,9 +467,15 @@ DroppedMpdu(std::string ctx, WifiMacDropReason reason, Ptr<const WifiMpdu> mpdu)
 }
 
 void
-IpDrop(const Ipv4Header&, Ptr<const Packet>, Ipv4L3Protocol::DropReason r, Ptr<Ipv4>, uint32_t)
+IpDrop(const Ipv4Header& h, Ptr<const Packet> p, Ipv4L3Protocol::DropReason r, Ptr<Ipv4>, uint32_t)
 {
     ++g.ipDrop[int(r)];
+    UdpHeader udp;
+    if (h.GetProtocol() == UdpL4Protocol::PROT_NUMBER && p->PeekHeader(udp) &&
+        udp.GetDestinationPort() == 9)
+    {
+        ++g.ipDropData[int(r)];
+    }
 }
 
 void
@@ -485,6 +500,81 @@ void
 ArpDrop(Ptr<const Packet>)
 {
     ++g.arpDrop;
+}
+
+// ARP drops by what was lost and why (round 6). ns-3's ArpL3Protocol/Drop
+// fires for (a) a reply for an entry that is not waiting (an empty packet:
+// the ARP header is already removed), (b) a packet looked up while its next
+// hop's entry is dead (DeadTimeout) or waiting with a full pending queue,
+// synchronously inside the interface's Send, right after Ipv4L3Protocol's Tx
+// trace for the same packet, and (c) the pending packets of an entry whose
+// retries ran out, from ArpCache's wait-reply timer. (b) is told apart by the
+// next hop's entry: AODV's route to the IP destination gives the gateway.
+// (c) goes to the ArpCache's own Drop trace, which ArpL3Protocol's does not
+// include (so `arp_drop` before round 6 missed it): ArpCacheDrop.
+void
+ArpDropCtx(std::string ctx, Ptr<const Packet> p)
+{
+    ArpDrop(p);
+    if (p->GetSize() == 0)
+    {
+        ++g.arpDropBy["arp/reply_ignored"];
+        return;
+    }
+    Ptr<Packet> c = p->Copy();
+    Ipv4Header ip;
+    c->RemoveHeader(ip);
+    std::string kind = "other";
+    UdpHeader udp;
+    if (ip.GetProtocol() == UdpL4Protocol::PROT_NUMBER && c->PeekHeader(udp))
+    {
+        uint16_t port = udp.GetDestinationPort();
+        kind = port == 9 ? "data" : port == 654 ? "aodv" : port == 698 ? "olsr" : "other";
+    }
+    std::string cause = "retries";
+    if (p->GetUid() == g.lastTxUid && Simulator::Now().GetNanoSeconds() == g.lastTxAt)
+    {
+        const std::string head = "/NodeList/";
+        uint32_t node = std::stoul(ctx.substr(head.size(), ctx.find('/', head.size()) - head.size()));
+        Ptr<Node> n = NodeList::GetNode(node);
+        std::string dst = IpStr(ip.GetDestination());
+        auto t = RouteTable(node);
+        auto e = t.find(dst);
+        Ipv4Address hop = ip.GetDestination();
+        if (e != t.end())
+        {
+            hop = Ipv4Address(e->second.first.c_str());
+        }
+        auto l3 = n->GetObject<Ipv4L3Protocol>();
+        ArpCache::Entry* entry = nullptr;
+        for (uint32_t i = 1; l3 && i < l3->GetNInterfaces() && !entry; ++i)
+        {
+            Ptr<ArpCache> cache = l3->GetInterface(i)->GetArpCache();
+            entry = cache ? cache->Lookup(hop) : nullptr;
+        }
+        cause = !entry ? "sync_unknown"
+                : entry->IsDead() ? "dead"
+                : entry->IsWaitReply() ? "queue_full"
+                : "sync_other";
+    }
+    ++g.arpDropBy[kind + "/" + cause];
+}
+
+// Pending packets of an entry whose retries ran out (ArpCache/Drop).
+void
+ArpCacheDrop(Ptr<const Packet> p)
+{
+    Ptr<Packet> c = p->Copy();
+    Ipv4Header ip;
+    c->RemoveHeader(ip);
+    std::string kind = "other";
+    UdpHeader udp;
+    if (ip.GetProtocol() == UdpL4Protocol::PROT_NUMBER && c->PeekHeader(udp))
+    {
+        uint16_t port = udp.GetDestinationPort();
+        kind = port == 9 ? "data" : port == 654 ? "aodv" : port == 698 ? "olsr" : "other";
+    }
+    ++g.arpDropBy[kind + "/cache_retries"];
 }
 } // namespace
 
@@ -629,7 +719,9 @@ main(int argc, char* argv[])
                                   MakeCallback(&MacRxDrop));
     Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Phy/PhyRxDrop",
                                   MakeCallback(&PhyRxDrop));
-    Config::ConnectWithoutContext("/NodeList/*/$ns3::ArpL3Protocol/Drop", MakeCallback(&ArpDrop));
+    Config::Connect("/NodeList/*/$ns3::ArpL3Protocol/Drop", MakeCallback(&ArpDropCtx));
+    Config::ConnectWithoutContext("/NodeList/*/$ns3::ArpL3Protocol/CacheList/*/Drop",
+                                  MakeCallback(&ArpCacheDrop));
     Config::ConnectWithoutContext("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/Mac/MacTx",
                                   MakeCallback(&MacTx));
     Config::ConnectWithoutContextFailSafe("/NodeList/*/$ns3::olsr::RoutingProtocol/Tx",
@@ -748,6 +840,16 @@ main(int argc, char* argv[])
     {
         txerr << (txerr.tellp() > 0 ? "," : "") << "\"" << k << "\":" << n;
     }
+    std::ostringstream arpBy;
+    for (auto& [k, n] : g.arpDropBy)
+    {
+        arpBy << (arpBy.tellp() > 0 ? "," : "") << "\"" << k << "\":" << n;
+    }
+    std::ostringstream ipData;
+    for (auto& [k, n] : g.ipDropData)
+    {
+        ipData << (ipData.tellp() > 0 ? "," : "") << "\"" << k << "\":" << n;
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     std::cout << "RESULT {\"sim\":\"ns-3.44\",\"peak_rss_mb\":" << ru.ru_maxrss / 1024.0 << ",\"protocol\":\"" << protocol << "\",\"nodes\":" << nNodes
@@ -773,6 +875,7 @@ main(int argc, char* argv[])
               << ",\"olsr_tc_forwarded\":" << g.olsrTcForwarded << ",\"arp_requests\":" << g.arpRequests
               << ",\"arp_replies\":" << g.arpReplies << ",\"arp_drop\":" << g.arpDrop << ",\"ip_drop\":{" << drops.str() << "},\"dropped_mpdu\":{" << mpdu.str() << "}"
               << ",\"dropped_mpdu_kind\":{" << kinds.str() << "}"
+              << ",\"arp_drop_by\":{" << arpBy.str() << "},\"ip_drop_data\":{" << ipData.str() << "}"
               << ",\"tx_error_class\":{" << txerr.str() << "},\"tx_error_episodes\":" << g.txErrEpisodes
               << ",\"nb_samples\":" << g.nbSamples << ",\"nb_up\":" << g.nbUp << ",\"nb_down\":" << g.nbDown << "}"
               << std::endl;

@@ -154,6 +154,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    let mut arp = serde_json::Map::new();
+    for i in 0..sim.node_count() {
+        if let serde_json::Value::Object(m) =
+            serde_json::to_value(sim.arp_counters(twin_core::NodeId(i as u32)))?
+        {
+            for (k, v) in m {
+                let e = arp.entry(k).or_insert(serde_json::json!(0));
+                *e = serde_json::json!(e.as_u64().unwrap_or(0) + v.as_u64().unwrap_or(0));
+            }
+        }
+    }
     let mut olsr = serde_json::Map::new();
     for i in 0..sim.node_count() {
         if let Some(o) = sim.olsr(twin_core::NodeId(i as u32)) {
@@ -195,6 +206,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "mac": st.mac,
         "aodv": aodv,
         "olsr": olsr,
+        "arp": arp,
         "trace_digest": format!("{:016x}", sim.trace_digest()),
         "trace": trace,
         "nb_samples": nb[0],

@@ -30,6 +30,18 @@
 //! | `max_retries` | 3 (`MaxRetries`) |
 //! | `pending_queue` | 3 (`PendingQueueSize`) |
 //! | `request_jitter` | 10 ms, uniform (`RequestJitter`) |
+//! | `cache_wide_wait_timer` | off (ns-3: on) |
+//!
+//! The wait for a reply is timed per entry by default: retries at
+//! `t₀ + j + k·wait_reply_timeout` (j the request jitter), dead at k = 4.
+//! ns-3's `ArpCache` has one timer per cache instead: armed for
+//! `wait_reply_timeout` when an entry starts waiting and none is running,
+//! and at each tick every waiting entry is retried (or, with its retries
+//! spent, declared dead); the timer re-arms while anything was retried. An
+//! entry that starts waiting δ ∈ (0, 1] s before the next tick is therefore
+//! re-requested after δ (often before the first reply can arrive, so two
+//! replies come back and the second is ignored) and dies after δ + 3 s
+//! instead of 4 s. `cache_wide_wait_timer = true` reproduces that.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -60,6 +72,9 @@ pub struct ArpSpec {
     pub pending_queue: u32,
     /// Requests are sent after a uniform delay in \[0, `request_jitter`\].
     pub request_jitter: SimDuration,
+    /// One wait-reply timer per node for all entries, as ns-3's `ArpCache`
+    /// (see the module docs); off: one per entry.
+    pub cache_wide_wait_timer: bool,
 }
 
 impl Default for ArpSpec {
@@ -72,6 +87,7 @@ impl Default for ArpSpec {
             max_retries: 3,
             pending_queue: 3,
             request_jitter: SimDuration::from_millis(10),
+            cache_wide_wait_timer: false,
         }
     }
 }
@@ -95,6 +111,8 @@ pub enum ArpTimer {
     Request(u32),
     /// No reply from `target` within the wait time (episode `epoch`).
     WaitReply(u32, u32),
+    /// The node's cache-wide wait-reply timer (`cache_wide_wait_timer`).
+    CacheTick,
 }
 
 /// State of a cache entry.
@@ -137,6 +155,44 @@ pub struct ArpCounters {
     pub replies: u64,
     /// Packets dropped (pending queue full, or neighbour dead).
     pub drops: u64,
+    /// ... of them: the pending queue was full.
+    pub drops_queue_full: u64,
+    /// ... pending when the retries ran out.
+    pub drops_retries: u64,
+    /// ... sent toward an entry still dead (`dead_timeout`).
+    pub drops_dead: u64,
+    /// Data packets among `drops_queue_full`, `drops_retries`, `drops_dead`.
+    pub data_drops_queue_full: u64,
+    /// See `data_drops_queue_full`.
+    pub data_drops_retries: u64,
+    /// See `data_drops_queue_full`.
+    pub data_drops_dead: u64,
+    /// Replies for an entry that was not waiting (ns-3 traces them as drops).
+    pub replies_ignored: u64,
+}
+
+/// Why ARP dropped a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DropCause {
+    QueueFull,
+    Retries,
+    Dead,
+}
+
+impl ArpCounters {
+    fn drop(&mut self, pkt: &Packet, cause: DropCause) {
+        let data = matches!(pkt.body, Body::Data { .. });
+        self.drops += 1;
+        let (all, d) = match cause {
+            DropCause::QueueFull => (&mut self.drops_queue_full, &mut self.data_drops_queue_full),
+            DropCause::Retries => (&mut self.drops_retries, &mut self.data_drops_retries),
+            DropCause::Dead => (&mut self.drops_dead, &mut self.data_drops_dead),
+        };
+        *all += 1;
+        if data {
+            *d += 1;
+        }
+    }
 }
 
 /// One node's ARP cache and protocol.
@@ -146,6 +202,8 @@ pub(crate) struct Arp {
     p: ArpSpec,
     entries: BTreeMap<u32, Entry>,
     rng: Rng,
+    /// The cache-wide wait-reply timer is pending.
+    tick_armed: bool,
     pub(crate) counters: ArpCounters,
 }
 
@@ -156,6 +214,7 @@ impl Arp {
             p: p.clone(),
             entries: BTreeMap::new(),
             rng,
+            tick_armed: false,
             counters: ArpCounters::default(),
         }
     }
@@ -212,10 +271,50 @@ impl Arp {
         let epoch = e.epoch;
         let jitter = self.rng.below(self.p.request_jitter.as_nanos() + 1);
         out.push(ArpOut::Timer(jitter, ArpTimer::Request(target)));
-        out.push(ArpOut::Timer(
-            jitter + self.p.wait_reply_timeout.as_nanos(),
-            ArpTimer::WaitReply(target, epoch),
-        ));
+        if !self.p.cache_wide_wait_timer {
+            out.push(ArpOut::Timer(
+                jitter + self.p.wait_reply_timeout.as_nanos(),
+                ArpTimer::WaitReply(target, epoch),
+            ));
+        } else if !self.tick_armed {
+            self.tick_armed = true;
+            let wait = self.p.wait_reply_timeout.as_nanos();
+            out.push(ArpOut::Timer(wait, ArpTimer::CacheTick));
+        }
+    }
+
+    /// The cache-wide timer: retries or kills every waiting entry.
+    fn cache_tick(&mut self, now: u64, uid: &mut u64, out: &mut Vec<ArpOut>) {
+        self.tick_armed = false;
+        let mut retried = Vec::new();
+        for (&target, e) in self.entries.iter_mut() {
+            let State::WaitReply { retries, pending } = &mut e.state else {
+                continue;
+            };
+            if *retries < self.p.max_retries {
+                *retries += 1;
+                retried.push(target);
+            } else {
+                let pending = std::mem::take(pending);
+                e.state = State::Dead;
+                e.since = now;
+                for p in &pending {
+                    self.counters.drop(p, DropCause::Retries);
+                }
+                out.extend(pending.into_iter().map(ArpOut::Drop));
+            }
+        }
+        for (k, target) in retried.iter().enumerate() {
+            if k > 0 {
+                *uid += 1;
+            }
+            self.request(*uid, *target, now, out);
+        }
+        if !retried.is_empty() {
+            self.tick_armed = true;
+            let wait = self.p.wait_reply_timeout.as_nanos();
+            out.push(ArpOut::Timer(wait, ArpTimer::CacheTick));
+        }
     }
 
     /// Whether `n` has a live entry (resolved and not older than
@@ -242,7 +341,7 @@ impl Arp {
         match &mut e.state {
             State::Alive if age < alive => out.push(ArpOut::Send(pkt, next_hop)),
             State::Dead if age < dead => {
-                self.counters.drops += 1;
+                self.counters.drop(&pkt, DropCause::Dead);
                 out.push(ArpOut::Drop(pkt));
             }
             State::Alive | State::Dead => self.wait(t, now, pkt, out),
@@ -250,7 +349,7 @@ impl Arp {
                 if pending.len() < limit {
                     pending.push_back(pkt);
                 } else {
-                    self.counters.drops += 1;
+                    self.counters.drop(&pkt, DropCause::QueueFull);
                     out.push(ArpOut::Drop(pkt));
                 }
             }
@@ -275,6 +374,7 @@ impl Arp {
             ArpMsg::Request { .. } => {}
             ArpMsg::Reply => {
                 let Some(e) = self.entries.get_mut(&from.0) else {
+                    self.counters.replies_ignored += 1;
                     return;
                 };
                 if let State::WaitReply { pending, .. } = &mut e.state {
@@ -282,14 +382,20 @@ impl Arp {
                     e.state = State::Alive;
                     e.since = now;
                     out.extend(pending.into_iter().map(|p| ArpOut::Send(p, from)));
+                } else {
+                    self.counters.replies_ignored += 1;
                 }
             }
         }
     }
 
-    /// A timer fired.
-    pub(crate) fn timer(&mut self, now: u64, uid: u64, t: ArpTimer, out: &mut Vec<ArpOut>) {
+    /// A timer fired; `uid` is the packet id to use (advanced when more
+    /// than one request goes out).
+    pub(crate) fn timer(&mut self, now: u64, uid: &mut u64, t: ArpTimer, out: &mut Vec<ArpOut>) {
+        let uid_ref = uid;
+        let uid = *uid_ref;
         match t {
+            ArpTimer::CacheTick => self.cache_tick(now, uid_ref, out),
             ArpTimer::Request(target) => {
                 let waiting = matches!(
                     self.entries.get(&target).map(|e| &e.state),
@@ -318,7 +424,9 @@ impl Arp {
                     let pending = std::mem::take(pending);
                     e.state = State::Dead;
                     e.since = now;
-                    self.counters.drops += pending.len() as u64;
+                    for p in &pending {
+                        self.counters.drop(p, DropCause::Retries);
+                    }
                     out.extend(pending.into_iter().map(ArpOut::Drop));
                 }
             }

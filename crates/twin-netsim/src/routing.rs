@@ -29,8 +29,10 @@ pub use olsr::{OlsrMsg, OlsrPacket, OlsrParams};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NetDrop {
-    /// No route (after discovery, if the protocol discovers).
+    /// No route: a packet in transit, or a proactive protocol's source.
     NoRoute,
+    /// The source's route discovery gave up (AODV: all RREQ retries spent).
+    DiscoveryFailed,
     /// The TTL ran out.
     TtlExpired,
     /// The route-discovery buffer was full.

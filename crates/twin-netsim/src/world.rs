@@ -82,6 +82,7 @@ impl Event {
                 match timer {
                     ArpTimer::Request(t) => u64::from(*t),
                     ArpTimer::WaitReply(t, e) => 1 << 63 | u64::from(*e) << 32 | u64::from(*t),
+                    ArpTimer::CacheTick => 1 << 62,
                 },
             ),
         };
@@ -264,10 +265,10 @@ impl World {
             },
             Event::Arp { node, timer } => {
                 self.uid += 1;
-                let (now, uid) = (s.now().as_nanos(), self.uid);
+                let now = s.now().as_nanos();
                 let mut out = Vec::new();
                 if let Some(arp) = self.nodes[node as usize].arp.as_mut() {
-                    arp.timer(now, uid, timer, &mut out);
+                    arp.timer(now, &mut self.uid, timer, &mut out);
                 }
                 self.on_arp_out(s, node, out);
             }

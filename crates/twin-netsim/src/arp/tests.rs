@@ -42,8 +42,14 @@ fn first_packet_waits_for_reply_and_only_three_are_kept() {
     assert!(matches!(out[1], ArpOut::Timer(t, ArpTimer::WaitReply(1, _)) if t == S));
     let drops = out.iter().filter(|o| matches!(o, ArpOut::Drop(_))).count();
     assert_eq!(drops, 2);
+    let c = a.counters;
+    assert_eq!(
+        (c.drops, c.drops_queue_full, c.data_drops_queue_full),
+        (2, 2, 2)
+    );
+    assert_eq!(c.drops_retries + c.drops_dead, 0);
     out.clear();
-    a.timer(0, 100, ArpTimer::Request(1), &mut out);
+    a.timer(0, &mut 100, ArpTimer::Request(1), &mut out);
     assert!(matches!(&out[0], ArpOut::Send(p, BROADCAST)
         if p.body == Body::Arp(ArpMsg::Request { target: NodeId(1) })));
     out.clear();
@@ -73,16 +79,27 @@ fn unanswered_requests_make_the_neighbour_dead_until_dead_timeout() {
     // Three retries, then dead and the pending packet dropped.
     for k in 1..=3 {
         out.clear();
-        a.timer(k * S, 10 + k, wait, &mut out);
+        a.timer(k * S, &mut (10 + k), wait, &mut out);
         assert_eq!(a.counters.requests, k);
         assert!(out.iter().any(|o| matches!(o, ArpOut::Timer(_, _))));
     }
     out.clear();
-    a.timer(4 * S, 20, wait, &mut out);
+    a.timer(4 * S, &mut 20, wait, &mut out);
     assert!(matches!(&out[..], [ArpOut::Drop(p)] if p.uid == 0));
+    assert_eq!((a.counters.drops_retries, a.counters.drops_dead), (1, 0));
     out.clear();
     a.send(50 * S, data(1), NodeId(2), &mut out);
     assert!(matches!(&out[..], [ArpOut::Drop(p)] if p.uid == 1));
+    let c = a.counters;
+    assert_eq!(
+        (c.drops, c.drops_retries, c.drops_dead, c.data_drops_dead),
+        (2, 1, 1, 1)
+    );
+    // A late reply for the dead entry is ignored (and counted, as ns-3 traces it).
+    out.clear();
+    a.receive(51 * S, 30, ArpMsg::Reply, NodeId(2), &mut out);
+    assert!(out.is_empty());
+    assert_eq!(a.counters.replies_ignored, 1);
     out.clear();
     // After the dead timeout, resolution starts again.
     a.send(105 * S, data(2), NodeId(2), &mut out);
@@ -140,4 +157,63 @@ fn a_line_delivers_with_arp_and_counts_one_exchange_per_link_direction() {
     );
     assert_eq!(st.net_drops.get("Arp").copied().unwrap_or(0), arp_drops);
     assert!(st.totals.delivery_ratio > 0.75, "{:?}", st.totals);
+}
+
+#[test]
+fn a_cache_wide_wait_timer_retries_every_waiting_entry_at_its_ticks_like_ns3() {
+    let spec = ArpSpec {
+        enabled: true,
+        request_jitter: SimDuration::ZERO,
+        cache_wide_wait_timer: true,
+        ..ArpSpec::default()
+    };
+    let mut a = Arp::new(NodeId(0), &spec, RngStreams::new(1, 1).stream(0, 6));
+    let mut out = Vec::new();
+    a.send(0, data(0), NodeId(1), &mut out);
+    // One tick armed one wait-reply timeout after the first wait began ...
+    let ticks = |o: &[ArpOut]| {
+        o.iter()
+            .filter(|x| matches!(x, ArpOut::Timer(_, ArpTimer::CacheTick)))
+            .count()
+    };
+    assert!(
+        matches!(out[..], [ArpOut::Timer(0, ArpTimer::Request(1)), ArpOut::Timer(t, ArpTimer::CacheTick)] if t == S)
+    );
+    out.clear();
+    // ... and none for a second entry that starts waiting before it fires.
+    a.send(9 * S / 10, data(1), NodeId(2), &mut out);
+    assert_eq!(ticks(&out), 0);
+    assert!(!out
+        .iter()
+        .any(|o| matches!(o, ArpOut::Timer(_, ArpTimer::WaitReply(..)))));
+    // Each tick re-requests both (node 2 only 0.1 s after it began) ...
+    let mut uid = 100;
+    for k in 1..=3 {
+        out.clear();
+        a.timer(k * S, &mut uid, ArpTimer::CacheTick, &mut out);
+        let reqs: Vec<u64> = out
+            .iter()
+            .filter_map(|o| match o {
+                ArpOut::Send(p, BROADCAST) => Some(p.uid),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reqs.len(), 2, "tick {k}: {out:?}");
+        assert_ne!(reqs[0], reqs[1], "each request has its own packet id");
+        assert_eq!(ticks(&out), 1);
+        uid += 1;
+    }
+    // ... and the fourth declares both dead: node 2 after 3.1 s, not 4 s.
+    out.clear();
+    a.timer(4 * S, &mut uid, ArpTimer::CacheTick, &mut out);
+    let dropped: Vec<u64> = out
+        .iter()
+        .filter_map(|o| match o {
+            ArpOut::Drop(p) => Some(p.uid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dropped, vec![0, 1]);
+    assert_eq!(ticks(&out), 0, "nothing waits, so the timer stops");
+    assert_eq!((a.counters.requests, a.counters.drops_retries), (6, 2));
 }

@@ -529,7 +529,7 @@ impl Aodv {
                 self.buffer.drain(..).partition(|(_, _, w)| *w == dst);
             self.buffer = keep.into();
             for (p, _, _) in drop {
-                cx.drop_pkt(p, NetDrop::NoRoute);
+                cx.drop_pkt(p, NetDrop::DiscoveryFailed);
             }
             return;
         }

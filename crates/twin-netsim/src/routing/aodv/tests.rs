@@ -140,7 +140,8 @@ fn expanding_ring_then_retries_then_gives_up() {
     // TTL 1, 3, 5, 7, then NET_DIAMETER three times (RREQ_RETRIES = 2).
     assert_eq!(c.rreq_originated, 7, "{c:?}");
     assert_eq!(c.discoveries_failed, 1, "{c:?}");
-    assert_eq!(sim.stats().net_drops.get("NoRoute"), Some(&1));
+    assert_eq!(sim.stats().net_drops.get("DiscoveryFailed"), Some(&1));
+    assert_eq!(sim.stats().net_drops.get("NoRoute"), None);
 }
 
 #[test]
