@@ -199,6 +199,23 @@ def report(name, mode, conc, levels):
     return row
 
 
+def ratios(rows):
+    """The issue-6 ratios: each server's aggregate at C streams over its own C = 1, its p99
+    TTFT over its own C = 1 p99, and its aggregate over llama.cpp's at the same C."""
+    by = {(r["server"], r["mode"], r["conc"]): r for r in rows}
+    for (name, mode, conc), r in by.items():
+        one, peer = by.get((name, mode, 1)), by.get(("llama.cpp", mode, conc))
+        if not one or conc == 1:
+            continue
+        agg = r["aggregate_tps"] / one["aggregate_tps"]
+        p99 = r["ttft_p99_ms"] / one["ttft_p99_ms"]
+        text = (f"{name:10s} {mode:9s} C={conc:2d}: aggregate {agg:.2f}x own C=1, "
+                f"p99 TTFT {p99:.2f}x own C=1")
+        if peer and name != "llama.cpp":
+            text += f", aggregate {r['aggregate_tps'] / peer['aggregate_tps']:.2f}x llama.cpp"
+        print(text, flush=True)
+
+
 def start_twin(args, binary, extra=()):
     p = subprocess.Popen([binary, "llm", "serve", "--model", args.model, "--port", "0",
                           "--slots", str(args.slots), "--ctx", "1024", "--threads",
@@ -286,6 +303,7 @@ def main():
                     row["ttft_split_ms"] = report_split(name, mode, conc,
                                                         results[(name, mode, conc)])
                     rows.append(row)
+        ratios(rows)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"args": vars(args), "rows": rows}, f, indent=1)
