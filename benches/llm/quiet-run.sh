@@ -4,7 +4,8 @@
 # servers at 1/4/8 staggered streams, Twin (every generating sequence in every step), Twin
 # with prefill priority (--decode-with-prefill 0) and llama.cpp's server, for the SmolLM2
 # Q4_1 file and its Q4_0 re-quantisation (repacked for batched GEMM by both builds), then
-# the ceiling again. Prints `uptime` before and after. About 5 minutes on an idle 2-core VM.
+# the ceiling again. Prints `uptime` before and after. About 5–6 minutes on an idle 2-core VM
+# (plus the model download and Q4_0 re-quantisation, about 30 s, the first time).
 #
 # Needs (built beforehand): CARGO_TARGET_DIR's native release `twin` and
 # `examples/batched_decode` (RUSTFLAGS="-C target-cpu=native" cargo build --release -p twin-cli
@@ -17,6 +18,7 @@ threads=${1:-2}
 target=${CARGO_TARGET_DIR:-target}
 py=${PY:-/tmp/xl-venv/bin/python}
 m=target/models/SmolLM2-135M-Instruct
+[ -f $m.Q4_1.gguf ] || scripts/fetch-llm-models smollm2
 [ -f $m.Q4_0.gguf ] || "$py" benches/llm/requant.py $m.Q4_1.gguf $m.Q4_0.gguf Q4_0
 echo "== $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD) threads $threads"; uptime
 ceiling() { "$target/release/examples/batched_decode" $m.Q4_1.gguf,$m.Q4_0.gguf "$threads" 16 2; }
