@@ -20,7 +20,9 @@ leaves out HTTP, SSE and client time. Per concurrency level C, two arrival modes
 
 Twin's streamed `timings` split its time to first token (step in progress at arrival, wait
 for a slot, decode steps carrying the prompt, steps without it, server handler time); the
-report prints that split, averaged over all requests and over the slowest tenth.
+report prints that split, averaged over all requests and over the slowest tenth. The gaps
+between a stream's successive tokens as the client sees them give the inter-token latency
+(p50/p99 over all gaps of all requests): what the running streams pay for a scheduling rule.
 
 Both servers are started first and stay up; every (pass, mode, C) runs Twin and llama.cpp
 back to back, alternating which goes first, so that load swings on a shared machine hit
@@ -29,6 +31,7 @@ both. Only 127.0.0.1 is contacted; the run is bounded.
 Usage: python bench.py TWIN_BINARY MODEL.gguf [--threads 2] [--slots 4] [--tokens 128]
                        [--conc 1,4] [--reps 3] [--modes burst,staggered] [--per-client 3]
                        [--think 0.1] [--prefill-chunk N] [--baseline OLD_TWIN_BINARY]
+                       [--variant NAME=TWIN_SERVE_ARGS]...
 Needs: pip install xllamacpp (llama.cpp reference); stdlib only otherwise.
 """
 import argparse
@@ -60,7 +63,7 @@ def one_request(host, port, tokens, out, i, steady=True):
     c.request("POST", "/v1/completions", body, {"Content-Type": "application/json"})
     r = c.getresponse()
     assert r.status == 200, r.read()
-    first, n, usage, timings = None, 0, None, None
+    first, n, usage, timings, stamps = None, 0, None, None, []
     for raw in r:
         line = raw.decode().strip()
         if not line.startswith("data: ") or line == "data: [DONE]":
@@ -73,6 +76,7 @@ def one_request(host, port, tokens, out, i, steady=True):
         for ch in ev.get("choices", []):
             if ch.get("text"):
                 n += 1
+                stamps.append(time.perf_counter())
                 if first is None:
                     first = time.perf_counter()
     t1 = time.perf_counter()
@@ -84,7 +88,8 @@ def one_request(host, port, tokens, out, i, steady=True):
         server_tps = (timings["predicted_n"] - 1) * 1e3 / timings["predicted_ms"]
     out[i] = {"ttft": first - t0, "total": t1 - t0, "tokens": generated,
               "decode_tps": (generated - 1) / (t1 - first) if t1 > first else 0.0,
-              "server_tps": server_tps, "timings": timings or {}, "steady": steady}
+              "server_tps": server_tps, "timings": timings or {}, "steady": steady,
+              "gaps": [b - a for a, b in zip(stamps, stamps[1:])]}
 
 
 def run_level(host, port, tokens, conc):
@@ -133,6 +138,7 @@ def summarise(out, wall):
     return {"aggregate_tps": sum(o["tokens"] for o in out) / wall,
             "ttfts": [o["ttft"] for o in steady], "decode_tps": [o["decode_tps"] for o in out],
             "server_tps": [o["server_tps"] for o in out],
+            "gaps": [g for o in out for g in o["gaps"]],
             "splits": [split(o) for o in steady]}
 
 
@@ -180,21 +186,41 @@ def report(name, mode, conc, levels):
     ttfts = [t for l in levels for t in l["ttfts"]]
     dec = statistics.median(d for l in levels for d in l["decode_tps"])
     srv = statistics.median(d for l in levels for d in l["server_tps"])
+    gaps = [g for l in levels for g in l["gaps"]] or [0.0]
     row = {"server": name, "mode": mode, "conc": conc, "aggregate_tps": agg,
            "decode_tps": dec, "server_decode_tps": srv,
            "ttft_p50_ms": pct(ttfts, 0.5) * 1e3, "ttft_p99_ms": pct(ttfts, 0.99) * 1e3,
-           "requests": len(ttfts)}
+           "requests": len(ttfts), "itl_p50_ms": pct(gaps, 0.5) * 1e3,
+           "itl_p99_ms": pct(gaps, 0.99) * 1e3}
     print(f"{name:10s} {mode:9s} C={conc:2d}  aggregate {agg:7.1f} tok/s  per-stream decode "
           f"{dec:6.1f} (server {srv:6.1f}) tok/s  TTFT p50 {row['ttft_p50_ms']:7.1f} ms  "
-          f"p99 {row['ttft_p99_ms']:7.1f} ms  n={len(ttfts)}", flush=True)
+          f"p99 {row['ttft_p99_ms']:7.1f} ms  token gap p50 {row['itl_p50_ms']:6.1f} "
+          f"p99 {row['itl_p99_ms']:6.1f} ms  n={len(ttfts)}", flush=True)
     return row
 
 
-def start_twin(args, binary):
+def ratios(rows):
+    """The issue-6 ratios: each server's aggregate at C streams over its own C = 1, its p99
+    TTFT over its own C = 1 p99, and its aggregate over llama.cpp's at the same C."""
+    by = {(r["server"], r["mode"], r["conc"]): r for r in rows}
+    for (name, mode, conc), r in by.items():
+        one, peer = by.get((name, mode, 1)), by.get(("llama.cpp", mode, conc))
+        if not one or conc == 1:
+            continue
+        agg = r["aggregate_tps"] / one["aggregate_tps"]
+        p99 = r["ttft_p99_ms"] / one["ttft_p99_ms"]
+        text = (f"{name:10s} {mode:9s} C={conc:2d}: aggregate {agg:.2f}x own C=1, "
+                f"p99 TTFT {p99:.2f}x own C=1")
+        if peer and name != "llama.cpp":
+            text += f", aggregate {r['aggregate_tps'] / peer['aggregate_tps']:.2f}x llama.cpp"
+        print(text, flush=True)
+
+
+def start_twin(args, binary, extra=()):
     p = subprocess.Popen([binary, "llm", "serve", "--model", args.model, "--port", "0",
                           "--slots", str(args.slots), "--ctx", "1024", "--threads",
                           str(args.threads), "--prefill-chunk", str(args.prefill_chunk),
-                          "--no-access-log"],
+                          "--no-access-log", *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = p.stdout.readline()
     m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
@@ -218,11 +244,17 @@ def main():
     ap.add_argument("--prefill-chunk", type=int, default=128)
     ap.add_argument("--json", help="write every row here")
     ap.add_argument("--baseline", help="a second twin binary (an older build) in the same run")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="NAME=ARGS: another instance of the twin binary with extra serve "
+                         "arguments, e.g. 'prio=--decode-with-prefill 0' (repeatable)")
     args = ap.parse_args()
 
     procs = [start_twin(args, args.twin)]
     if args.baseline:
         procs.append(start_twin(args, args.baseline))
+    variants = [v.split("=", 1) for v in args.variant]
+    for _, extra in variants:
+        procs.append(start_twin(args, args.twin, extra.split()))
     import xllamacpp as xl
     p = xl.CommonParams()
     p.model.path = args.model
@@ -237,6 +269,8 @@ def main():
     servers = [("twin", procs[0][1]), ("llama.cpp", llama_port)]
     if args.baseline:
         servers.append(("twin-base", procs[1][1]))
+    for (name, _), (_, port) in zip(variants, procs[-len(variants):] if variants else []):
+        servers.append((name, port))
     try:
         spread = {}
         for name, port in servers:
@@ -269,6 +303,7 @@ def main():
                     row["ttft_split_ms"] = report_split(name, mode, conc,
                                                         results[(name, mode, conc)])
                     rows.append(row)
+        ratios(rows)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"args": vars(args), "rows": rows}, f, indent=1)

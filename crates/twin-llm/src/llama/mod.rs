@@ -51,6 +51,12 @@ pub struct LlamaOptions {
     /// `plan`). Smaller chunks give shorter stalls of running generations; the total work is
     /// the same.
     pub prefill_chunk: u32,
+    /// Prefill priority: most generating sequences' tokens in a step that carries prompt
+    /// tokens (oldest requests first; the others skip that step). `u32::MAX` puts every
+    /// generating sequence in every step; 0 gives an arriving prompt a step of its own, so
+    /// its first token comes sooner while the running streams stall for that step (see
+    /// `plan`).
+    pub decode_with_prefill: u32,
     /// Layers offloaded to a GPU (GPU builds only).
     pub gpu_layers: u32,
     /// Model id for the APIs; the file stem when `None`.
@@ -68,6 +74,7 @@ impl Default for LlamaOptions {
             threads: None,
             batch: 512,
             prefill_chunk: 128,
+            decode_with_prefill: u32::MAX,
             gpu_layers: 0,
             id: None,
             grammar_first: false,
@@ -242,6 +249,7 @@ impl LlamaEngine {
             slot_context,
             batch,
             prefill_chunk: options.prefill_chunk.clamp(1, batch),
+            decode_with_prefill: options.decode_with_prefill,
             grammar_first: options.grammar_first,
         };
         let model2 = Arc::clone(&model);

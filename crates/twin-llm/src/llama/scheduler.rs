@@ -8,7 +8,8 @@
 //!    the prompt's suffix is prefilled (prompt-prefix reuse across conversation turns);
 //! 4. build one batch as [`crate::plan`] decides: the pending token of every generating
 //!    slot and a chunk of every waiting prompt (at most `prefill_chunk` tokens each while
-//!    anything else shares the step, oldest request first);
+//!    anything else shares the step, oldest request first); with prefill priority, a step
+//!    that carries prompt tokens carries at most `decode_with_prefill` generating tokens;
 //! 5. decode it once, then sample every slot whose logits were computed (first tokens
 //!    first), stream the text, and finish slots on end-of-generation, stop sequence,
 //!    `max_tokens`, full context or a disconnected caller (cancellation takes effect at the
@@ -32,7 +33,7 @@ use super::{sampler, Counters, Job};
 use crate::{
     engine::{Completion, Event, FinishReason, Timings, Usage},
     error::EngineError,
-    plan::{plan, SlotView},
+    plan::{plan, Rule, SlotView},
     text::{Pushed, TextStream},
 };
 
@@ -43,6 +44,7 @@ pub(super) struct Config {
     pub(super) slot_context: u32,
     pub(super) batch: u32,
     pub(super) prefill_chunk: u32,
+    pub(super) decode_with_prefill: u32,
     pub(super) grammar_first: bool,
 }
 
@@ -186,7 +188,14 @@ pub(super) fn run(
                 })
             })
             .collect();
-        let step = plan(&views, config.batch as usize, config.prefill_chunk as usize);
+        let step = plan(
+            &views,
+            Rule {
+                batch: config.batch as usize,
+                prefill_chunk: config.prefill_chunk as usize,
+                decode_with_prefill: config.decode_with_prefill as usize,
+            },
+        );
         batch.clear();
         for slot in &mut slots {
             if let Some(a) = &mut slot.active {

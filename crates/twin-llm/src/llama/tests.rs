@@ -528,3 +528,49 @@ fn embeddings_are_unit_vectors_that_rank_similar_texts_closer() {
     let (again, _) = e.embed(&inputs[..1]).unwrap();
     assert_eq!(again[0], v[0]);
 }
+
+#[test]
+fn with_prefill_priority_an_arrival_gets_a_step_of_its_own_and_the_running_text_is_unchanged() {
+    let opts = LlamaOptions {
+        slots: 2,
+        slot_context: 512,
+        threads: Some(2),
+        decode_with_prefill: 0,
+        ..Default::default()
+    };
+    let e = &LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads");
+    let submit = |prompt: String, max: u32| {
+        e.submit(GenerateRequest {
+            prompt,
+            params: SamplingParams {
+                ignore_eos: true,
+                ..greedy(max)
+            },
+        })
+        .unwrap()
+    };
+    let story = chat_prompt(e, "Tell me a story about a lighthouse.");
+    let (alone, _) = rt()
+        .block_on(submit(story.clone(), 24).collect())
+        .expect("alone");
+    let mut running = submit(story, 24);
+    let Some(Event::Text(first)) = running.blocking_next() else {
+        panic!("no first token")
+    };
+    let arrival = submit(chat_prompt(e, "Name three rivers in Europe."), 6);
+    let ((rest, _), (_, c)) = rt().block_on(async {
+        let t = Duration::from_secs(120);
+        let a = tokio::time::timeout(t, running.collect()).await;
+        let b = tokio::time::timeout(t, arrival.collect()).await;
+        (
+            a.expect("timed out").expect("running"),
+            b.expect("timed out").expect("arrival"),
+        )
+    });
+    // The arrival's prompt went into one step, the first after it arrived.
+    assert_eq!(c.timings.prefill_steps, 1, "{:?}", c.timings);
+    assert_eq!(c.timings.prefill_skipped, Duration::ZERO, "{:?}", c.timings);
+    assert_eq!(c.usage.completion_tokens, 6);
+    // The running sequence skipped that step and went on where it was: same greedy text.
+    assert_eq!(format!("{first}{rest}"), alone);
+}
