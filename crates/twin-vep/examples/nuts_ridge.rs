@@ -10,10 +10,19 @@
 //! likelihood. Prints the Laplace correlations of the EZ regions and ln K,
 //! the loosest Laplace direction, then for the parameters with the largest
 //! split R-hat their per-chain means and the draws' correlations.
+//! CHAINS = 0 skips sampling. With `PROFILE=K1,K2,…` in the environment it
+//! first prints the profile of the posterior along K: for each K, the
+//! minimum over x0 with K held (an L-BFGS warm-started at the MAP, K's
+//! prior sd shrunk to 10⁻³), its −ln posterior above the MAP's under the
+//! original prior, and the x0 of the true EZ regions, beside their
+//! effective excitability `φ_i = x0_i + (K/4) s_i`, `s_i = Σ_j C_ij (x̄_j − x̄_i)`
+//! with `x̄` the MAP trajectory's mean over its first tenth (the coupling
+//! moves the z-nullcline as a shift of x0 would, `model.rs`).
 
 use twin_vep::fit::{laplace, map, problem, FitSettings};
 use twin_vep::hmc::{sample, HmcSettings};
 use twin_vep::onset::Likelihood;
+use twin_vep::optim::lbfgs;
 use twin_vep::patient::{default_truth_dir, synthesize, toy_connectome, Patient};
 use twin_vep::study::{default_conditions, patient_spec};
 
@@ -114,6 +123,54 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect::<Vec<_>>()
             .join(" ")
     );
+    if let Ok(ks) = std::env::var("PROFILE") {
+        let tr = p.trajectory(&m.x);
+        let early = (tr.len() / 10).max(1);
+        let n = d - 1;
+        let xbar: Vec<f64> = (0..n)
+            .map(|i| (0..early).map(|t| tr.x_at(t)[i]).sum::<f64>() / early as f64)
+            .collect();
+        let shift: Vec<f64> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| p.net.c[i * n + j] * (xbar[j] - xbar[i]))
+                    .sum::<f64>()
+            })
+            .collect();
+        println!(
+            "profile along K: K, U - U_MAP [nats], x0 (φ) of the true EZ, largest other x0 move"
+        );
+        for k in ks.split(',') {
+            let k: f64 = k.trim().parse()?;
+            let mut held = p.clone();
+            held.k_prior = k;
+            held.k_log_sd = 1e-3;
+            let mut start = m.x.clone();
+            start[d - 1] = k.ln();
+            let mut f = |th: &[f64]| held.value_grad(th);
+            let r = lbfgs(&mut f, &start, 10, 300, 1e-5);
+            let ez: Vec<String> = syn
+                .truth
+                .ez
+                .iter()
+                .map(|&i| format!("{:.3} ({:.3})", r.x[i], r.x[i] + k / 4.0 * shift[i]))
+                .collect();
+            let other = (0..d - 1)
+                .filter(|i| !syn.truth.ez.contains(i))
+                .max_by(|&x, &y| (r.x[x] - m.x[x]).abs().total_cmp(&(r.x[y] - m.x[y]).abs()))
+                .unwrap_or(0);
+            println!(
+                "  K {k:.2} (held {:.3}): {:+.2}; EZ x0 {}; x0[{other}] {:+.3}",
+                r.x[d - 1].exp(),
+                p.value(&r.x) - m.value,
+                ez.join(" "),
+                r.x[other] - m.x[other]
+            );
+        }
+    }
+    if chains == 0 {
+        return Ok(());
+    }
     let hs = HmcSettings {
         chains,
         warmup,
