@@ -264,6 +264,9 @@ pub(crate) struct StudyArgs {
     /// Run only the conditions whose name contains one of these (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Observation model of the MAP fits: `power` or `onset` (as `fit`).
+    #[arg(long, default_value = "power")]
+    likelihood: String,
 }
 
 /// Runs a `twin brain vep` subcommand.
@@ -375,13 +378,17 @@ fn features(a: FeaturesArgs) -> Result<()> {
     Ok(())
 }
 
-fn fit(a: FitArgs) -> Result<()> {
-    let p = Patient::load(&a.patient)?;
-    let likelihood = match a.likelihood.as_str() {
+fn parse_likelihood(name: &str) -> Result<Likelihood> {
+    Ok(match name {
         "power" => Likelihood::Power,
         "onset" => Likelihood::Onset,
         o => bail!("--likelihood `{o}`: expected power or onset"),
-    };
+    })
+}
+
+fn fit(a: FitArgs) -> Result<()> {
+    let p = Patient::load(&a.patient)?;
+    let likelihood = parse_likelihood(&a.likelihood)?;
     let s = FitSettings {
         sigma: a.sigma,
         hypothesis: a.hypothesis.clone(),
@@ -570,6 +577,10 @@ fn run_study(a: StudyArgs) -> Result<()> {
         None => std::env::temp_dir().join(format!("twin-vep-study-{}", std::process::id())),
     };
     let mut conds = study::default_conditions(a.scale);
+    let likelihood = parse_likelihood(&a.likelihood)?;
+    for c in &mut conds {
+        c.likelihood = likelihood;
+    }
     if !a.only.is_empty() {
         conds.retain(|c| a.only.iter().any(|o| c.name.contains(o.as_str())));
         if conds.is_empty() {

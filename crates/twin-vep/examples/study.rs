@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run -p twin-vep --example study -- --out DIR [--tvb-data DIR] [--only 'A;B'] [--work DIR]
 //!   [--patients FIRST..END]   (only patients FIRST..END of each condition, same seeds)
+//!   [--likelihood power|onset] (the MAP fits' observation model; default power)
 //! ```
 //!
 //! Writes `results.json` (per patient) and `results.md` (per condition) to `--out`.
@@ -16,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tvb = PathBuf::from("crates/twin-brain/tests/data/tvb-data");
     let (mut out, mut work, mut only) = (None, None, Vec::<String>::new());
     let mut range: Option<(usize, usize)> = None;
+    let mut likelihood = twin_vep::onset::Likelihood::Power;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -31,11 +33,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .ok_or("--patients takes FIRST..END")?;
                 range = Some((a?, b?));
             }
+            "--likelihood" => {
+                likelihood = match val()?.as_str() {
+                    "power" => twin_vep::onset::Likelihood::Power,
+                    "onset" => twin_vep::onset::Likelihood::Onset,
+                    o => return Err(format!("--likelihood `{o}`: expected power or onset").into()),
+                }
+            }
             _ => return Err(format!("unknown argument `{a}`").into()),
         }
     }
     let out = out.ok_or("--out DIR is required")?;
     let mut conds = study::default_conditions(1);
+    for c in &mut conds {
+        c.likelihood = likelihood;
+    }
     if let Some((first, end)) = range {
         for c in &mut conds {
             c.first_patient = first;

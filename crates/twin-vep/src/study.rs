@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use twin_brain::Connectome;
 
 use crate::fit::{fit_laplace, FitSettings};
+use crate::onset::Likelihood;
 use crate::patient::{
     default_truth_dir, load_truth, synthesize, GivenSensors, Patient, SyntheticSpec,
 };
@@ -63,6 +64,9 @@ pub struct Condition {
     /// with more patients of the same seeds).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub first_patient: usize,
+    /// Observation model of the MAP fits (window-by-window log power, or onsets).
+    #[serde(default)]
+    pub likelihood: Likelihood,
 }
 
 fn is_zero(v: &usize) -> bool {
@@ -171,6 +175,7 @@ pub fn default_conditions(scale: usize) -> Vec<Condition> {
         sensors: None,
         ez_within_mm: None,
         first_patient: 0,
+        likelihood: Likelihood::Power,
     };
     let mut v = vec![
         c("76, low noise", 76, 0.5, 8, 1.0, 6),
@@ -255,7 +260,11 @@ pub fn run(
             let syn = synthesize(&conn, &spec)?;
             syn.write(&dir, &default_truth_dir(&dir))?;
             let patient = Patient::load(&dir)?;
-            let (fit, _) = fit_laplace(&patient, &FitSettings::default())?;
+            let settings = FitSettings {
+                likelihood: cond.likelihood,
+                ..FitSettings::default()
+            };
+            let (fit, _) = fit_laplace(&patient, &settings)?;
             let truth = load_truth(&default_truth_dir(&dir), &dir)?;
             let ez_fit = fit.ez();
             let hit = ez_fit.iter().filter(|r| truth.ez.contains(r)).count();

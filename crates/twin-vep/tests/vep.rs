@@ -279,3 +279,35 @@ fn regions_sharing_a_centre_are_grouped_and_kept_out_of_an_own_centre_ez() {
         );
     }
 }
+
+#[test]
+fn a_study_condition_fits_with_the_onset_likelihood_it_names() {
+    use twin_vep::study::{default_conditions, run, Condition, StudyData};
+    let cond = Condition {
+        name: "toy, onset".into(),
+        regions: 12,
+        shafts: 6,
+        patients: 2,
+        likelihood: Likelihood::Onset,
+        ..default_conditions(1)[1].clone()
+    };
+    let conn = |_: usize| Ok(toy_connectome(12, 3));
+    let sensors = |name: &str| -> Result<_, twin_vep::VepError> {
+        panic!("no sensor file is read here, asked for {name}")
+    };
+    let data = StudyData {
+        connectome: &conn,
+        sensors: &sensors,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (sum, cases) = run(&[cond], &data, tmp.path(), &mut |_| {}).unwrap();
+    assert_eq!(cases.len(), 2);
+    // 1- and 2-region EZ, both recovered exactly through onset times alone.
+    for c in &cases {
+        assert_eq!(sorted(c.ez_fit.clone()), sorted(c.ez_true.clone()), "{c:?}");
+    }
+    assert_eq!((sum[0].precision, sum[0].recall), (1.0, 1.0));
+    // The summary records which observation model produced it.
+    let json = serde_json::to_string(&sum[0]).unwrap();
+    assert!(json.contains(r#""likelihood":"onset""#), "{json}");
+}
