@@ -71,11 +71,10 @@ pub fn from_cdr<T: TopicType>(bytes: &[u8]) -> Result<T, String> {
 pub(crate) static ARRIVALS: AtomicU64 = AtomicU64::new(0);
 
 /// Spin window of [`crate::Bus::idle_spin`] when `TWIN_DDS_SPIN_US` and
-/// [`DdsConfig::spin_us`] are unset. Under load every window of 20–200 µs
-/// gave ~2× the steps/s of none (BENCHMARKS.md, DDS run 9); 200 µs, about
-/// one grant round at 5 k steps/s, keeps a member spinning from one grant
-/// to the next, so that on an idle VM its vCPU does not halt in between.
-pub const DEFAULT_SPIN_US: u32 = 200;
+/// [`DdsConfig::spin_us`] are unset: 0, spinning is opt-in. Under load 20
+/// a 20–200 µs window gave ~2× the steps/s of none, but on the quiet VM it
+/// gave nothing for 1.5× the CPU per step (BENCHMARKS.md, DDS runs 9 and 10).
+pub const DEFAULT_SPIN_US: u32 = 0;
 
 /// Asks the kernel for a CPU wake-up latency of 0 µs for as long as the
 /// returned file is open (Linux PM QoS, `/dev/cpu_dma_latency`, root only):
