@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One quiet-window run for issue 6's batching targets (BENCHMARKS.md, "Local model service",
 # round 6): the engine's own batching ceiling (examples/batched_decode, S = 1/2/4/8) and the
-# servers at 1/4/8 staggered streams, Twin (every generating sequence in every step), Twin
-# with prefill priority (--decode-with-prefill 0) and llama.cpp's server, for the SmolLM2
+# servers at 1/4/8 staggered streams, Twin (default: prefill priority, --decode-with-prefill 0),
+# Twin with every generating sequence in every step (twin-all, the default before round 6)
+# and llama.cpp's server, for the SmolLM2
 # Q4_1 file and its Q4_0 re-quantisation (repacked for batched GEMM by both builds), then
 # the ceiling again. Prints `uptime` before and after. About 5–6 minutes on an idle 2-core VM
 # (plus the model download and Q4_0 re-quantisation, about 30 s, the first time).
@@ -27,7 +28,7 @@ for q in Q4_1 Q4_0; do
     echo "== server bench $q"
     "$py" benches/llm/bench.py "$target/release/twin" $m.$q.gguf --threads "$threads" \
         --slots 8 --tokens 64 --conc 1,4,8 --reps 2 --modes staggered --per-client 3 \
-        --variant "twin-prio=--decode-with-prefill 0" --json "/tmp/llm-quiet-$q.json"
+        --variant "twin-all=--decode-with-prefill 4294967295" --json "/tmp/llm-quiet-$q.json"
 done
 ceiling
 uptime

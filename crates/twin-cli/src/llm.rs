@@ -60,8 +60,9 @@ pub(crate) struct EngineOpts {
     #[arg(long, default_value_t = 128)]
     prefill_chunk: u32,
     /// Prefill priority: most generating requests' tokens in a step that carries a prompt
-    /// (0: a waiting prompt gets a step of its own; default: every generating request in
-    /// every step).
+    /// (default 0: a waiting prompt gets a step of its own, lowest p99 time to first token
+    /// at 8 streams in BENCHMARKS.md's LLM round 6; a large value puts every generating
+    /// request in every step).
     #[arg(long)]
     decode_with_prefill: Option<u32>,
     /// Model id reported to clients (default: the file stem).
@@ -184,7 +185,7 @@ fn load_llama(model: &std::path::Path, opts: &EngineOpts) -> Result<Arc<dyn Engi
         slot_context: opts.ctx,
         threads: opts.threads,
         prefill_chunk: opts.prefill_chunk,
-        decode_with_prefill: opts.decode_with_prefill.unwrap_or(u32::MAX),
+        decode_with_prefill: opts.decode_with_prefill.unwrap_or(0),
         id: opts.id.clone(),
         ..Default::default()
     };

@@ -55,7 +55,8 @@ pub struct LlamaOptions {
     /// tokens (oldest requests first; the others skip that step). `u32::MAX` puts every
     /// generating sequence in every step; 0 gives an arriving prompt a step of its own, so
     /// its first token comes sooner while the running streams stall for that step (see
-    /// `plan`).
+    /// `plan`). Default 0 (BENCHMARKS.md, LLM round 6: the lower p99 time to first token
+    /// at 8 streams in each of four runs).
     pub decode_with_prefill: u32,
     /// Layers offloaded to a GPU (GPU builds only).
     pub gpu_layers: u32,
@@ -74,7 +75,7 @@ impl Default for LlamaOptions {
             threads: None,
             batch: 512,
             prefill_chunk: 128,
-            decode_with_prefill: u32::MAX,
+            decode_with_prefill: 0,
             gpu_layers: 0,
             id: None,
             grammar_first: false,
