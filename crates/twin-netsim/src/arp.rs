@@ -207,6 +207,22 @@ pub(crate) struct Arp {
     pub(crate) counters: ArpCounters,
 }
 
+/// Retries spent: the entry turns dead and its pending packets are dropped.
+fn give_up(
+    e: &mut Entry,
+    pending: VecDeque<Packet>,
+    now: u64,
+    counters: &mut ArpCounters,
+    out: &mut Vec<ArpOut>,
+) {
+    e.state = State::Dead;
+    e.since = now;
+    for p in &pending {
+        counters.drop(p, DropCause::Retries);
+    }
+    out.extend(pending.into_iter().map(ArpOut::Drop));
+}
+
 impl Arp {
     pub(crate) fn new(me: NodeId, p: &ArpSpec, rng: Rng) -> Arp {
         Arp {
@@ -296,12 +312,7 @@ impl Arp {
                 retried.push(target);
             } else {
                 let pending = std::mem::take(pending);
-                e.state = State::Dead;
-                e.since = now;
-                for p in &pending {
-                    self.counters.drop(p, DropCause::Retries);
-                }
-                out.extend(pending.into_iter().map(ArpOut::Drop));
+                give_up(e, pending, now, &mut self.counters, out);
             }
         }
         for (k, target) in retried.iter().enumerate() {
@@ -422,12 +433,7 @@ impl Arp {
                     self.request(uid, target, now, out);
                 } else {
                     let pending = std::mem::take(pending);
-                    e.state = State::Dead;
-                    e.since = now;
-                    for p in &pending {
-                        self.counters.drop(p, DropCause::Retries);
-                    }
-                    out.extend(pending.into_iter().map(ArpOut::Drop));
+                    give_up(e, pending, now, &mut self.counters, out);
                 }
             }
         }
