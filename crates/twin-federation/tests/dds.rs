@@ -9,7 +9,7 @@
 use std::{sync::Arc, time::Duration};
 
 use twin_bus::{Bus, WriterQos};
-use twin_core::{Epoch, SimDuration, SimTime};
+use twin_core::{SimDuration, SimTime};
 use twin_federation::*;
 
 mod support;
@@ -44,23 +44,12 @@ impl Member for Source {
 }
 
 fn config() -> FederationConfig {
-    FederationConfig {
-        controller: ControllerConfig {
-            name: "dds-time".into(),
-            end: SimTime::ZERO + ms(400),
-            pacing: 0.0,
-            expected: vec![],
-            on_member_lost: LostPolicy::Drop,
-            start_frozen: false,
-            status_every: Duration::from_millis(50),
-            record_grants: false,
-        },
-        epoch: Epoch::UNIX,
-        seed: 1,
-        stall_warning: Duration::from_secs(3),
-        progress_every: Duration::from_millis(50),
-        liveliness_lease: Duration::from_secs(5),
-    }
+    federation(
+        "dds-time",
+        SimTime::ZERO + ms(400),
+        Duration::from_secs(3),
+        Duration::from_secs(5),
+    )
 }
 
 /// Runs the federation (controller here, each member on its own thread)

@@ -14,28 +14,16 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use twin_bus::{Bus, Bytes, DdsConfig, ReaderQos, TopicType, WriterQos};
-use twin_core::{Epoch, SimDuration, SimTime};
+use twin_bus::{Bytes, ReaderQos, TopicType, WriterQos};
+use twin_core::{SimDuration, SimTime};
 use twin_federation::*;
+
+#[allow(dead_code)] // the shared members and values are not used here
+mod support;
+use support::{dds, federation};
 
 /// Per grant: its time and the sample numbers seen.
 type Log = Arc<std::sync::Mutex<Vec<(SimTime, Vec<u64>)>>>;
-
-/// The DDS bus on `domain`, or `None` (with a note) outside a private
-/// network namespace.
-fn dds(domain: u32) -> Option<Bus> {
-    if std::env::var_os("TWIN_NETNS").is_none() {
-        eprintln!("not in a private network namespace: run through scripts/netns-run");
-        return None;
-    }
-    Some(
-        Bus::dds(DdsConfig {
-            domain,
-            ..DdsConfig::default()
-        })
-        .unwrap(),
-    )
-}
 
 const TOPIC: &str = "twin/test/blob";
 const DT: SimDuration = SimDuration::from_millis(10);
@@ -107,23 +95,12 @@ impl Member for BlobSink {
 }
 
 fn config() -> FederationConfig {
-    FederationConfig {
-        controller: ControllerConfig {
-            name: "dds-procs".into(),
-            end: SimTime::ZERO + DT * STEPS,
-            pacing: 0.0,
-            expected: vec![],
-            on_member_lost: LostPolicy::Drop,
-            start_frozen: false,
-            status_every: Duration::from_millis(50),
-            record_grants: false,
-        },
-        epoch: Epoch::UNIX,
-        seed: 1,
-        stall_warning: Duration::from_secs(30),
-        progress_every: Duration::from_millis(50),
-        liveliness_lease: Duration::from_secs(10),
-    }
+    federation(
+        "dds-procs",
+        SimTime::ZERO + DT * STEPS,
+        Duration::from_secs(30),
+        Duration::from_secs(10),
+    )
 }
 
 fn child(test: &str, role: &str, domain: u32) -> Child {

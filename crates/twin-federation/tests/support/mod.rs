@@ -2,11 +2,14 @@
 //! member that logs what it sees at each grant, and the DDS bus (only
 //! inside a private network namespace).
 
-use std::sync::{Arc, Mutex};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use serde::{Deserialize, Serialize};
 use twin_bus::{Bus, DdsConfig, ReaderQos, TopicType};
-use twin_core::{SimDuration, SimTime};
+use twin_core::{Epoch, SimDuration, SimTime};
 use twin_federation::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,4 +86,32 @@ pub(crate) fn dds(domain: u32) -> Option<Bus> {
         })
         .unwrap(),
     )
+}
+
+/// A federation of `name` ending at `end`, free-running (no pacing), that
+/// drops lost members, with the given stall warning and liveliness lease.
+#[allow(dead_code)] // dds_order plays the controller by hand
+pub(crate) fn federation(
+    name: &str,
+    end: SimTime,
+    stall_warning: Duration,
+    liveliness_lease: Duration,
+) -> FederationConfig {
+    FederationConfig {
+        controller: ControllerConfig {
+            name: name.into(),
+            end,
+            pacing: 0.0,
+            expected: vec![],
+            on_member_lost: LostPolicy::Drop,
+            start_frozen: false,
+            status_every: Duration::from_millis(50),
+            record_grants: false,
+        },
+        epoch: Epoch::UNIX,
+        seed: 1,
+        stall_warning,
+        progress_every: Duration::from_millis(50),
+        liveliness_lease,
+    }
 }
