@@ -114,45 +114,77 @@ struct Counters
 std::map<Mac48Address, Ipv4Address> g_macToIp;
 bool g_txDetail = false; // --txdetail
 
-// With --nbsample: once a second, every node's one-hop AODV routes by state,
-// from RoutingProtocol::PrintRoutingTable (which purges a copy first). The
-// interface-broadcast and loopback entries ns-3 keeps are left out.
+// The AODV routing protocol of `node`, or null when it runs another one.
+Ptr<aodv::RoutingProtocol>
+AodvOf(uint32_t node)
+{
+    Ptr<Ipv4> ip = NodeList::GetNode(node)->GetObject<Ipv4>();
+    auto lr = ip ? DynamicCast<Ipv4ListRouting>(ip->GetRoutingProtocol()) : nullptr;
+    for (uint32_t k = 0; lr && k < lr->GetNRoutingProtocols(); ++k)
+    {
+        int16_t prio;
+        if (auto a = DynamicCast<aodv::RoutingProtocol>(lr->GetRoutingProtocol(k, prio)))
+        {
+            return a;
+        }
+    }
+    return nullptr;
+}
+
+// The rows of `node`'s AODV routing table as PrintRoutingTable shows them
+// (it purges a copy first), split into their six fields: destination,
+// gateway, interface, state, expiry, hops. Empty when AODV does not run.
+std::vector<std::vector<std::string>>
+AodvRows(uint32_t node)
+{
+    std::vector<std::vector<std::string>> rows;
+    auto a = AodvOf(node);
+    if (!a)
+    {
+        return rows;
+    }
+    std::ostringstream os;
+    a->PrintRoutingTable(Create<OutputStreamWrapper>(&os), Time::S);
+    std::istringstream in(os.str());
+    for (std::string line; std::getline(in, line);)
+    {
+        std::istringstream ls(line);
+        std::vector<std::string> tok;
+        for (std::string t; ls >> t;)
+        {
+            tok.push_back(t);
+        }
+        if (tok.size() == 6)
+        {
+            rows.push_back(std::move(tok));
+        }
+    }
+    return rows;
+}
+
+// With --nbsample: once a second, every node's one-hop AODV routes by state.
+// The interface-broadcast and loopback entries ns-3 keeps are left out.
 void
 SampleNeighbours(NodeContainer nodes, double end)
 {
     for (uint32_t i = 0; i < nodes.GetN(); ++i)
     {
-        auto lr = DynamicCast<Ipv4ListRouting>(nodes.Get(i)->GetObject<Ipv4>()->GetRoutingProtocol());
-        for (uint32_t k = 0; lr && k < lr->GetNRoutingProtocols(); ++k)
+        uint32_t id = nodes.Get(i)->GetId();
+        if (!AodvOf(id))
         {
-            int16_t prio;
-            auto a = DynamicCast<aodv::RoutingProtocol>(lr->GetRoutingProtocol(k, prio));
-            if (!a)
+            continue;
+        }
+        for (const auto& tok : AodvRows(id))
+        {
+            if (tok[5] != "1" || tok[0].rfind("127.", 0) == 0 || tok[0].size() < 4 ||
+                tok[0].compare(tok[0].size() - 4, 4, ".255") == 0)
             {
                 continue;
             }
-            std::ostringstream os;
-            a->PrintRoutingTable(Create<OutputStreamWrapper>(&os), Time::S);
-            std::istringstream in(os.str());
-            std::string line;
-            while (std::getline(in, line))
-            {
-                std::istringstream ls(line);
-                std::vector<std::string> tok;
-                for (std::string t; ls >> t;)
-                {
-                    tok.push_back(t);
-                }
-                if (tok.size() != 6 || tok[5] != "1" || tok[0].rfind("127.", 0) == 0 ||
-                    tok[0].size() < 4 || tok[0].compare(tok[0].size() - 4, 4, ".255") == 0)
-                {
-                    continue;
-                }
-                g.nbUp += tok[3] == "UP";
-                g.nbDown += tok[3] == "DOWN";
-            }
-            ++g.nbSamples;
+            g.nbUp += tok[3] == "UP";
+            g.nbDown += tok[3] == "DOWN";
         }
+        ++g.nbSamples;
     }
     if (Simulator::Now().GetSeconds() + 1.0 < end)
     {
@@ -269,39 +301,14 @@ OlsrTx(const olsr::PacketHeader&, const olsr::MessageList& msgs)
     }
 }
 
-// One node's AODV routing table as PrintRoutingTable shows it (a purged
-// copy): destination -> (gateway, "UP"/"DOWN"/"IN_SEARCH").
+// One node's AODV routing table: destination -> (gateway, "UP"/"DOWN"/"IN_SEARCH").
 std::map<std::string, std::pair<std::string, std::string>>
 RouteTable(uint32_t node)
 {
     std::map<std::string, std::pair<std::string, std::string>> t;
-    Ptr<Ipv4> ip = NodeList::GetNode(node)->GetObject<Ipv4>();
-    auto lr = ip ? DynamicCast<Ipv4ListRouting>(ip->GetRoutingProtocol()) : nullptr;
-    for (uint32_t k = 0; lr && k < lr->GetNRoutingProtocols(); ++k)
+    for (const auto& tok : AodvRows(node))
     {
-        int16_t prio;
-        auto a = DynamicCast<aodv::RoutingProtocol>(lr->GetRoutingProtocol(k, prio));
-        if (!a)
-        {
-            continue;
-        }
-        std::ostringstream os;
-        a->PrintRoutingTable(Create<OutputStreamWrapper>(&os), Time::S);
-        std::istringstream in(os.str());
-        std::string line;
-        while (std::getline(in, line))
-        {
-            std::istringstream ls(line);
-            std::vector<std::string> tok;
-            for (std::string w; ls >> w;)
-            {
-                tok.push_back(w);
-            }
-            if (tok.size() == 6)
-            {
-                t[tok[0]] = {tok[1], tok[3]};
-            }
-        }
+        t[tok[0]] = {tok[1], tok[3]};
     }
     return t;
 }
@@ -319,31 +326,24 @@ IpStr(Ipv4Address a)
 std::string
 TxErrClass(uint32_t node, Mac48Address to)
 {
-    Ptr<Ipv4> ip = NodeList::GetNode(node)->GetObject<Ipv4>();
-    auto lr = ip ? DynamicCast<Ipv4ListRouting>(ip->GetRoutingProtocol()) : nullptr;
-    for (uint32_t k = 0; lr && k < lr->GetNRoutingProtocols(); ++k)
+    auto a = AodvOf(node);
+    if (!a)
     {
-        int16_t prio;
-        auto a = DynamicCast<aodv::RoutingProtocol>(lr->GetRoutingProtocol(k, prio));
-        if (!a)
-        {
-            continue;
-        }
-        const auto& nbs = (*a).*Get(RpNbTag());
-        const auto& list = nbs.*Get(NbListTag());
-        bool present = false;
-        auto it = g_macToIp.find(to);
-        for (const auto& n : list)
-        {
-            if (n.m_hardwareAddress == to)
-            {
-                return "acts";
-            }
-            present |= it != g_macToIp.end() && n.m_neighborAddress == it->second;
-        }
-        return present ? "no_mac" : "absent";
+        return "not_aodv";
     }
-    return "not_aodv";
+    const auto& nbs = (*a).*Get(RpNbTag());
+    const auto& list = nbs.*Get(NbListTag());
+    bool present = false;
+    auto it = g_macToIp.find(to);
+    for (const auto& n : list)
+    {
+        if (n.m_hardwareAddress == to)
+        {
+            return "acts";
+        }
+        present |= it != g_macToIp.end() && n.m_neighborAddress == it->second;
+    }
+    return present ? "no_mac" : "absent";
 }
 
 // MPDUs the Wi-Fi MAC gave up on (retry limit, queue), data frames only.
