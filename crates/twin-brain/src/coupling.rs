@@ -232,6 +232,8 @@ pub(crate) struct CouplingEngine {
     dense64: Vec<f64>,
     /// Couplings computed ahead by the blocked path.
     block: block::Block,
+    /// Step planes for the two-variable `Difference` coupling (CPUs with AVX-512F).
+    staged: Option<staged::Staged2>,
 }
 
 impl CouplingEngine {
@@ -265,6 +267,11 @@ impl CouplingEngine {
         row_start.push(rows.len());
         let nnz = rows.len();
         let block = block::Block::new(n, n_cvar, &row_start, &delays);
+        let staged = if n_cvar == 2 {
+            staged::Staged2::new(&w32, &delays)
+        } else {
+            None
+        };
         CouplingEngine {
             n,
             horizon,
@@ -281,6 +288,7 @@ impl CouplingEngine {
             dense32: vec![0.0; n],
             dense64: vec![0.0; n],
             block,
+            staged,
         }
     }
 
@@ -674,5 +682,6 @@ fn row_sum2<P: Fn(f32, f32) -> f32>(
 
 mod block;
 mod chain;
+mod staged;
 #[cfg(test)]
 mod tests;

@@ -235,3 +235,74 @@ fn every_row_prefetches_once_per_line_of_steps() {
         }
     }
 }
+
+#[test]
+fn staged_difference_is_bit_identical_to_one_step() {
+    // Two coupling variables: on CPUs with AVX-512F `compute_next` stages the
+    // delayed pairs in step planes (`staged.rs`); every step must give the
+    // one-step path's bits. Delays from 0 (copied step by step) through the
+    // staging threshold (15) and beyond, zero-delay self-connections, rows of
+    // 0 to ~270 edges (the longest take the recursive split), several
+    // history cycles.
+    let dif = Coupling::difference(0.37);
+    for dmin in [0, 3, 6, 7, 8, 14, 15, 16, 40] {
+        for self_loops in [false, true] {
+            assert_eq!(
+                blocked_equals_one_step(45, 2, dmin, 0.3, self_loops, dif),
+                0
+            );
+        }
+    }
+    for (n, density) in [(30, 0.05), (60, 0.25), (90, 0.6), (300, 0.9)] {
+        blocked_equals_one_step(n, 2, 5, density, true, dif);
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (eng, _) = setup();
+        let two = CouplingEngine::new(2, 2, &[0.0, 1.0, 2.0, 0.0], &[0, 0, 2, 0], 3);
+        assert!(
+            eng.staged.is_none(),
+            "one coupling variable is never staged"
+        );
+        assert_eq!(
+            two.staged.is_some(),
+            std::arch::is_x86_feature_detected!("avx512f")
+        );
+    }
+}
+
+#[test]
+fn staged_difference_restages_after_a_skipped_step() {
+    // Steps asked for out of sequence (a skipped or repeated step) stage a
+    // new block from the history instead of using the planes.
+    let n = 12;
+    let (horizon, mut st) = (30usize, 99u64);
+    let mut w = vec![0.0; n * n];
+    let mut d = vec![0; n * n];
+    for k in 0..n * n {
+        if lcg(&mut st) < 0.5 {
+            w[k] = lcg(&mut st) - 0.3;
+            d[k] = (lcg(&mut st) * horizon as f64) as usize % horizon;
+        }
+    }
+    let mut staged = CouplingEngine::new(n, 2, &w, &d, horizon);
+    let mut one = staged.clone();
+    let mut h = History::new(horizon, 2, n);
+    let mut vals = vec![0.0; 2 * n];
+    let (mut a, mut b) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
+    let dif = Coupling::difference(1.0);
+    for s in 0..200u64 {
+        vals.iter_mut().for_each(|v| *v = lcg(&mut st) * 2.0 - 1.0);
+        h.update(s, &vals);
+        if s < horizon as u64 || s % 13 == 5 {
+            continue;
+        }
+        for _ in 0..1 + (s % 17 == 0) as usize {
+            staged.compute_next(&dif, &h, s + 1, &mut a);
+            one.compute(&dif, &h, s + 1, &mut b);
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.to_bits(), y.to_bits(), "step {}", s + 1);
+            }
+        }
+    }
+}
