@@ -18,7 +18,10 @@
 //! partial sum `j` of coupling variable `k`, so the eight interleaved partial
 //! sums of `reduceat` ([`crate::numpy_sum`]) are the register's eight pairs;
 //! they are combined as `((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))`
-//! in registers, and the remainder edges are added one after another. Every
+//! in registers, and the remainder edges are added one after another (always
+//! seven additions, the pairs past the row's end set to −0, which leaves any
+//! sum unchanged: no data-dependent branch per row). Each fill also asks for
+//! the line every edge will read at the next fill (`prefetcht0`). Every
 //! lane performs the scalar path's operations (`w · (x_j − x_i)` in `f32`,
 //! the same additions in the same order), so the sums are bit-identical to
 //! it (tested on random networks against the one-step path).
@@ -38,33 +41,29 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
     __m128, __m512, __m512d, _mm512_add_ps, _mm512_castpd_ps, _mm512_castps512_ps128,
-    _mm512_castps_pd, _mm512_loadu_pd, _mm512_loadu_ps, _mm512_mul_ps, _mm512_permute_pd,
-    _mm512_permutexvar_pd, _mm512_set1_epi64, _mm512_set1_pd, _mm512_setzero_pd,
-    _mm512_shuffle_f64x2, _mm512_storeu_pd, _mm512_sub_ps, _mm512_unpackhi_pd, _mm512_unpacklo_pd,
-    _mm_add_ps, _mm_cvtps_pd, _mm_cvtsd_f64, _mm_mul_pd, _mm_set1_pd, _mm_setr_ps, _mm_setzero_ps,
-    _mm_unpackhi_pd,
+    _mm512_castps_pd, _mm512_loadu_pd, _mm512_loadu_ps, _mm512_mask_mov_ps, _mm512_mul_ps,
+    _mm512_permute_pd, _mm512_permutexvar_pd, _mm512_set1_epi64, _mm512_set1_pd, _mm512_set1_ps,
+    _mm512_setzero_pd, _mm512_shuffle_f64x2, _mm512_storeu_pd, _mm512_sub_ps, _mm512_unpackhi_pd,
+    _mm512_unpacklo_pd, _mm_add_ps, _mm_cvtps_pd, _mm_cvtsd_f64, _mm_mul_pd, _mm_set1_pd,
+    _mm_setr_ps, _mm_setzero_ps, _mm_unpackhi_pd,
 };
 
 use super::row_sum2;
-use crate::numpy_sum::Lanes;
+use crate::{numpy_sum::Lanes, simd::prefetch};
 
 /// Edges per register, and steps per block.
 const G: usize = 8;
 
 /// Delays below this are "short": their pairs are copied from the history
-/// step by step (a block's values are read up to `2G − 1` steps ahead).
-const LONG: usize = 2 * G - 1;
+/// step by step (a block's values are read up to `G − 1` steps ahead).
+const LONG: usize = G - 1;
 
-/// Step planes of the delayed `(x_0, x_1)` pairs, two banks of a block of
-/// [`G`] steps each: the rows of the current block read one bank while the
-/// next block's values are written into the other, an eighth of the edges
-/// a step.
+/// Step planes of the delayed `(x_0, x_1)` pairs for a block of [`G`] steps.
 #[derive(Debug, Clone)]
 pub(super) struct Staged2 {
     /// Each weight twice (one per coupling variable), then `2G` zeros.
     w2: Vec<f32>,
-    /// `2G` planes of `stride` values: bank `b`, step `k`, edge `e` at
-    /// `(b·G + k)·stride + 2e`.
+    /// `G` planes of `stride` values: step `k`, edge `e` at `k·stride + 2e`.
     planes: Vec<f32>,
     /// `2 · (edges rounded up to G + G)`.
     stride: usize,
@@ -74,10 +73,10 @@ pub(super) struct Staged2 {
     start: u64,
     /// The last step computed.
     last: u64,
-    /// Whether a block is staged (and the next one being staged).
+    /// Whether a block is staged.
     held: bool,
-    /// Bank of the current block.
-    bank: usize,
+    /// Scratch: the targets' current `(x_0, x_1)` bits.
+    xi: Vec<u64>,
 }
 
 impl Staged2 {
@@ -94,13 +93,13 @@ impl Staged2 {
             w2.resize(2 * padded, 0.0);
             Some(Staged2 {
                 w2,
-                planes: vec![0.0; 2 * G * 2 * padded],
+                planes: vec![0.0; G * 2 * padded],
                 stride: 2 * padded,
                 short: (0..delays.len()).filter(|&e| delays[e] < LONG).collect(),
                 start: 0,
                 last: 0,
                 held: false,
-                bank: 0,
+                xi: Vec::new(),
             })
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -138,23 +137,18 @@ impl Staged2 {
         let _ = (step, row_start, rel, w, buf, cur, a, out, scratch);
     }
 
-    /// Stages the groups of eight edges `groups` into bank `bank`: edge `e`,
-    /// step `k` of the bank gets `buf[rel_e + ahead + 2k ..][..2]`.
+    /// Stages every edge: plane `k`, edge `e` gets `buf[rel_e + 2k ..][..2]`,
+    /// and asks for the line the next block will read last.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    fn fill(
-        &mut self,
-        rel: &[u32],
-        buf: &[f32],
-        ahead: usize,
-        bank: usize,
-        groups: std::ops::Range<usize>,
-    ) {
+    fn fill(&mut self, rel: &[u32], buf: &[f32]) {
         let load = |e: usize| -> __m512d {
             let r = match rel.get(e) {
-                Some(&r) => r as usize + ahead,
+                Some(&r) => r as usize,
                 None => return _mm512_setzero_pd(),
             };
+            // The line this edge's next fill reads last (its first is this one's last).
+            prefetch(buf, r + 4 * G - 1);
             match buf.get(r..r + 2 * G) {
                 // SAFETY: `x` is sixteen readable f32 (64 bytes).
                 Some(x) => unsafe { _mm512_loadu_pd(x.as_ptr().cast()) },
@@ -163,7 +157,7 @@ impl Staged2 {
         };
         const LO: i32 = 0b10_00_10_00;
         const HI: i32 = 0b11_01_11_01;
-        for g in groups {
+        for g in 0..rel.len().div_ceil(G) {
             let b = g * G;
             let (r0, r1, r2, r3) = (load(b), load(b + 1), load(b + 2), load(b + 3));
             let (r4, r5, r6, r7) = (load(b + 4), load(b + 5), load(b + 6), load(b + 7));
@@ -193,7 +187,7 @@ impl Staged2 {
                 _mm512_shuffle_f64x2::<HI>(u3, u7),
             ];
             for (k, v) in cols.into_iter().enumerate() {
-                let at = (bank * G + k) * self.stride + 2 * b;
+                let at = k * self.stride + 2 * b;
                 let dst = &mut self.planes[at..at + 2 * G];
                 // SAFETY: `dst` is sixteen writable f32 (64 bytes).
                 unsafe { _mm512_storeu_pd(dst.as_mut_ptr().cast(), v) };
@@ -216,26 +210,14 @@ impl Staged2 {
         out: &mut [f64],
         scratch: &mut Vec<Lanes<2>>,
     ) {
-        let ng = rel.len().div_ceil(G);
-        if !self.held || step != self.last + 1 {
-            self.fill(rel, buf, 0, self.bank, 0..ng);
+        if !self.held || step != self.last + 1 || step == self.start + G as u64 {
+            self.fill(rel, buf);
             self.start = step;
             self.held = true;
-        } else if step == self.start + G as u64 {
-            self.start = step;
-            self.bank ^= 1;
         }
         self.last = step;
         let k = (step - self.start) as usize;
-        // An eighth of the next block: its step k' reads 2·(G − k + k') values further on.
-        self.fill(
-            rel,
-            buf,
-            2 * (G - k),
-            self.bank ^ 1,
-            k * ng / G..(k + 1) * ng / G,
-        );
-        let at = (self.bank * G + k) * self.stride;
+        let at = k * self.stride;
         let plane = &mut self.planes[at..at + self.stride];
         for &e in &self.short {
             let r = rel[e] as usize;
@@ -262,27 +244,46 @@ impl Staged2 {
         };
         let n = row_start.len() - 1;
         let av = _mm_set1_pd(a);
+        // `v` with the pairs from `count` on set to −0 (x + (−0) = x for every x,
+        // so trailing additions of such pairs change no bit).
+        let negz = _mm512_set1_ps(-0.0);
+        let keep = |v: __m512, count: usize| -> __m512 {
+            _mm512_mask_mov_ps(negz, ((1u32 << (2 * count)) - 1) as u16, v)
+        };
+        // The current state of each target, both coupling variables (one
+        // load each, ahead of the rows' arithmetic).
+        self.xi.clear();
+        self.xi.extend((0..n).map(|i| {
+            let at = (i * cur.0 + cur.1) * 2;
+            u64::from(buf[at].to_bits()) | (u64::from(buf[at + 1].to_bits()) << 32)
+        }));
+        let xis = &self.xi;
         for i in 0..n {
             let (s, e) = (row_start[i], row_start[i + 1]);
             let m = e - s;
-            let xi_at = (i * cur.0 + cur.1) * 2;
-            let xi = &buf[xi_at..xi_at + 2];
-            let xi2 = u64::from(xi[0].to_bits()) | (u64::from(xi[1].to_bits()) << 32);
-            let xv = _mm512_castpd_ps(_mm512_set1_pd(f64::from_bits(xi2)));
+            let xv = _mm512_castpd_ps(_mm512_set1_pd(f64::from_bits(xis[i])));
             let gx: __m128 = match m {
                 0 => _mm_setzero_ps(),
                 1..=8 => {
+                    // 0 + p_1 + … + p_(m−1) in order, then p_0 + that (NumPy's
+                    // short run); pairs from m on are −0 and leave the sum alone.
                     let p = prod8(s, xv);
+                    let pm = keep(p, m);
                     let mut res = _mm_setzero_ps();
+                    res = _mm_add_ps(res, pair(pm, 1));
+                    res = _mm_add_ps(res, pair(pm, 2));
+                    res = _mm_add_ps(res, pair(pm, 3));
+                    res = _mm_add_ps(res, pair(pm, 4));
+                    res = _mm_add_ps(res, pair(pm, 5));
+                    res = _mm_add_ps(res, pair(pm, 6));
+                    res = _mm_add_ps(res, pair(pm, 7));
+                    let p0 = pair(p, 0);
+                    // A lone product is not added to +0 (it may be −0).
                     if m == 1 {
-                        res = pair(p, 0);
+                        p0
                     } else {
-                        for q in 1..m {
-                            res = _mm_add_ps(res, pair(p, q));
-                        }
-                        res = _mm_add_ps(pair(p, 0), res);
+                        _mm_add_ps(p0, res)
                     }
-                    res
                 }
                 9..=129 => {
                     let rest = m - 1;
@@ -303,16 +304,22 @@ impl Staged2 {
                     let t2d = _mm512_castps_pd(t2);
                     let sw = _mm512_shuffle_f64x2::<0b01_00_11_10>(t2d, t2d);
                     let mut res = _mm512_castps512_ps128(_mm512_add_ps(t2, _mm512_castpd_ps(sw)));
-                    if full < rest {
-                        let p = prod8(s + 1 + full, xv);
-                        for q in 0..rest - full {
-                            res = _mm_add_ps(res, pair(p, q));
-                        }
-                    }
+                    // The remainder in order; pairs past it are −0.
+                    let pm = keep(prod8(s + 1 + full, xv), rest - full);
+                    res = _mm_add_ps(res, pair(pm, 0));
+                    res = _mm_add_ps(res, pair(pm, 1));
+                    res = _mm_add_ps(res, pair(pm, 2));
+                    res = _mm_add_ps(res, pair(pm, 3));
+                    res = _mm_add_ps(res, pair(pm, 4));
+                    res = _mm_add_ps(res, pair(pm, 5));
+                    res = _mm_add_ps(res, pair(pm, 6));
                     _mm_add_ps(pair(prod8(s, xv), 0), res)
                 }
                 _ => {
-                    let xi = [xi[0], xi[1]];
+                    let xi = [
+                        f32::from_bits(xis[i] as u32),
+                        f32::from_bits((xis[i] >> 32) as u32),
+                    ];
                     let g = row_sum2(&w[s..e], &rel[s..e], buf, xi, &|xi, xj| xj - xi, scratch);
                     _mm_setr_ps(g[0], g[1], 0.0, 0.0)
                 }
