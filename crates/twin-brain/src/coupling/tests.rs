@@ -108,7 +108,9 @@ fn blocked_equals_one_step(
     }
     let horizon = dmax + 1;
     let mut blocked = CouplingEngine::new(n, nc, &w, &d, horizon);
-    let mut one = blocked.clone();
+    let one = blocked.clone();
+    blocked.stage_always();
+    let mut one = one;
     let mut h = History::new(horizon, nc, n);
     let mut vals = vec![0.0; nc * n];
     for s in 0..horizon as u64 {
@@ -259,14 +261,22 @@ fn staged_difference_is_bit_identical_to_one_step() {
     #[cfg(target_arch = "x86_64")]
     {
         let (eng, _) = setup();
-        let two = CouplingEngine::new(2, 2, &[0.0, 1.0, 2.0, 0.0], &[0, 0, 2, 0], 3);
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        let mut two = CouplingEngine::new(2, 2, &[0.0, 1.0, 2.0, 0.0], &[0, 0, 2, 0], 3);
+        assert!(two.staged.is_none(), "two edges are below STAGED_MIN_EDGES");
+        two.stage_always();
+        assert_eq!(two.staged.is_some(), avx512);
+        // A dense 60-region network (3,600 edges) is staged by default, with
+        // two coupling variables only.
+        let (w, d) = (vec![0.5; 3600], vec![3; 3600]);
+        assert_eq!(
+            CouplingEngine::new(60, 2, &w, &d, 4).staged.is_some(),
+            avx512
+        );
+        assert!(CouplingEngine::new(60, 1, &w, &d, 4).staged.is_none());
         assert!(
             eng.staged.is_none(),
             "one coupling variable is never staged"
-        );
-        assert_eq!(
-            two.staged.is_some(),
-            std::arch::is_x86_feature_detected!("avx512f")
         );
     }
 }
@@ -287,6 +297,7 @@ fn staged_difference_restages_after_a_skipped_step() {
     }
     let mut staged = CouplingEngine::new(n, 2, &w, &d, horizon);
     let mut one = staged.clone();
+    staged.stage_always();
     let mut h = History::new(horizon, 2, n);
     let mut vals = vec![0.0; 2 * n];
     let (mut a, mut b) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
@@ -298,6 +309,47 @@ fn staged_difference_restages_after_a_skipped_step() {
             continue;
         }
         for _ in 0..1 + (s % 17 == 0) as usize {
+            staged.compute_next(&dif, &h, s + 1, &mut a);
+            one.compute(&dif, &h, s + 1, &mut b);
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.to_bits(), y.to_bits(), "step {}", s + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn staged_difference_on_the_192_region_connectome() {
+    // The connectome of the Epileptor 192 benchmark (tvb-data, fetched by
+    // scripts/fetch-tvb-data): its own row lengths, zero-length
+    // self-connections and delays at 4 mm/ms, dt 0.05 ms; 400 steps of the
+    // default (staged, on AVX-512) path against the one-step path.
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/tvb-data/connectivity_192.zip");
+    let conn = crate::Connectome::from_zip(&path).expect("tvb-data connectome");
+    let n = conn.n_regions();
+    let d: Vec<usize> = conn
+        .tract_lengths()
+        .iter()
+        .map(|&l| (l / (4.0 * 0.05)).round() as usize)
+        .collect();
+    let horizon = d.iter().max().unwrap() + 1;
+    let mut staged = CouplingEngine::new(n, 2, conn.weights(), &d, horizon);
+    let mut one = staged.clone();
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        staged.staged.is_some(),
+        std::arch::is_x86_feature_detected!("avx512f")
+    );
+    let mut h = History::new(horizon, 2, n);
+    let mut st = 5u64;
+    let mut vals = vec![0.0; 2 * n];
+    let (mut a, mut b) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
+    let dif = Coupling::difference(1.0);
+    for s in 0..horizon as u64 + 400 {
+        vals.iter_mut().for_each(|v| *v = lcg(&mut st) * 4.0 - 2.0);
+        h.update(s, &vals);
+        if s + 1 >= horizon as u64 {
             staged.compute_next(&dif, &h, s + 1, &mut a);
             one.compute(&dif, &h, s + 1, &mut b);
             for (x, y) in a.iter().zip(&b) {
