@@ -178,15 +178,7 @@ impl NormalStream {
                     *e = scale * r.normal() * gk;
                 }
             }
-            NormalStream::Fast(r) => {
-                for (e, &gk) in eta.iter_mut().zip(g) {
-                    *e = if gk == 0.0 {
-                        0.0
-                    } else {
-                        scale * r.normal() * gk
-                    };
-                }
-            }
+            NormalStream::Fast(r) => r.fill_scaled(eta, g, scale),
         }
     }
 }

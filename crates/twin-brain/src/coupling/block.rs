@@ -53,7 +53,7 @@ impl Block {
     pub(super) fn new(n: usize, n_cvar: usize, row_start: &[usize], delays: &[usize]) -> Self {
         let steps = match n_cvar {
             0 => 0,
-            nc if LANES % nc == 0 => LANES / nc,
+            nc if LANES.is_multiple_of(nc) => LANES / nc,
             _ => 0,
         };
         let steps = if steps >= 2 { steps } else { 0 };
@@ -116,6 +116,12 @@ impl CouplingEngine {
     fn compute_next_inner(&mut self, cpl: &Coupling, hist: &History, step: u64, out: &mut [f64]) {
         let Some(b) = self.block_len(cpl) else {
             self.block.len = 0;
+            if let (Coupling::Difference { a }, Some(st)) = (*cpl, self.staged.as_mut()) {
+                let buf = &hist.data()[hist.read_base(step - 1)..];
+                let cur = (2 * self.horizon, self.horizon);
+                let (rs, rel, w) = (&self.row_start, &self.rel, &self.w32);
+                return st.compute(step, rs, rel, w, buf, cur, a, out, &mut self.prod2);
+            }
             return self.compute(cpl, hist, step, out);
         };
         if !self.block.holds(step) {

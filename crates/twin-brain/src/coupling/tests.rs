@@ -108,7 +108,9 @@ fn blocked_equals_one_step(
     }
     let horizon = dmax + 1;
     let mut blocked = CouplingEngine::new(n, nc, &w, &d, horizon);
-    let mut one = blocked.clone();
+    let one = blocked.clone();
+    blocked.stage_always();
+    let mut one = one;
     let mut h = History::new(horizon, nc, n);
     let mut vals = vec![0.0; nc * n];
     for s in 0..horizon as u64 {
@@ -232,6 +234,127 @@ fn every_row_prefetches_once_per_line_of_steps() {
             let due: Vec<u64> = (0..64u64).filter(|&s| fetch_due(s, nc)(i)).collect();
             assert_eq!(due.len() as u64, 64 / period, "nc {nc} row {i}");
             assert!(due.windows(2).all(|d| d[1] - d[0] == period), "nc {nc}");
+        }
+    }
+}
+
+#[test]
+fn staged_difference_is_bit_identical_to_one_step() {
+    // Two coupling variables: on CPUs with AVX-512F `compute_next` stages the
+    // delayed pairs in step planes (`staged.rs`); every step must give the
+    // one-step path's bits. Delays from 0 (copied step by step) through the
+    // staging threshold (15) and beyond, zero-delay self-connections, rows of
+    // 0 to ~270 edges (the longest take the recursive split), several
+    // history cycles.
+    let dif = Coupling::difference(0.37);
+    for dmin in [0, 3, 6, 7, 8, 14, 15, 16, 40] {
+        for self_loops in [false, true] {
+            assert_eq!(
+                blocked_equals_one_step(45, 2, dmin, 0.3, self_loops, dif),
+                0
+            );
+        }
+    }
+    for (n, density) in [(30, 0.05), (60, 0.25), (90, 0.6), (300, 0.9)] {
+        blocked_equals_one_step(n, 2, 5, density, true, dif);
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (eng, _) = setup();
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        let mut two = CouplingEngine::new(2, 2, &[0.0, 1.0, 2.0, 0.0], &[0, 0, 2, 0], 3);
+        assert!(two.staged.is_none(), "two edges are below STAGED_MIN_EDGES");
+        two.stage_always();
+        assert_eq!(two.staged.is_some(), avx512);
+        // A dense 60-region network (3,600 edges) is staged by default, with
+        // two coupling variables only.
+        let (w, d) = (vec![0.5; 3600], vec![3; 3600]);
+        assert_eq!(
+            CouplingEngine::new(60, 2, &w, &d, 4).staged.is_some(),
+            avx512
+        );
+        assert!(CouplingEngine::new(60, 1, &w, &d, 4).staged.is_none());
+        assert!(
+            eng.staged.is_none(),
+            "one coupling variable is never staged"
+        );
+    }
+}
+
+#[test]
+fn staged_difference_restages_after_a_skipped_step() {
+    // Steps asked for out of sequence (a skipped or repeated step) stage a
+    // new block from the history instead of using the planes.
+    let n = 12;
+    let (horizon, mut st) = (30usize, 99u64);
+    let mut w = vec![0.0; n * n];
+    let mut d = vec![0; n * n];
+    for k in 0..n * n {
+        if lcg(&mut st) < 0.5 {
+            w[k] = lcg(&mut st) - 0.3;
+            d[k] = (lcg(&mut st) * horizon as f64) as usize % horizon;
+        }
+    }
+    let mut staged = CouplingEngine::new(n, 2, &w, &d, horizon);
+    let mut one = staged.clone();
+    staged.stage_always();
+    let mut h = History::new(horizon, 2, n);
+    let mut vals = vec![0.0; 2 * n];
+    let (mut a, mut b) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
+    let dif = Coupling::difference(1.0);
+    for s in 0..200u64 {
+        vals.iter_mut().for_each(|v| *v = lcg(&mut st) * 2.0 - 1.0);
+        h.update(s, &vals);
+        if s < horizon as u64 || s % 13 == 5 {
+            continue;
+        }
+        for _ in 0..1 + (s % 17 == 0) as usize {
+            staged.compute_next(&dif, &h, s + 1, &mut a);
+            one.compute(&dif, &h, s + 1, &mut b);
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.to_bits(), y.to_bits(), "step {}", s + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn staged_difference_on_the_192_region_connectome() {
+    // The connectome of the Epileptor 192 benchmark (tvb-data, fetched by
+    // scripts/fetch-tvb-data): its own row lengths, zero-length
+    // self-connections and delays at 4 mm/ms, dt 0.05 ms; 400 steps of the
+    // default (staged, on AVX-512) path against the one-step path.
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/tvb-data/connectivity_192.zip");
+    let conn = crate::Connectome::from_zip(&path).expect("tvb-data connectome");
+    let n = conn.n_regions();
+    let d: Vec<usize> = conn
+        .tract_lengths()
+        .iter()
+        .map(|&l| (l / (4.0 * 0.05)).round() as usize)
+        .collect();
+    let horizon = d.iter().max().unwrap() + 1;
+    let mut staged = CouplingEngine::new(n, 2, conn.weights(), &d, horizon);
+    let mut one = staged.clone();
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        staged.staged.is_some(),
+        std::arch::is_x86_feature_detected!("avx512f")
+    );
+    let mut h = History::new(horizon, 2, n);
+    let mut st = 5u64;
+    let mut vals = vec![0.0; 2 * n];
+    let (mut a, mut b) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
+    let dif = Coupling::difference(1.0);
+    for s in 0..horizon as u64 + 400 {
+        vals.iter_mut().for_each(|v| *v = lcg(&mut st) * 4.0 - 2.0);
+        h.update(s, &vals);
+        if s + 1 >= horizon as u64 {
+            staged.compute_next(&dif, &h, s + 1, &mut a);
+            one.compute(&dif, &h, s + 1, &mut b);
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.to_bits(), y.to_bits(), "step {}", s + 1);
+            }
         }
     }
 }

@@ -173,7 +173,7 @@ impl Monitor for Bold {
         }
         let s = self.stock_steps;
         let newest = (((step / self.interim_istep) as usize % s) + s - 1) % s;
-        if step % self.interim_istep == 0 {
+        if step.is_multiple_of(self.interim_istep) {
             let dst = newest * row;
             self.stock[dst..dst + row].copy_from_slice(&self.interim[..row]);
             for k in 1..ii {
@@ -185,7 +185,7 @@ impl Monitor for Bold {
                 self.stock[dst + q] /= ii as f64;
             }
         }
-        if step % self.istep != 0 {
+        if !step.is_multiple_of(self.istep) {
             return None;
         }
         let k1v0 = self.kernel.k_1 * self.kernel.v_0;

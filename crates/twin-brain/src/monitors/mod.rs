@@ -192,7 +192,7 @@ impl Monitor for SubSample {
         Ok(())
     }
     fn record(&mut self, step: u64, observed: &[f64]) -> Option<Sample<'_>> {
-        if step % self.istep != 0 {
+        if !step.is_multiple_of(self.istep) {
             return None;
         }
         let n = self.n;
@@ -281,7 +281,7 @@ impl Monitor for TemporalAverage {
             self.stock[slot * row + r * n..slot * row + (r + 1) * n]
                 .copy_from_slice(&observed[v * n..(v + 1) * n]);
         }
-        if step % self.istep != 0 {
+        if !step.is_multiple_of(self.istep) {
             return None;
         }
         self.buf.copy_from_slice(&self.stock[..row]);
@@ -411,7 +411,7 @@ impl Monitor for SpatialAverage {
         Ok(())
     }
     fn record(&mut self, step: u64, observed: &[f64]) -> Option<Sample<'_>> {
-        if step % self.istep != 0 {
+        if !step.is_multiple_of(self.istep) {
             return None;
         }
         let (n, k) = (self.n, self.n_groups);

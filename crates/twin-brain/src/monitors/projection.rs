@@ -210,7 +210,7 @@ impl Monitor for Projection {
                 self.acc[s * nv + r] += dot;
             }
         }
-        if step % self.steps != 0 {
+        if !step.is_multiple_of(self.steps) {
             return None;
         }
         for s in 0..ns {
