@@ -12,7 +12,8 @@ VM (BENCHMARKS.md, LLM rounds 6-7): a lone 76-token prefill step 233 ms, decode 
 carries no generating tokens) or every sequence in every step; all waiting prompts in
 the next step or one per step (oldest first). TTFT excludes each client's first request.
 
-Usage: python ttft_sim.py [REQUESTS_PER_CLIENT] [SEEDS]   (default 200, 5)
+Usage: python ttft_sim.py [REQUESTS_PER_CLIENT] [SEEDS] [T0,CP,CD]   (default 200, 5, 5,3,4.8)
+(1 thread on the same VM: about 5,5.2,12 — a lone prefill 400 ms, decode 17 ms at S = 1.)
 Prints per rule: TTFT quantiles over all requests (in lone-prefill steps), and the median
 and 10-90 % range of the p99 over consecutive windows of 32 and 96 requests (the cell
 sizes of the round-6 and round-7 quiet runs), with the share of windows at or below 2.0.
@@ -72,6 +73,9 @@ def quantile(xs, q):
 def main():
     per_client = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    if len(sys.argv) > 3:
+        global T0, CP, CD
+        T0, CP, CD = (float(x) for x in sys.argv[3].split(","))
     lone = T0 + PROMPT * CP
     for name, priority, per_step in [("prefill priority, all waiting prompts", True, 1 << 30),
                                      ("prefill priority, one prompt per step", True, 1),
