@@ -30,7 +30,8 @@
 //! they share a step, but at `t₀ + L·c` and `2(t₀ + L·c)` one after the other: the older
 //! one's first token comes a whole prompt step sooner and the younger one's `t₀` later.
 //! First come, first served is the order that minimises the largest time to first token
-//! on one server. `usize::MAX` (the default) keeps every waiting prompt in the next step.
+//! on one server. The engine's default is 1; `usize::MAX` keeps every waiting prompt in
+//! the next step.
 
 /// The planner's view of one occupied sequence slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -316,6 +316,8 @@ fn prompts_arriving_while_others_decode_join_the_next_step_together() {
         slot_context: 1024,
         threads: Some(2),
         prefill_chunk: 64,
+        // The rule before round 7's default of one prompt per step.
+        prompts_per_step: u32::MAX,
         ..Default::default()
     };
     let e = &LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads");
