@@ -31,7 +31,9 @@ both. Only 127.0.0.1 is contacted; the run is bounded.
 Usage: python bench.py TWIN_BINARY MODEL.gguf [--threads 2] [--slots 4] [--tokens 128]
                        [--conc 1,4] [--reps 3] [--modes burst,staggered] [--per-client 3]
                        [--think 0.1] [--prefill-chunk N] [--baseline OLD_TWIN_BINARY]
-                       [--variant NAME=TWIN_SERVE_ARGS]...
+                       [--variant NAME=TWIN_SERVE_ARGS]... [--steady C:N,...] [--json FILE]
+With --json every request's send time, TTFT and split are kept (per_request) for
+benches/llm/ttft_tail.py. TTFT p50/p95/p99/max are over the steady requests of all passes.
 Needs: pip install xllamacpp (llama.cpp reference); stdlib only otherwise.
 """
 import argparse
@@ -86,7 +88,7 @@ def one_request(host, port, tokens, out, i, steady=True):
     if timings and timings.get("predicted_ms", 0) > 0:
         # Both servers count the first token in predicted_n; its interval is not in the time.
         server_tps = (timings["predicted_n"] - 1) * 1e3 / timings["predicted_ms"]
-    out[i] = {"ttft": first - t0, "total": t1 - t0, "tokens": generated,
+    out[i] = {"ttft": first - t0, "total": t1 - t0, "tokens": generated, "sent": t0,
               "decode_tps": (generated - 1) / (t1 - first) if t1 > first else 0.0,
               "server_tps": server_tps, "timings": timings or {}, "steady": steady,
               "gaps": [b - a for a, b in zip(stamps, stamps[1:])]}
@@ -135,7 +137,12 @@ def run_staggered(host, port, tokens, conc, per_client, spread, think, seed):
 
 def summarise(out, wall):
     steady = [o for o in out if o["steady"]] or out
-    return {"aggregate_tps": sum(o["tokens"] for o in out) / wall,
+    start = min(o["sent"] for o in out)
+    # Every request (steady or not): when it was sent (s from the cell's first request), its
+    # time to first token and Twin's split of it, for benches/llm/ttft_tail.py.
+    reqs = [{"sent_s": o["sent"] - start, "ttft_ms": o["ttft"] * 1e3, "steady": o["steady"],
+             "split": split(o)} for o in out]
+    return {"requests": reqs,"aggregate_tps": sum(o["tokens"] for o in out) / wall,
             "ttfts": [o["ttft"] for o in steady], "decode_tps": [o["decode_tps"] for o in out],
             "server_tps": [o["server_tps"] for o in out],
             "gaps": [g for o in out for g in o["gaps"]],
@@ -189,12 +196,14 @@ def report(name, mode, conc, levels):
     gaps = [g for l in levels for g in l["gaps"]] or [0.0]
     row = {"server": name, "mode": mode, "conc": conc, "aggregate_tps": agg,
            "decode_tps": dec, "server_decode_tps": srv,
-           "ttft_p50_ms": pct(ttfts, 0.5) * 1e3, "ttft_p99_ms": pct(ttfts, 0.99) * 1e3,
+           "ttft_p50_ms": pct(ttfts, 0.5) * 1e3, "ttft_p95_ms": pct(ttfts, 0.95) * 1e3,
+           "ttft_p99_ms": pct(ttfts, 0.99) * 1e3, "ttft_max_ms": max(ttfts) * 1e3,
            "requests": len(ttfts), "itl_p50_ms": pct(gaps, 0.5) * 1e3,
            "itl_p99_ms": pct(gaps, 0.99) * 1e3}
     print(f"{name:10s} {mode:9s} C={conc:2d}  aggregate {agg:7.1f} tok/s  per-stream decode "
           f"{dec:6.1f} (server {srv:6.1f}) tok/s  TTFT p50 {row['ttft_p50_ms']:7.1f} ms  "
-          f"p99 {row['ttft_p99_ms']:7.1f} ms  token gap p50 {row['itl_p50_ms']:6.1f} "
+          f"p95 {row['ttft_p95_ms']:7.1f} p99 {row['ttft_p99_ms']:7.1f} max "
+          f"{row['ttft_max_ms']:7.1f} ms  token gap p50 {row['itl_p50_ms']:6.1f} "
           f"p99 {row['itl_p99_ms']:6.1f} ms  n={len(ttfts)}", flush=True)
     return row
 
@@ -208,9 +217,10 @@ def ratios(rows):
         if not one or conc == 1:
             continue
         agg = r["aggregate_tps"] / one["aggregate_tps"]
+        p95 = r["ttft_p95_ms"] / one["ttft_p95_ms"]
         p99 = r["ttft_p99_ms"] / one["ttft_p99_ms"]
         text = (f"{name:10s} {mode:9s} C={conc:2d}: aggregate {agg:.2f}x own C=1, "
-                f"p99 TTFT {p99:.2f}x own C=1")
+                f"p99 TTFT {p99:.2f}x own C=1 p99 (p95 {p95:.2f}x own C=1 p95)")
         if peer and name != "llama.cpp":
             text += f", aggregate {r['aggregate_tps'] / peer['aggregate_tps']:.2f}x llama.cpp"
         print(text, flush=True)
@@ -239,6 +249,9 @@ def main():
     ap.add_argument("--reps", type=int, default=3, help="passes over every mode and C")
     ap.add_argument("--modes", type=lambda s: s.split(","), default=["burst"])
     ap.add_argument("--per-client", type=int, default=3)
+    ap.add_argument("--steady", type=lambda s: dict(kv.split(":") for kv in s.split(",")),
+                    default={}, help="C:N,…: at least N steady requests per pass at "
+                    "C streams (each client then sends ceil(N / C) + 1), e.g. 1:8,8:48")
     ap.add_argument("--think", type=float, default=0.1,
                     help="mean think time, in single-stream request times (staggered)")
     ap.add_argument("--prefill-chunk", type=int, default=128)
@@ -289,8 +302,10 @@ def main():
                         if mode == "burst":
                             r = run_level("127.0.0.1", port, args.tokens, conc)
                         else:
+                            want = int(args.steady.get(str(conc), 0))
+                            per_client = max(args.per_client, -(-want // conc) + 1)
                             r = run_staggered("127.0.0.1", port, args.tokens, conc,
-                                              args.per_client, single, args.think * single,
+                                              per_client, single, args.think * single,
                                               seed)
                         results.setdefault((name, mode, conc), []).append(r)
                         print(f"  pass {rep + 1} {name} {mode} C={conc}: "
@@ -302,6 +317,8 @@ def main():
                     row = report(name, mode, conc, results[(name, mode, conc)])
                     row["ttft_split_ms"] = report_split(name, mode, conc,
                                                         results[(name, mode, conc)])
+                    row["per_request"] = [q for lv in results[(name, mode, conc)]
+                                          for q in lv["requests"]]
                     rows.append(row)
         ratios(rows)
         if args.json:

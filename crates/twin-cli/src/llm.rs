@@ -65,6 +65,10 @@ pub(crate) struct EngineOpts {
     /// request in every step).
     #[arg(long)]
     decode_with_prefill: Option<u32>,
+    /// Most waiting prompts prefilled in one step, oldest first (default 1: colliding
+    /// prompts are served one after the other; a large value prefills all together).
+    #[arg(long)]
+    prompts_per_step: Option<u32>,
     /// Model id reported to clients (default: the file stem).
     #[arg(long)]
     id: Option<String>,
@@ -186,6 +190,7 @@ fn load_llama(model: &std::path::Path, opts: &EngineOpts) -> Result<Arc<dyn Engi
         threads: opts.threads,
         prefill_chunk: opts.prefill_chunk,
         decode_with_prefill: opts.decode_with_prefill.unwrap_or(0),
+        prompts_per_step: opts.prompts_per_step.unwrap_or(1),
         id: opts.id.clone(),
         ..Default::default()
     };

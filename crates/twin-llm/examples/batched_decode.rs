@@ -17,6 +17,10 @@
 //! `THREADS_BATCH` (default THREADS) is llama.cpp's `n_threads_batch`, used for batches of
 //! more than one token. With `TWIN_LLAMA_LOG=1` llama.cpp's load log goes to stderr (it names
 //! the weight buffers, e.g. `CPU_REPACK` when weights were repacked for batched GEMM).
+//! Environment knobs for finding where the batched step's time goes (all optional):
+//! `BD_SIZES=1,4` (the sizes to run, default 1,2,4,8), `BD_FLASH=auto|on|off` (llama.cpp's
+//! flash-attention policy, default auto), `BD_UBATCH=N` (`n_ubatch`, default 512) and
+//! `BD_KV=f16|q8_0|f32` (the KV cache's element type for K and V, default f16).
 //! Last, the time to pick a greedy token from one row of logits two ways: a plain argmax
 //! over the logits slice (what Twin does) and llama.cpp's greedy sampler through
 //! `llama_sampler_sample`, which first copies every vocabulary entry into a candidate array.
@@ -24,7 +28,10 @@
 use std::{num::NonZeroU32, time::Instant};
 
 use llama_cpp_2::{
-    context::{params::LlamaContextParams, LlamaContext},
+    context::{
+        params::{KvCacheType, LlamaContextParams},
+        LlamaContext,
+    },
     llama_backend::LlamaBackend,
     llama_batch::LlamaBatch,
     model::{params::LlamaModelParams, LlamaModel},
@@ -36,6 +43,52 @@ const PROMPT: &str = "<|im_start|>user\nExplain in a few sentences why the sky i
                       list three reasons to write servers in Rust.<|im_end|>\n<|im_start|>\
                       assistant\n";
 const SIZES: [usize; 4] = [1, 2, 4, 8];
+
+/// The environment knobs of the module docs, with their defaults.
+struct Knobs {
+    sizes: Vec<usize>,
+    flash: i32,
+    ubatch: u32,
+    kv: KvCacheType,
+    label: String,
+}
+
+fn knobs() -> Result<Knobs, Box<dyn std::error::Error>> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let sizes = match var("BD_SIZES") {
+        None => SIZES.to_vec(),
+        Some(v) => v
+            .split(',')
+            .map(str::parse)
+            .collect::<Result<Vec<usize>, _>>()?,
+    };
+    if sizes.is_empty() || sizes.iter().any(|&s| s == 0 || s > 8) {
+        return Err("BD_SIZES: sizes must be 1..=8".into());
+    }
+    let flash_name = var("BD_FLASH").unwrap_or_else(|| "auto".into());
+    let flash = match flash_name.as_str() {
+        "auto" => -1,
+        "off" => 0,
+        "on" => 1,
+        other => return Err(format!("BD_FLASH: unknown policy {other}").into()),
+    };
+    let ubatch = var("BD_UBATCH").map_or(Ok(512), |v| v.parse())?;
+    let kv_name = var("BD_KV").unwrap_or_else(|| "f16".into());
+    let kv = match kv_name.as_str() {
+        "f16" => KvCacheType::F16,
+        "f32" => KvCacheType::F32,
+        "q8_0" => KvCacheType::Q8_0,
+        other => return Err(format!("BD_KV: unknown type {other}").into()),
+    };
+    let label = format!("flash {flash_name}, n_ubatch {ubatch}, KV {kv_name}");
+    Ok(Knobs {
+        sizes,
+        flash,
+        ubatch,
+        kv,
+        label,
+    })
+}
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -124,6 +177,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(other) => return Err(format!("{usage}: unknown KV mode {other}").into()),
     };
     let threads_batch: i32 = args.next().map_or(Ok(threads), |a| a.parse())?;
+    let knobs = knobs()?;
+    let sizes = &knobs.sizes;
     let mut backend = LlamaBackend::init()?;
     if std::env::var_os("TWIN_LLAMA_LOG").is_none() {
         backend.void_logs();
@@ -137,7 +192,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(1024 * max))
         .with_n_batch(512)
-        .with_n_ubatch(512)
+        .with_n_ubatch(knobs.ubatch)
+        .with_flash_attention_policy(knobs.flash)
+        .with_type_k(knobs.kv)
+        .with_type_v(knobs.kv)
         .with_n_seq_max(max)
         .with_kv_unified(unified)
         .with_n_threads(threads)
@@ -149,11 +207,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut batch = LlamaBatch::new(512, max as i32);
 
     // [model][size] → per-pass medians.
-    let mut step_s = vec![vec![Vec::new(); SIZES.len()]; models.len()];
-    let mut prompt_tps = vec![vec![Vec::new(); SIZES.len()]; models.len()];
+    let mut step_s = vec![vec![Vec::new(); sizes.len()]; models.len()];
+    let mut prompt_tps = vec![vec![Vec::new(); sizes.len()]; models.len()];
     // One warm-up pass of the smallest size per model, not recorded.
     for pass in 0..=passes {
-        for (k, &s) in SIZES.iter().enumerate() {
+        for (k, &s) in sizes.iter().enumerate() {
             if pass == 0 && k > 0 {
                 break;
             }
@@ -167,14 +225,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!(
-        "threads {threads} (batch {threads_batch}), {steps} steps, {passes} passes, KV {}",
-        if unified { "unified" } else { "split" }
+        "threads {threads} (batch {threads_batch}), {steps} steps, {passes} passes, KV {}, {}",
+        if unified { "unified" } else { "split" },
+        knobs.label
     );
     for (m, path) in paths.iter().enumerate() {
         println!("{path}");
-        println!("S  step ms  aggregate tok/s  vs S=1  prompt tok/s");
-        let single = 1.0 / median(step_s[m][0].clone());
-        for (k, &s) in SIZES.iter().enumerate() {
+        println!(
+            "S  step ms  aggregate tok/s  vs S={}  prompt tok/s",
+            sizes[0]
+        );
+        let single = sizes[0] as f64 / median(step_s[m][0].clone());
+        for (k, &s) in sizes.iter().enumerate() {
             let step = median(step_s[m][k].clone());
             let agg = s as f64 / step;
             println!(

@@ -58,6 +58,12 @@ pub struct LlamaOptions {
     /// `plan`). Default 0 (BENCHMARKS.md, LLM round 6: the lower p99 time to first token
     /// at 8 streams in each of four runs).
     pub decode_with_prefill: u32,
+    /// Most waiting prompts with tokens in one step, oldest first; the others wait for the
+    /// next step. 1 (the default) serves colliding prompts one after the other, so the
+    /// older one's first token does not wait for the younger one's prefill; `u32::MAX`
+    /// prefills every waiting prompt in the next step (see `plan`; BENCHMARKS.md, LLM
+    /// round 7: lower time to first token at every quantile at 8 streams).
+    pub prompts_per_step: u32,
     /// Layers offloaded to a GPU (GPU builds only).
     pub gpu_layers: u32,
     /// Model id for the APIs; the file stem when `None`.
@@ -76,6 +82,7 @@ impl Default for LlamaOptions {
             batch: 512,
             prefill_chunk: 128,
             decode_with_prefill: 0,
+            prompts_per_step: 1,
             gpu_layers: 0,
             id: None,
             grammar_first: false,
@@ -251,6 +258,7 @@ impl LlamaEngine {
             batch,
             prefill_chunk: options.prefill_chunk.clamp(1, batch),
             decode_with_prefill: options.decode_with_prefill,
+            prompts_per_step: options.prompts_per_step,
             grammar_first: options.grammar_first,
         };
         let model2 = Arc::clone(&model);

@@ -9,7 +9,8 @@
 //! 4. build one batch as [`crate::plan`] decides: the pending token of every generating
 //!    slot and a chunk of every waiting prompt (at most `prefill_chunk` tokens each while
 //!    anything else shares the step, oldest request first); with prefill priority, a step
-//!    that carries prompt tokens carries at most `decode_with_prefill` generating tokens;
+//!    that carries prompt tokens carries at most `decode_with_prefill` generating tokens,
+//!    and a step carries at most `prompts_per_step` prompts;
 //! 5. decode it once, then sample every slot whose logits were computed (first tokens
 //!    first), stream the text, and finish slots on end-of-generation, stop sequence,
 //!    `max_tokens`, full context or a disconnected caller (cancellation takes effect at the
@@ -45,6 +46,7 @@ pub(super) struct Config {
     pub(super) batch: u32,
     pub(super) prefill_chunk: u32,
     pub(super) decode_with_prefill: u32,
+    pub(super) prompts_per_step: u32,
     pub(super) grammar_first: bool,
 }
 
@@ -194,6 +196,7 @@ pub(super) fn run(
                 batch: config.batch as usize,
                 prefill_chunk: config.prefill_chunk as usize,
                 decode_with_prefill: config.decode_with_prefill as usize,
+                prompts_per_step: config.prompts_per_step as usize,
             },
         );
         batch.clear();

@@ -316,6 +316,8 @@ fn prompts_arriving_while_others_decode_join_the_next_step_together() {
         slot_context: 1024,
         threads: Some(2),
         prefill_chunk: 64,
+        // The rule before round 7's default of one prompt per step.
+        prompts_per_step: u32::MAX,
         ..Default::default()
     };
     let e = &LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads");
@@ -573,4 +575,75 @@ fn with_prefill_priority_an_arrival_gets_a_step_of_its_own_and_the_running_text_
     assert_eq!(c.usage.completion_tokens, 6);
     // The running sequence skipped that step and went on where it was: same greedy text.
     assert_eq!(format!("{first}{rest}"), alone);
+}
+
+#[test]
+fn with_one_prompt_per_step_colliding_prompts_are_prefilled_oldest_first_and_texts_are_unchanged() {
+    let opts = LlamaOptions {
+        slots: 3,
+        slot_context: 512,
+        threads: Some(2),
+        decode_with_prefill: 0,
+        prompts_per_step: 1,
+        ..Default::default()
+    };
+    let e = &LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads");
+    let submit = |prompt: &str, max: u32| {
+        e.submit(GenerateRequest {
+            prompt: prompt.to_owned(),
+            params: SamplingParams {
+                ignore_eos: true,
+                ..greedy(max)
+            },
+        })
+        .unwrap()
+    };
+    let story = chat_prompt(e, "Tell me a story about a lighthouse.");
+    let (p1, p2) = (
+        chat_prompt(e, "Name three rivers in Europe."),
+        chat_prompt(e, "What is two plus two?"),
+    );
+    let alone = |p: &str, n| rt().block_on(submit(p, n).collect()).expect("alone").0;
+    let (story_alone, p1_alone, p2_alone) = (alone(&story, 24), alone(&p1, 6), alone(&p2, 6));
+    // Two prompts submitted back to back while a sequence generates arrive during the same
+    // step (nearly always; a retry covers the scheduler draining its queue between them).
+    let mut collided = false;
+    for _ in 0..3 {
+        let mut running = submit(&story, 24);
+        let Some(Event::Text(first)) = running.blocking_next() else {
+            panic!("no first token")
+        };
+        let (a, b) = (submit(&p1, 6), submit(&p2, 6));
+        let ((rest, _), (ta, ca), (tb, cb)) = rt().block_on(async {
+            let t = Duration::from_secs(120);
+            let r = tokio::time::timeout(t, running.collect()).await;
+            let a = tokio::time::timeout(t, a.collect()).await;
+            let b = tokio::time::timeout(t, b.collect()).await;
+            (
+                r.expect("timed out").expect("running"),
+                a.expect("timed out").expect("first arrival"),
+                b.expect("timed out").expect("second arrival"),
+            )
+        });
+        assert_eq!(format!("{first}{rest}"), story_alone);
+        assert_eq!(
+            (ta.as_str(), tb.as_str()),
+            (p1_alone.as_str(), p2_alone.as_str())
+        );
+        // The older prompt had a step of its own, the first after it arrived.
+        assert_eq!(ca.timings.prefill_steps, 1, "{:?}", ca.timings);
+        assert_eq!(
+            ca.timings.prefill_skipped,
+            Duration::ZERO,
+            "{:?}",
+            ca.timings
+        );
+        assert_eq!(cb.timings.prefill_steps, 1, "{:?}", cb.timings);
+        // The younger one, if it was waiting then too, sat that step out.
+        if cb.timings.prefill_skipped > Duration::ZERO {
+            collided = true;
+            break;
+        }
+    }
+    assert!(collided, "the two prompts never waited in the same step");
 }
