@@ -80,6 +80,27 @@ fn greedy(max: u32) -> SamplingParams {
     }
 }
 
+/// Submits a greedy request for exactly `max` tokens (end of sequence ignored).
+fn submit_exact(e: &LlamaEngine, prompt: &str, max: u32) -> crate::engine::Generation {
+    let params = SamplingParams {
+        ignore_eos: true,
+        ..greedy(max)
+    };
+    e.submit(GenerateRequest {
+        prompt: prompt.to_owned(),
+        params,
+    })
+    .unwrap()
+}
+
+/// The text and completion of `g`, within two minutes.
+async fn finish(g: crate::engine::Generation, what: &str) -> (String, crate::Completion) {
+    tokio::time::timeout(Duration::from_secs(120), g.collect())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: timed out"))
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
 #[test]
 fn loads_smollm2_and_reports_metadata() {
     let e = engine();
@@ -321,16 +342,7 @@ fn prompts_arriving_while_others_decode_join_the_next_step_together() {
         ..Default::default()
     };
     let e = &LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads");
-    let submit = |prompt: String, max: u32| {
-        e.submit(GenerateRequest {
-            prompt,
-            params: SamplingParams {
-                ignore_eos: true,
-                ..greedy(max)
-            },
-        })
-        .unwrap()
-    };
+    let submit = |prompt: String, max: u32| submit_exact(e, &prompt, max);
     // One sequence is generating when the others arrive.
     let mut running = submit(chat_prompt(e, "Tell me a very long story."), 400);
     assert!(matches!(running.blocking_next(), Some(Event::Text(_))));
@@ -356,8 +368,7 @@ fn prompts_arriving_while_others_decode_join_the_next_step_together() {
     let done: Vec<_> = rt().block_on(async {
         let mut out = Vec::new();
         for g in gens {
-            let r = tokio::time::timeout(Duration::from_secs(120), g.collect()).await;
-            out.push(r.expect("timed out").expect("generation").1);
+            out.push(finish(g, "arrival").await.1);
         }
         out
     });
@@ -391,16 +402,7 @@ fn dropping_a_generation_frees_its_slot() {
     };
     let e = LlamaEngine::load(model_path(), &opts).unwrap();
     let prompt = chat_prompt(&e, "Tell me a very long story.");
-    let params = SamplingParams {
-        ignore_eos: true,
-        ..greedy(400)
-    };
-    let mut g = e
-        .submit(GenerateRequest {
-            prompt: prompt.clone(),
-            params,
-        })
-        .unwrap();
+    let mut g = submit_exact(&e, &prompt, 400);
     assert!(matches!(g.blocking_next(), Some(Event::Text(_))));
     drop(g);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -541,16 +543,7 @@ fn with_prefill_priority_an_arrival_gets_a_step_of_its_own_and_the_running_text_
         ..Default::default()
     };
     let e = &LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads");
-    let submit = |prompt: String, max: u32| {
-        e.submit(GenerateRequest {
-            prompt,
-            params: SamplingParams {
-                ignore_eos: true,
-                ..greedy(max)
-            },
-        })
-        .unwrap()
-    };
+    let submit = |prompt: String, max: u32| submit_exact(e, &prompt, max);
     let story = chat_prompt(e, "Tell me a story about a lighthouse.");
     let (alone, _) = rt()
         .block_on(submit(story.clone(), 24).collect())
@@ -561,12 +554,9 @@ fn with_prefill_priority_an_arrival_gets_a_step_of_its_own_and_the_running_text_
     };
     let arrival = submit(chat_prompt(e, "Name three rivers in Europe."), 6);
     let ((rest, _), (_, c)) = rt().block_on(async {
-        let t = Duration::from_secs(120);
-        let a = tokio::time::timeout(t, running.collect()).await;
-        let b = tokio::time::timeout(t, arrival.collect()).await;
         (
-            a.expect("timed out").expect("running"),
-            b.expect("timed out").expect("arrival"),
+            finish(running, "running").await,
+            finish(arrival, "arrival").await,
         )
     });
     // The arrival's prompt went into one step, the first after it arrived.
@@ -588,16 +578,7 @@ fn with_one_prompt_per_step_colliding_prompts_are_prefilled_oldest_first_and_tex
         ..Default::default()
     };
     let e = &LlamaEngine::load(model_path(), &opts).expect("SmolLM2 loads");
-    let submit = |prompt: &str, max: u32| {
-        e.submit(GenerateRequest {
-            prompt: prompt.to_owned(),
-            params: SamplingParams {
-                ignore_eos: true,
-                ..greedy(max)
-            },
-        })
-        .unwrap()
-    };
+    let submit = |prompt: &str, max: u32| submit_exact(e, prompt, max);
     let story = chat_prompt(e, "Tell me a story about a lighthouse.");
     let (p1, p2) = (
         chat_prompt(e, "Name three rivers in Europe."),
@@ -615,14 +596,10 @@ fn with_one_prompt_per_step_colliding_prompts_are_prefilled_oldest_first_and_tex
         };
         let (a, b) = (submit(&p1, 6), submit(&p2, 6));
         let ((rest, _), (ta, ca), (tb, cb)) = rt().block_on(async {
-            let t = Duration::from_secs(120);
-            let r = tokio::time::timeout(t, running.collect()).await;
-            let a = tokio::time::timeout(t, a.collect()).await;
-            let b = tokio::time::timeout(t, b.collect()).await;
             (
-                r.expect("timed out").expect("running"),
-                a.expect("timed out").expect("first arrival"),
-                b.expect("timed out").expect("second arrival"),
+                finish(running, "running").await,
+                finish(a, "first arrival").await,
+                finish(b, "second arrival").await,
             )
         });
         assert_eq!(format!("{first}{rest}"), story_alone);
